@@ -1,0 +1,137 @@
+"""Sources × rules → findings.
+
+The one place that stamps rule ids and severities, applies configuration and
+suppressions, and sorts. Each file is linted on its own, so a directory scan
+can be spread over processes and one broken file never stops the others.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from caplint import discover
+from caplint.model import Container, Finding, Image, ParseResult, Problem, Severity, Span
+from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
+from caplint.registry import all_rules
+from caplint.rules import Rule
+
+Parser = Callable[[str, str], ParseResult]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the configuration and the command line decided; picklable for workers."""
+
+    select: frozenset[str] | None = None  # None: every rule
+    ignore: frozenset[str] = frozenset()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    # (glob, rule ids) pairs: those rules are off for matching paths.
+    per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def rules_for(self, path: str) -> tuple[Rule, ...]:
+        off = set(self.ignore)
+        for pattern, ids in self.per_path_ignores:
+            if discover.excluded(path, (pattern,)):
+                off |= ids
+        return tuple(
+            r for r in all_rules()
+            if (self.select is None or _selected(r.id, self.select)) and not _selected(r.id, off)
+        )
+
+
+def _selected(rule_id: str, codes: Iterable[str]) -> bool:
+    """`CAP2` selects every CAP2xx rule, like flake8 and ruff prefixes."""
+    return any(rule_id.startswith(code) for code in codes)
+
+
+def parser_for(kind: str) -> Parser:
+    module = "compose" if kind == "yaml" else kind
+    return importlib.import_module(f"caplint.parsers.{module}").parse  # type: ignore[no-any-return]
+
+
+def detect_kind(path: str, text: str) -> str | None:
+    return discover.kind_by_name(path) or discover.kind_by_content(text)
+
+
+def lint_text(path: str, text: str, kind: str | None = None, settings: Settings | None = None) -> list[Finding]:
+    """Findings for one file's text, sorted; the heart of every front end."""
+    settings = settings or Settings()
+    kind = kind if kind not in (None, "unknown") else detect_kind(path, text)
+    if kind is None:
+        return _problem_findings([Problem(Span.point(path, 1), "cannot tell what kind of file this is "
+                                          "(not a Dockerfile, Compose file or shell script by name or content)")],
+                                 text, settings, path)
+    if kind == "yaml":
+        from caplint.parsers import compose
+        result = compose.parse(text, path, require_services=True)
+    else:
+        result = parser_for(kind)(text, path)
+    return _findings(result, text, path, settings)
+
+
+def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Finding]:
+    settings = settings or Settings()
+    try:
+        text = read_file(path, max_bytes=settings.max_bytes)
+    except ReadError as err:
+        return _problem_findings([err.problem], "", settings, path)
+    return lint_text(path, text, kind, settings)
+
+
+def _problem_findings(problems: Sequence[Problem], text: str, settings: Settings, path: str) -> list[Finding]:
+    return _findings(ParseResult(problems=list(problems)), text, path, settings)
+
+
+def _findings(result: ParseResult, text: str, path: str, settings: Settings) -> list[Finding]:
+    rules = settings.rules_for(path)
+    lines = text.split("\n")
+    out: list[Finding] = []
+
+    def stamp(rule: Rule, span: Span, message: str, container: str | None, fix=None) -> None:  # type: ignore[no-untyped-def]
+        line_text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+        out.append(Finding(rule.id, rule.name, settings.severity.get(rule.id, rule.severity), span,
+                           message, container, line_text, fix=fix))
+
+    parse_rule = next((r for r in rules if r.id == "CAP001"), None)
+    if parse_rule is not None:
+        for problem in result.problems:
+            stamp(parse_rule, problem.span, problem.message, None)
+    subjects: list[Container | Image] = [*result.containers, *result.images]
+    for rule in rules:
+        for subject in subjects:
+            if isinstance(subject, rule.subjects):
+                name = subject.name if isinstance(subject, Container) else None
+                for hit in rule.check(subject):
+                    stamp(rule, hit.span, hit.message, name, hit.fix)
+    return fingerprint(sorted(out, key=Finding.sort_key))
+
+
+def fingerprint(findings: list[Finding]) -> list[Finding]:
+    """Stable ids that survive edits elsewhere in the file: rule, path, the
+    finding's own line text (whitespace-insensitive) and its message, plus a
+    counter for identical ones — but never the line number."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in findings:
+        basis = "\0".join((f.rule_id, f.span.path, " ".join(f.line_text.split()), f.message))
+        n = seen.get(basis, 0)
+        seen[basis] = n + 1
+        digest = hashlib.sha256(f"{basis}\0{n}".encode()).hexdigest()[:32]
+        out.append(replace(f, fingerprint=digest))
+    return out
+
+
+def lint_paths(paths: Sequence[str], settings: Settings | None = None, *, exclude: Iterable[str] = (),
+               jobs: int = 1) -> list[Finding]:
+    """Every finding under `paths`, in a deterministic order whatever `jobs` is."""
+    settings = settings or Settings()
+    found = list(discover.discover(paths, exclude))
+    if jobs > 1 and len(found) >= 2 * jobs:
+        from caplint.parallel import map_files
+        per_file = map_files(found, settings, jobs)
+    else:
+        per_file = [lint_file(f.path, f.kind, settings) for f in found]
+    return sorted((f for group in per_file for f in group), key=Finding.sort_key)

@@ -1,0 +1,220 @@
+"""The common model every parser produces and every rule reads.
+
+Parsers know file formats; rules know security; reporters know output formats.
+This module is the contract between them, so everything here is a frozen value.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar, Union
+
+T = TypeVar("T")
+
+
+class Severity(enum.IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where something is written: 1-based lines and columns, end column exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, path: str, line: int, column: int = 1) -> Span:
+        return cls(path, line, column, line, column)
+
+
+@dataclass(frozen=True, slots=True)
+class Located(Generic[T]):
+    """A value as the model understands it, where it was written, and how.
+
+    `raw` is the author's own spelling (`cap_sys_admin`, `${CAPS:-NET_ADMIN}`) so
+    messages can quote it. `resolved` is False when the value depends on
+    something caplint cannot know (an unset `${VAR}`): rules must not guess.
+    """
+
+    value: T
+    span: Span
+    raw: str
+    resolved: bool = True
+
+
+Runtime = Literal["docker", "podman", "nerdctl"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A volume or bind mount. `source` is None for an anonymous volume."""
+
+    span: Span
+    source: Located[str] | None
+    target: str | None
+    kind: Literal["bind", "volume", "tmpfs", "npipe", "cluster", "image", "unknown"]
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device mapping; `host` is the host-side path (the side that matters)."""
+
+    host: Located[str]
+    container: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """One container as declared: a Compose service, a `docker run`, a `docker exec`.
+
+    `complete` is True when this declaration defines the whole container (a Compose
+    service, `docker run`), so the *absence* of a setting means something; it is
+    False for `docker exec` or `compose run`, whose container is defined elsewhere.
+    """
+
+    name: str
+    span: Span
+    source_kind: Literal["compose", "shell", "dockerfile"]
+    runtime: Runtime = "docker"
+    complete: bool = True
+    privileged: Located[bool] | None = None
+    cap_add: tuple[Located[str], ...] = ()
+    cap_drop: tuple[Located[str], ...] = ()
+    security_opt: tuple[Located[str], ...] = ()
+    pid: Located[str] | None = None
+    ipc: Located[str] | None = None
+    network: Located[str] | None = None
+    userns: Located[str] | None = None
+    uts: Located[str] | None = None
+    cgroupns: Located[str] | None = None
+    mounts: tuple[Mount, ...] = ()
+    devices: tuple[Device, ...] = ()
+    device_cgroup_rules: tuple[Located[str], ...] = ()
+    user: Located[str] | None = None
+    build_privileged: Located[bool] | None = None
+    build_entitlements: tuple[Located[str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One simple shell command: its words after quote removal, each located."""
+
+    words: tuple[Located[str], ...]
+    span: Span
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(w.value for w in self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInstruction:
+    span: Span
+    flags: tuple[Located[str], ...]
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    base: Located[str]
+    name: str | None
+    span: Span
+    users: tuple[Located[str], ...] = ()
+    runs: tuple[RunInstruction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One Dockerfile. Only the last stage's USER is the runtime user."""
+
+    path: str
+    span: Span
+    stages: tuple[Stage, ...] = ()
+
+    @property
+    def final_stage(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+
+Subject = Union[Container, Image]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule yields: where and why. The engine stamps rule id and severity."""
+
+    span: Span
+    message: str
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A replacement for the text at `span` that is unambiguously right."""
+
+    span: Span
+    replacement: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file caplint could not read or parse (becomes CAP001)."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    rule_name: str
+    severity: Severity
+    span: Span
+    message: str
+    container: str | None = None
+    line_text: str = ""
+    fingerprint: str = ""
+    fix: Fix | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        s = self.span
+        return (s.path, s.line, s.column, self.rule_id, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A file to lint. `text` is None until read."""
+
+    path: str
+    kind: Literal["compose", "dockerfile", "shell", "unknown"]
+    text: str | None = None
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What a parser hands to the engine for one file."""
+
+    containers: list[Container] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Parsers: one module per input kind, each `parse(text, path) -> ParseResult`."""

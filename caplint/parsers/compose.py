@@ -1,0 +1,299 @@
+"""Compose files → one Container per service.
+
+Works on ruamel.yaml's node tree (see yamlnodes) so every value keeps the line
+and column where it is written — inside an anchor or a merged mapping too.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from caplint.model import Container, Device, Located, Mount, ParseResult, Problem, Span
+from caplint.parsers import yamlnodes as yn
+from caplint.parsers.compose_volumes import device_entry, volume_entry
+from caplint.parsers.interpolation import environment_for, interpolate
+
+_TRUE = frozenset({"true", "yes", "on", "1", "t", "y"})
+_FALSE = frozenset({"false", "no", "off", "0", "f", "n"})
+# Keys that show a mapping under `services` really describes containers.
+_SERVICE_KEYS = frozenset({"image", "build", "command", "entrypoint", "privileged", "cap_add", "cap_drop",
+                           "volumes", "ports", "environment", "extends", "network_mode", "security_opt",
+                           "devices", "user", "pid", "ipc", "restart", "container_name", "depends_on"})
+_V1_KEYS = frozenset({"image", "build", "extends"})
+MAX_EXTENDS_DEPTH = 10
+
+
+@dataclass
+class _Doc:
+    """One Compose file being read: its path, nodes, environment and problems."""
+
+    path: str
+    root: Any
+    env: Mapping[str, str]
+    problems: list[Problem] = field(default_factory=list)
+    services: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    volumes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+def parse(text: str, path: str, *, require_services: bool = False) -> ParseResult:
+    """Lint-model of a Compose file; with `require_services`, a YAML file that
+    is not Compose (a CI config, a Kubernetes manifest, a Helm template) yields
+    nothing at all rather than noise."""
+    root, problem = yn.load(text, path)
+    if problem is not None:
+        return ParseResult(problems=[] if require_services else [problem])
+    if yn.is_null(root):
+        return ParseResult()
+    env = environment_for(path) if "$" in text else {}
+    doc = _Doc(path, root, env)
+    if not _find_services(doc, require_services):
+        return ParseResult(problems=doc.problems)
+    override = "override" in os.path.basename(path).lower()
+    containers = [
+        c for name, (key, node) in doc.services.items()
+        if (c := _service(doc, name, key, node, partial_file=override)) is not None
+    ]
+    return ParseResult(containers=containers, problems=doc.problems)
+
+
+def _find_services(doc: _Doc, require_services: bool) -> bool:
+    if not yn.is_map(doc.root):
+        if not require_services:
+            doc.problems.append(Problem(yn.span(doc.root, doc.path),
+                                        "the top level is not a mapping, so this is not a Compose file caplint can read"))
+        return False
+    top = yn.mapping_items(doc.root, doc.problems, doc.path)
+    if "services" in top:
+        key, services = top["services"]
+        if yn.is_null(services):
+            return False
+        if not yn.is_map(services):
+            if not require_services:
+                doc.problems.append(Problem(yn.span(services, doc.path),
+                                            f"'services' is a {services.id}, not a mapping of service names; nothing in it was checked"))
+            return False
+        doc.services = {k: v for k, v in yn.mapping_items(services, doc.problems, doc.path).items()}
+        if require_services and not _looks_like_compose(doc.services):
+            return False
+    elif not require_services and _looks_like_v1(top):
+        # Compose file format v1: services at the top level, no `services:` key.
+        doc.services = {k: v for k, v in top.items() if not k.startswith("x-") and k != "version"}
+    else:
+        return False
+    if "volumes" in top and yn.is_map(top["volumes"][1]):
+        doc.volumes = yn.mapping_items(top["volumes"][1])
+    return True
+
+
+def _looks_like_compose(services: dict[str, tuple[Any, Any]]) -> bool:
+    values = [node for _, node in services.values()]
+    return bool(values) and all(yn.is_map(v) or yn.is_null(v) for v in values) and any(
+        yn.is_map(v) and _SERVICE_KEYS & set(yn.mapping_items(v)) for v in values
+    )
+
+
+def _looks_like_v1(top: dict[str, tuple[Any, Any]]) -> bool:
+    values = [node for k, (_, node) in top.items() if not k.startswith("x-") and k != "version"]
+    return bool(values) and all(yn.is_map(v) and _V1_KEYS & set(yn.mapping_items(v)) for v in values)
+
+
+def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -> Container | None:
+    label = f"service {name!r}"
+    if yn.is_null(node):
+        doc.problems.append(Problem(yn.span(key, doc.path), f"{label} is empty; Compose needs at least an image or a build"))
+        return None
+    if not yn.is_map(node):
+        doc.problems.append(Problem(yn.span(node, doc.path), f"{label} is a {node.id}, not a mapping; nothing in it was checked"))
+        return None
+    fields = _with_extends(doc, name, node, 0)
+    complete = not partial_file and bool({"image", "build", "extends"} & set(fields))
+    reader = _Fields(doc, label, fields)
+    build = reader.build()
+    return Container(
+        name=label,
+        span=yn.span(key, doc.path),
+        source_kind="compose",
+        complete=complete,
+        privileged=reader.boolean("privileged"),
+        cap_add=reader.names("cap_add"),
+        cap_drop=reader.names("cap_drop"),
+        security_opt=reader.names("security_opt"),
+        pid=reader.text("pid"),
+        ipc=reader.text("ipc"),
+        network=reader.text("network_mode") or reader.text("net"),
+        userns=reader.text("userns_mode"),
+        uts=reader.text("uts"),
+        cgroupns=reader.text("cgroup"),
+        mounts=reader.mounts(),
+        devices=reader.devices(),
+        device_cgroup_rules=reader.names("device_cgroup_rules"),
+        user=reader.text("user"),
+        build_privileged=build[0],
+        build_entitlements=build[1],
+    )
+
+
+# Compose merges these sequences across `extends` instead of replacing them.
+_MERGED_LISTS = ("cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices")
+
+
+def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, tuple[Any, Any, _Doc]]:
+    """The service's fields after `extends`, each with the document it was written in."""
+    own = {k: (kn, vn, doc) for k, (kn, vn) in yn.mapping_items(node, doc.problems, doc.path).items()}
+    if "extends" not in own:
+        return own
+    ext_key, ext, _ = own.pop("extends")
+    if depth >= MAX_EXTENDS_DEPTH:
+        doc.problems.append(Problem(yn.span(ext_key, doc.path), "extends chain is too deep (a cycle?); not followed"))
+        return own
+    base_doc, base_name = doc, None
+    if yn.is_scalar(ext):
+        base_name = ext.value
+    elif yn.is_map(ext):
+        spec = yn.mapping_items(ext)
+        base_name = spec["service"][1].value if "service" in spec and yn.is_scalar(spec["service"][1]) else None
+        if "file" in spec and yn.is_scalar(spec["file"][1]):
+            base_doc = _other_file(doc, spec["file"][1])
+    if base_doc is None or base_name is None or base_name not in base_doc.services:
+        return own
+    if base_doc is doc and base_name == name:
+        return own
+    base = _with_extends(base_doc, base_name, base_doc.services[base_name][1], depth + 1)
+    if base_doc is not doc:
+        # Values from another file point at this file's `extends` line (the
+        # other file has its own lint run), quoting where they came from.
+        base = {k: (kn, vn, _Foreign(base_doc, doc, ext_key)) for k, (kn, vn, _d) in base.items()}  # type: ignore[misc]
+    merged = {**base, **own}
+    for k in _MERGED_LISTS:
+        if k in base and k in own:
+            merged[k] = ("+", (base[k], own[k]), doc)  # type: ignore[assignment]
+    return merged
+
+
+class _Foreign(_Doc):
+    """A document seen through another file's `extends` line."""
+
+    def __init__(self, origin: _Doc, viewer: _Doc, at: Any) -> None:
+        super().__init__(origin.path, origin.root, origin.env, viewer.problems, origin.services, origin.volumes)
+        self.viewer_path = viewer.path
+        self.at = at
+
+
+_other_cache: dict[str, _Doc | None] = {}
+
+
+def _other_file(doc: _Doc, file_node: Any) -> _Doc | None:
+    rel, _ = interpolate(file_node.value, doc.env)
+    other = os.path.normpath(os.path.join(os.path.dirname(doc.path), rel))
+    if other in _other_cache:
+        return _other_cache[other]
+    from caplint.reading import ReadError, read_file
+
+    result: _Doc | None = None
+    try:
+        text = read_file(other)
+    except ReadError as err:
+        doc.problems.append(Problem(yn.span(file_node, doc.path), f"extends file {rel!r}: {err.problem.message}"))
+    else:
+        root, problem = yn.load(text, other)
+        if problem is not None:
+            doc.problems.append(Problem(yn.span(file_node, doc.path), f"extends file {rel!r}: {problem.message}"))
+        elif yn.is_map(root):
+            result = _Doc(other, root, environment_for(other) if "$" in text else {})
+            _find_services(result, True)
+    _other_cache[other] = result
+    return result
+
+
+class _Fields:
+    """Reads one service's fields into located model values."""
+
+    def __init__(self, doc: _Doc, label: str, fields: dict[str, tuple[Any, Any, _Doc]]) -> None:
+        self.doc, self.label, self.fields = doc, label, fields
+
+    def _nodes(self, key: str) -> Iterator[tuple[Any, _Doc]]:
+        entry = self.fields.get(key)
+        if entry is None:
+            return
+        if entry[0] == "+":
+            for part in entry[1]:
+                yield part[1], part[2]
+        else:
+            yield entry[1], entry[2]
+
+    def located(self, node: Any, doc: _Doc) -> Located[str]:
+        value, resolved = interpolate(str(node.value), doc.env)
+        raw = str(node.value)
+        if isinstance(doc, _Foreign):
+            where = yn.span(node, doc.path)
+            return Located(value, yn.span(doc.at, doc.viewer_path), f"{raw} (from {doc.path}:{where.line})", resolved)
+        return Located(value, yn.span(node, doc.path), raw, resolved)
+
+    def text(self, key: str) -> Located[str] | None:
+        for node, doc in self._nodes(key):
+            if yn.is_scalar(node) and not yn.is_null(node):
+                return self.located(node, doc)
+        return None
+
+    def boolean(self, key: str) -> Located[bool] | None:
+        loc = self.text(key)
+        if loc is None:
+            return None
+        if not loc.resolved:
+            return Located(False, loc.span, loc.raw, False)
+        word = loc.value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return Located(word in _TRUE, loc.span, loc.raw)
+        self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is not a boolean; Compose will reject it"))
+        return None
+
+    def names(self, key: str) -> tuple[Located[str], ...]:
+        """A list of names; a lone string is read as a one-item list (the intent is clear)."""
+        out: list[Located[str]] = []
+        for node, doc in self._nodes(key):
+            items = [node] if yn.is_scalar(node) else node.value if yn.is_seq(node) else None
+            if items is None:
+                self._shape_problem(node, doc, key, "a list")
+                continue
+            for item in items:
+                if yn.is_scalar(item) and not yn.is_null(item):
+                    loc = self.located(item, doc)
+                    if loc not in out:
+                        out.append(loc)
+                elif not yn.is_null(item):
+                    self._shape_problem(item, doc, key, "a name")
+        return tuple(out)
+
+    def _shape_problem(self, node: Any, doc: _Doc, key: str, wanted: str) -> None:
+        where = yn.span(node, doc.path) if not isinstance(doc, _Foreign) else yn.span(doc.at, doc.viewer_path)
+        self.doc.problems.append(Problem(where, f"{self.label}: {key} holds a {node.id} where {wanted} belongs; not checked"))
+
+    def mounts(self) -> tuple[Mount, ...]:
+        out: list[Mount] = []
+        for node, doc in self._nodes("volumes"):
+            for item in node.value if yn.is_seq(node) else []:
+                mount = volume_entry(item, doc, self.located)
+                if mount is not None:
+                    out.append(mount)
+        return tuple(out)
+
+    def devices(self) -> tuple[Device, ...]:
+        out: list[Device] = []
+        for node, doc in self._nodes("devices"):
+            for item in node.value if yn.is_seq(node) else []:
+                dev = device_entry(item, doc, self.located)
+                if dev is not None:
+                    out.append(dev)
+        return tuple(out)
+
+    def build(self) -> tuple[Located[bool] | None, tuple[Located[str], ...]]:
+        for node, doc in self._nodes("build"):
+            if yn.is_map(node):
+                sub = _Fields(self.doc, self.label, {k: (kn, vn, doc) for k, (kn, vn) in yn.mapping_items(node).items()})
+                return sub.boolean("privileged"), sub.names("entitlements")
+        return None, ()
+
+
+__all__ = ["parse", "Span"]

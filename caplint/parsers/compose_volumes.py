@@ -1,0 +1,102 @@
+"""Compose `volumes` and `devices` entries, short and long syntax, → model mounts and devices."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from caplint.model import Device, Located, Mount, Span
+from caplint.parsers import yamlnodes as yn
+
+Locate = Callable[[Any, Any], Located[str]]
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_TRUE = frozenset({"true", "yes", "on", "1"})
+
+
+def _is_host_path(source: str) -> bool:
+    """Short syntax: a path makes a bind mount, a bare name a named volume."""
+    return source.startswith(("/", ".", "~", "$", "\\")) or bool(_DRIVE.match(source))
+
+
+def _split(value: str) -> list[str]:
+    """`SRC:DST:MODE`, keeping a Windows drive letter (`C:\\data`) in one piece."""
+    drive = ""
+    if _DRIVE.match(value):
+        drive, value = value[:2], value[2:]
+    parts = value.split(":")
+    parts[0] = drive + parts[0]
+    return parts
+
+
+def _first_part(loc: Located[str], node: Any, part: str) -> Located[str]:
+    """The located first `:`-part of a short-syntax scalar, with its own columns
+    when it can be told exactly (one line, no interpolation)."""
+    span = loc.span
+    if "$" not in loc.raw and span.line == span.end_line and loc.raw.startswith(part):
+        start = span.column + (1 if node.style in ("'", '"') else 0)
+        span = Span(span.path, span.line, start, span.line, start + len(part))
+    return Located(part, span, part if "$" not in loc.raw else loc.raw, loc.resolved)
+
+
+def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
+    if yn.is_scalar(item) and not yn.is_null(item):
+        loc = locate(item, doc)
+        parts = _split(loc.value)
+        if len(parts) == 1:
+            # A single path is an anonymous volume at that path, not a bind.
+            return Mount(loc.span, None, parts[0], "volume", False)
+        source, target = parts[0], parts[1]
+        options = set(parts[2].split(",")) if len(parts) > 2 else set()
+        read_only = bool(options & {"ro", "readonly"})
+        src = _first_part(loc, item, source)
+        if _is_host_path(source) or not loc.resolved:
+            return Mount(loc.span, src, target, "bind", read_only)
+        return _named_volume(doc, source, target, read_only, loc.span, locate) or Mount(loc.span, src, target, "volume", read_only)
+    if yn.is_map(item):
+        fields = yn.mapping_items(item)
+        kind = fields["type"][1].value if "type" in fields and yn.is_scalar(fields["type"][1]) else "volume"
+        source = locate(fields["source"][1], doc) if "source" in fields and yn.is_scalar(fields["source"][1]) else None
+        target = fields["target"][1].value if "target" in fields and yn.is_scalar(fields["target"][1]) else None
+        read_only = "read_only" in fields and str(fields["read_only"][1].value).lower() in _TRUE
+        span = yn.span(item, doc.path if not hasattr(doc, "viewer_path") else doc.viewer_path)
+        if source is not None and source.span.path != span.path:
+            span = source.span
+        if kind == "volume" and source is not None and source.resolved:
+            named = _named_volume(doc, source.value, target, read_only, span, locate)
+            if named is not None:
+                return named
+        known = kind if kind in ("bind", "volume", "tmpfs", "npipe", "cluster", "image") else "unknown"
+        return Mount(span, source, target, known, read_only)  # type: ignore[arg-type]
+    return None
+
+
+def _named_volume(doc: Any, name: str, target: str | None, read_only: bool, span: Span, locate: Locate) -> Mount | None:
+    """A named volume declared with the local driver as a bind (`o: bind`,
+    `device: /path`) is a bind mount of that path in disguise."""
+    entry = getattr(doc, "volumes", {}).get(name)
+    if entry is None or not yn.is_map(entry[1]):
+        return None
+    spec = yn.mapping_items(entry[1])
+    opts_node = spec.get("driver_opts", (None, None))[1]
+    if not yn.is_map(opts_node):
+        return None
+    opts = yn.mapping_items(opts_node)
+    o = opts.get("o", (None, None))[1]
+    device = opts.get("device", (None, None))[1]
+    if yn.is_scalar(o) and "bind" in str(o.value).split(",") and yn.is_scalar(device):
+        return Mount(span, locate(device, doc), target, "bind", read_only)
+    return None
+
+
+def device_entry(item: Any, doc: Any, locate: Locate) -> Device | None:
+    if yn.is_scalar(item) and not yn.is_null(item):
+        loc = locate(item, doc)
+        parts = loc.value.split(":")
+        host = _first_part(loc, item, parts[0]) if len(parts) > 1 else loc
+        return Device(host, parts[1] if len(parts) > 1 else None)
+    if yn.is_map(item):
+        fields = yn.mapping_items(item)
+        if "source" in fields and yn.is_scalar(fields["source"][1]):
+            target = fields.get("target", (None, None))[1]
+            return Device(locate(fields["source"][1], doc), target.value if yn.is_scalar(target) else None)
+    return None

@@ -1,0 +1,137 @@
+"""Safe YAML loading to a node tree, and helpers over ruamel.yaml nodes.
+
+Only `compose()` is used: it builds nodes with line/column marks and never
+constructs Python objects, so tags such as `!!python/object` stay inert text.
+Aliases are shared nodes, not copies, so an alias bomb costs no memory here.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from caplint.model import Problem, Span
+
+# Deeper nesting than this crashes the C composer (native stack) or Python's
+# recursion limit; no real Compose file comes within a factor of 50 of it.
+MAX_DEPTH = 200
+_DEEP_LINE = re.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
+
+MAP = "tag:yaml.org,2002:map"
+SEQ = "tag:yaml.org,2002:seq"
+MERGE = "tag:yaml.org,2002:merge"
+NULL = "tag:yaml.org,2002:null"
+
+_loader: Any = None
+
+
+def _yaml() -> Any:
+    global _loader
+    if _loader is None:
+        from ruamel.yaml import YAML
+
+        _loader = YAML(typ="safe", pure=False)
+    return _loader
+
+
+def _too_deep(text: str) -> int:
+    """The line where nesting passes MAX_DEPTH, or 0. Cheap unless the file is odd."""
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        depth = 0
+        line = 1
+        quote = ""
+        for ch in text:
+            if ch == "\n":
+                line += 1
+            elif quote:
+                if ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return line
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+    m = _DEEP_LINE.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else 0
+
+
+def load(text: str, path: str) -> tuple[Any, Problem | None]:
+    """The root node (None for an empty document) or the problem that stopped parsing."""
+    deep = _too_deep(text)
+    if deep:
+        return None, Problem(Span.point(path, deep), f"YAML nested more than {MAX_DEPTH} levels deep; not parsed")
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return _yaml().compose(text), None
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        what = " ".join(p for p in (err.context, err.problem) if p)
+        return None, Problem(Span.point(path, line, col), f"invalid YAML: {what}")
+    except (YAMLError, RecursionError, ValueError) as err:
+        return None, Problem(Span.point(path, 1), f"invalid YAML: {err}")
+
+
+def span(node: Any, path: str) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(path, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+def is_map(node: Any) -> bool:
+    return node is not None and node.id == "mapping"
+
+
+def is_seq(node: Any) -> bool:
+    return node is not None and node.id == "sequence"
+
+
+def is_scalar(node: Any) -> bool:
+    return node is not None and node.id == "scalar"
+
+
+def is_null(node: Any) -> bool:
+    return node is None or (is_scalar(node) and (node.tag == NULL or node.value in ("", "~", "null", "Null", "NULL")
+                                                  and node.style is None))
+
+
+def mapping_items(
+    node: Any, problems: list[Problem] | None = None, path: str = "", _visiting: frozenset[int] = frozenset()
+) -> dict[str, tuple[Any, Any]]:
+    """key → (key node, value node), with `<<` merge keys applied as YAML defines them.
+
+    Keys written in the mapping win over merged ones; among merged mappings the
+    first listed wins. Each value node keeps its own mark, so a finding points
+    where the value is written, even inside an anchor. Duplicate keys are
+    reported (Compose rejects them) and the last one is used. A recursive
+    anchor that merges itself is not followed twice.
+    """
+    visiting = _visiting | {id(node)}
+    own: dict[str, tuple[Any, Any]] = {}
+    merged: dict[str, tuple[Any, Any]] = {}
+    for key, value in node.value:
+        if key.tag == MERGE or (is_scalar(key) and key.value == "<<" and key.style is None):
+            for source in (value.value if is_seq(value) else [value]):
+                if is_map(source) and id(source) not in visiting:
+                    for k, kv in mapping_items(source, None, path, visiting).items():
+                        merged.setdefault(k, kv)
+            continue
+        if not is_scalar(key):
+            continue
+        if key.value in own and problems is not None:
+            problems.append(Problem(span(key, path), f"duplicate key {key.value!r} (the mapping already has it)"))
+        own[key.value] = (key, value)
+    return {**merged, **own}
+
+
+def scalars(node: Any) -> Iterator[Any]:
+    """The scalar items of a sequence node (a lone scalar counts as one)."""
+    if is_scalar(node):
+        yield node
+    elif is_seq(node):
+        for item in node.value:
+            if is_scalar(item):
+                yield item

@@ -1,0 +1,86 @@
+"""The rule API: a rule is an id, a name, a severity, a docstring and a check.
+
+A rule module defines rules with the `@rule` decorator and lists each one under
+the `caplint.rules` entry-point group (the entry-point name is the rule id), the
+same way a third-party plugin does. The engine, not the rule, stamps the id and
+severity on what `check` yields, and applies configuration and suppressions.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Union
+
+from caplint.model import Container, Hit, Image, Severity
+
+Subjects = tuple[Union[type[Container], type[Image]], ...]
+Check = Callable[[Any], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    # What the check reads: Container and/or Image; empty for the pseudo-rules
+    # the engine raises itself (CAP001 parse errors).
+    subjects: Subjects
+    check: Check
+    doc: str
+    tags: tuple[str, ...] = ()
+    precision: str = "very-high"
+
+    @property
+    def summary(self) -> str:
+        """The first line of the docs, used as a one-line description."""
+        return self.doc.strip().splitlines()[0].strip() if self.doc.strip() else self.name
+
+    def section(self, heading: str) -> str:
+        """The text under one `## heading` of the rule's docs."""
+        marker = f"## {heading}"
+        text = self.doc
+        start = text.find(marker)
+        if start < 0:
+            return ""
+        start += len(marker)
+        end = text.find("\n## ", start)
+        return text[start: end if end >= 0 else None].strip()
+
+
+def _never(_: Any) -> Iterable[Hit]:
+    return ()
+
+
+def rule(
+    id: str,
+    name: str,
+    severity: Severity,
+    subjects: Subjects,
+    *,
+    tags: tuple[str, ...] = (),
+    precision: str = "very-high",
+) -> Callable[[Check], Rule]:
+    """Turn a `check(subject)` generator function into a Rule; its docstring is the docs.
+
+    `check` is called once per subject of a type in `subjects` and yields Hits.
+    """
+
+    def wrap(check: Check) -> Rule:
+        return Rule(
+            id=id,
+            name=name,
+            severity=severity,
+            subjects=subjects,
+            check=check,
+            doc=inspect.cleandoc(check.__doc__ or ""),
+            tags=("security", "containers", *tags),
+            precision=precision,
+        )
+
+    return wrap
+
+
+def pseudo_rule(id: str, name: str, severity: Severity, doc: str, *, tags: tuple[str, ...] = ()) -> Rule:
+    """A rule whose findings the engine raises itself, not a check over the model."""
+    return Rule(id, name, severity, (), _never, inspect.cleandoc(doc), ("security", "containers", *tags))

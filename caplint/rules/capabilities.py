@@ -1,0 +1,332 @@
+"""Capabilities a container adds, drops, misspells or keeps by default."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from caplint import capabilities as caps
+from caplint.model import Container, Hit, Located, Severity
+from caplint.rules import rule
+
+
+def _named(values: tuple[Located[str], ...]) -> Iterator[tuple[Located[str], str]]:
+    """Resolved entries with their canonical name; unknown names are CAP205's job."""
+    for loc in values:
+        if loc.resolved:
+            name = caps.normalize(loc.value)
+            if name is not None:
+                yield loc, name
+
+
+def _drops_all(c: Container) -> bool:
+    return any(name == caps.ALL for _, name in _named(c.cap_drop))
+
+
+@rule("CAP201", "all-capabilities", Severity.CRITICAL, (Container,))
+def all_capabilities(c: Container) -> Iterator[Hit]:
+    """
+    A container adds every Linux capability.
+
+    ## What it does
+    Flags `cap_add: [ALL]` and `--cap-add=ALL`, in any case.
+
+    ## Why is this bad?
+    `ALL` grants all 41 capabilities, including `SYS_ADMIN`, `SYS_MODULE` and
+    `SYS_PTRACE`: nearly everything `--privileged` gives, and enough to escape to
+    the host through a kernel module or a cgroup `release_agent`. Whatever the
+    workload needed, it was not all of them.
+
+    ## Example
+    ```yaml
+    services:
+      agent:
+        image: monitoring/agent
+        cap_add: [ALL]
+    ```
+
+    ## Use instead
+    Find the capabilities the process really uses (`getpcaps <pid>` or
+    `capsh --print` inside a test container, or the workload's docs) and add only those:
+    ```yaml
+    services:
+      agent:
+        image: monitoring/agent
+        cap_drop: [ALL]
+        cap_add: [SYS_PTRACE]
+    ```
+
+    ## References
+    - [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
+    - [Docker run: --cap-add](https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities)
+    """
+    for loc, name in _named(c.cap_add):
+        if name == caps.ALL:
+            yield Hit(loc.span, f"{c.name} adds {loc.raw}: every Linux capability, close to a privileged container")
+
+
+@rule("CAP202", "critical-capability", Severity.CRITICAL, (Container,))
+def critical_capability(c: Container) -> Iterator[Hit]:
+    """
+    A container adds a capability that is a known path to host takeover.
+
+    ## What it does
+    Flags adding `SYS_ADMIN`, `SYS_MODULE`, `SYS_RAWIO`, `SYS_PTRACE`,
+    `DAC_READ_SEARCH`, `BPF`, `MAC_ADMIN` or `MAC_OVERRIDE`, with or without the
+    `CAP_` prefix, in any case. The message says what the capability lets an
+    attacker do.
+
+    ## Why is this bad?
+    Each of these breaks the container boundary on its own: `SYS_ADMIN` can mount
+    filesystems and abuse the cgroup `release_agent`; `SYS_MODULE` loads code into
+    the host kernel; `SYS_RAWIO` reads host memory; `SYS_PTRACE` injects code into
+    other processes; `DAC_READ_SEARCH` allowed the "shocker" escape through
+    `open_by_handle_at`; `BPF` can read kernel memory; `MAC_ADMIN`/`MAC_OVERRIDE`
+    switch off AppArmor or SELinux.
+
+    ## Example
+    ```yaml
+    services:
+      fuse:
+        image: sshfs
+        cap_add: [SYS_ADMIN]
+    ```
+
+    ## Use instead
+    Prefer a design that needs no such capability (a FUSE device plus a user
+    namespace, a sidecar on the host, an eBPF agent run by the platform). If the
+    capability is truly needed, isolate the container: drop everything else, run
+    as a non-root user, keep seccomp and AppArmor on:
+    ```yaml
+    services:
+      fuse:
+        image: sshfs
+        cap_drop: [ALL]
+        devices: ["/dev/fuse"]
+        security_opt: ["no-new-privileges:true"]
+    ```
+
+    ## References
+    - [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
+    - [Understanding Docker container escapes (Trail of Bits)](https://blog.trailofbits.com/2019/07/19/understanding-docker-container-escapes/)
+    """
+    for loc, name in _named(c.cap_add):
+        cap = caps.CAPABILITIES.get(name)
+        if cap is not None and cap.tier is caps.Tier.CRITICAL:
+            yield Hit(loc.span, f"{c.name} adds {loc.raw}: lets an attacker {cap.grants}")
+
+
+@rule("CAP203", "elevated-capability", Severity.MEDIUM, (Container,))
+def elevated_capability(c: Container) -> Iterator[Hit]:
+    """
+    A container adds a capability outside the runtime's default set.
+
+    ## What it does
+    Flags adding any capability that Docker (or Podman, for `podman` commands) does
+    not grant by default and that is not already covered by
+    [CAP202](CAP202.md): `NET_ADMIN`, `SYS_TIME`, `SYSLOG`, `SYS_BOOT`, `PERFMON`,
+    `SYS_NICE`, `IPC_LOCK`, …
+
+    ## Why is this bad?
+    These do not hand over the host on their own, but each widens what an attacker
+    inside the container can reach: `NET_ADMIN` can reconfigure and sniff the
+    container's network, `SYS_TIME` sets the host's clock (time is not
+    namespaced), `SYSLOG` reads kernel addresses that help kernel exploits.
+    Every one should be a conscious, reviewed decision.
+
+    ## Example
+    ```yaml
+    services:
+      ntp:
+        image: cturra/ntp
+        cap_add: [SYS_TIME, SYS_NICE]
+    ```
+
+    ## Use instead
+    Keep the capability only if the workload needs it, and drop the defaults it
+    does not:
+    ```yaml
+    services:
+      ntp:
+        image: cturra/ntp
+        cap_drop: [ALL]
+        cap_add: [SYS_TIME]
+    ```
+
+    ## References
+    - [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
+    - [Docker default capabilities](https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities)
+    """
+    defaults = caps.defaults_for(c.runtime)
+    for loc, name in _named(c.cap_add):
+        cap = caps.CAPABILITIES.get(name)
+        if cap is not None and cap.tier is not caps.Tier.CRITICAL and name not in defaults:
+            yield Hit(loc.span, f"{c.name} adds {loc.raw}, which {c.runtime} does not grant by default: lets an attacker {cap.grants}")
+
+
+@rule("CAP204", "missing-drop-all", Severity.LOW, (Container,))
+def missing_drop_all(c: Container) -> Iterator[Hit]:
+    """
+    A container keeps the runtime's default capabilities instead of dropping them all.
+
+    ## What it does
+    Flags a container (a Compose service, a `docker run`/`create`) that does not
+    drop `ALL` capabilities. Not reported for privileged containers, which
+    [CAP101](CAP101.md) already covers, nor when `cap_drop` depends on an unset
+    variable.
+
+    ## Why is this bad?
+    Docker grants 14 capabilities by default — among them `NET_RAW` (ARP and DNS
+    spoofing on the container network), `DAC_OVERRIDE` (ignore file permissions),
+    `SETUID`/`SETGID`, `MKNOD` and `SYS_CHROOT`. Most services need none of them;
+    each one left in place is something an attacker who gets code execution can use.
+
+    ## Example
+    ```yaml
+    services:
+      web:
+        image: nginx
+        ports: ["80:80"]
+    ```
+
+    ## Use instead
+    Drop everything and add back only what is needed — for a web server on port 80,
+    that is `NET_BIND_SERVICE`:
+    ```yaml
+    services:
+      web:
+        image: nginx
+        ports: ["80:80"]
+        cap_drop: [ALL]
+        cap_add: [NET_BIND_SERVICE]
+    ```
+
+    ## References
+    - [Docker run: runtime privilege and Linux capabilities](https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities)
+    - [OWASP Docker Security Cheat Sheet, rule 3](https://cheatsheetseries.owasp.org/cheatsheets/Docker_Security_Cheat_Sheet.html)
+    """
+    if not c.complete or (c.privileged is not None and c.privileged.value):
+        return
+    if any(not loc.resolved for loc in c.cap_drop) or _drops_all(c):
+        return
+    kept = sorted(caps.defaults_for(c.runtime) - {name for _, name in _named(c.cap_drop)})
+    yield Hit(c.span, f"{c.name} does not drop ALL capabilities and keeps {len(kept)} defaults ({', '.join(kept)})")
+
+
+@rule("CAP205", "unknown-capability", Severity.HIGH, (Container,))
+def unknown_capability(c: Container) -> Iterator[Hit]:
+    """
+    A capability name that is not a Linux capability.
+
+    ## What it does
+    Flags names in `cap_add`/`cap_drop` (`--cap-add`/`--cap-drop`) that are not
+    one of the 41 Linux capabilities and not `ALL` — a typo such as
+    `NET_BIND_SERVCE`, or `CAP_ALL`, which Docker rejects because only the bare
+    `ALL` is special. The message suggests the closest real name.
+
+    ## Why is this bad?
+    Docker refuses to start the container ("unknown capability"), so the
+    deployment fails — usually late, in production. A misspelt name in
+    `cap_drop` is worse when a tool silently ignores it: the capability you meant
+    to remove stays.
+
+    ## Example
+    ```yaml
+    services:
+      web:
+        image: nginx
+        cap_drop: [CAP_ALL]
+        cap_add: [NET_BIND_SERVCE]
+    ```
+
+    ## Use instead
+    ```yaml
+    services:
+      web:
+        image: nginx
+        cap_drop: [ALL]
+        cap_add: [NET_BIND_SERVICE]
+    ```
+
+    ## References
+    - [capabilities(7): the list of capabilities](https://man7.org/linux/man-pages/man7/capabilities.7.html)
+    """
+    for field, values in (("adds", c.cap_add), ("drops", c.cap_drop)):
+        for loc in values:
+            if loc.resolved and caps.normalize(loc.value) is None:
+                guess = caps.suggest(loc.value)
+                hint = f"; did you mean {guess}?" if guess else ""
+                why = " (only the bare ALL is special)" if loc.value.strip().upper() == "CAP_ALL" else ""
+                yield Hit(loc.span, f"{c.name} {field} {loc.raw!r}, which is not a Linux capability{why}: the container will not start{hint}")
+
+
+@rule("CAP206", "redundant-capability", Severity.LOW, (Container,))
+def redundant_capability(c: Container) -> Iterator[Hit]:
+    """
+    A capability is added or dropped to no effect.
+
+    ## What it does
+    Flags adding a capability the container already has (one of the runtime's
+    defaults when nothing drops it, or a name listed twice), adding and dropping
+    the same capability, and dropping one it never had. Not reported for
+    privileged containers, which have every capability whatever the lists say.
+
+    ## Why is this bad?
+    Redundant entries show that the author's model of the container's privileges
+    differs from the runtime's: `cap_add: [NET_ADMIN]` with `cap_drop: [NET_ADMIN]`
+    ends up *with* `NET_ADMIN` (drops are applied before adds), and a reviewer
+    reading `cap_add: [CHOWN]` believes the container lacked it before. Lists that
+    say exactly what the container gets are easier to review.
+
+    ## Example
+    ```yaml
+    services:
+      app:
+        image: app
+        cap_add: [CHOWN, NET_ADMIN]
+        cap_drop: [NET_ADMIN, SYS_ADMIN]
+    ```
+
+    ## Use instead
+    ```yaml
+    services:
+      app:
+        image: app
+        cap_drop: [ALL]
+        cap_add: [CHOWN]
+    ```
+
+    ## References
+    - [Docker: how cap_add and cap_drop combine](https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities)
+    """
+    if c.privileged is not None and c.privileged.value:
+        return
+    defaults = caps.defaults_for(c.runtime)
+    adds = list(_named(c.cap_add))
+    drops = list(_named(c.cap_drop))
+    add_names = {name for _, name in adds}
+    drop_names = {name for _, name in drops}
+    drop_all = caps.ALL in drop_names
+    add_all = caps.ALL in add_names
+
+    seen: set[str] = set()
+    for loc, name in adds:
+        if name in seen:
+            yield Hit(loc.span, f"{c.name} adds {loc.raw} twice")
+        elif name in drop_names:
+            yield Hit(loc.span, f"{c.name} both adds and drops {loc.raw}; drops apply first, so it keeps {name}")
+        elif add_all and name != caps.ALL:
+            yield Hit(loc.span, f"{c.name} adds {loc.raw} although it already adds ALL")
+        elif name in defaults and not drop_all:
+            yield Hit(loc.span, f"{c.name} adds {loc.raw}, which {c.runtime} grants by default")
+        seen.add(name)
+
+    seen.clear()
+    for loc, name in drops:
+        if name in seen:
+            yield Hit(loc.span, f"{c.name} drops {loc.raw} twice")
+        elif name in add_names:
+            pass  # reported on the add above
+        elif drop_all and name != caps.ALL:
+            yield Hit(loc.span, f"{c.name} drops {loc.raw} although it already drops ALL")
+        elif name != caps.ALL and name not in defaults and not add_all:
+            yield Hit(loc.span, f"{c.name} drops {loc.raw}, which it never had ({c.runtime} does not grant it by default)")
+        seen.add(name)
