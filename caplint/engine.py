@@ -61,7 +61,7 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
     settings = settings or Settings()
     kind = kind if kind not in (None, "unknown") else detect_kind(path, text)
     if kind is None:
-        return _problem_findings([Problem(Span.point(path, 1), "cannot tell what kind of file this is "
+        return problem_findings([Problem(Span.point(path, 1), "cannot tell what kind of file this is "
                                           "(not a Dockerfile, Compose file or shell script by name or content)")],
                                  text, settings, path)
     if kind == "yaml":
@@ -77,11 +77,11 @@ def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Fi
     try:
         text = read_file(path, max_bytes=settings.max_bytes)
     except ReadError as err:
-        return _problem_findings([err.problem], "", settings, path)
+        return problem_findings([err.problem], "", settings, path)
     return lint_text(path, text, kind, settings)
 
 
-def _problem_findings(problems: Sequence[Problem], text: str, settings: Settings, path: str) -> list[Finding]:
+def problem_findings(problems: Sequence[Problem], text: str, settings: Settings, path: str) -> list[Finding]:
     return _findings(ParseResult(problems=list(problems)), text, path, settings)
 
 
@@ -127,9 +127,16 @@ def fingerprint(findings: list[Finding]) -> list[Finding]:
 def lint_paths(paths: Sequence[str], settings: Settings | None = None, *, exclude: Iterable[str] = (),
                jobs: int = 1) -> list[Finding]:
     """Every finding under `paths`, in a deterministic order whatever `jobs` is."""
+    return lint_found(list(discover.discover(paths, exclude)), settings, jobs=jobs)
+
+
+# Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 64
+
+
+def lint_found(found: Sequence[discover.Found], settings: Settings | None = None, *, jobs: int = 1) -> list[Finding]:
     settings = settings or Settings()
-    found = list(discover.discover(paths, exclude))
-    if jobs > 1 and len(found) >= 2 * jobs:
+    if jobs > 1 and len(found) >= max(PARALLEL_MIN_FILES, 2 * jobs):
         from caplint.parallel import map_files
         per_file = map_files(found, settings, jobs)
     else:

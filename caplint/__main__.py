@@ -1,0 +1,3 @@
+from caplint.cli import main
+
+main()

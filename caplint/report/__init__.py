@@ -1,0 +1,34 @@
+"""Reporters turn findings into text. Each format is a module with
+`render(findings, context) -> str`, imported only when chosen, so a text run
+never pays for the SARIF object model."""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from caplint.model import Finding
+from caplint.rules import Rule
+
+FORMATS = ("text", "json", "sarif", "gnu", "github")
+
+
+@dataclass(frozen=True)
+class Context:
+    rules: tuple[Rule, ...]
+    files: int = 0
+    color: bool = False
+    sarif_category: str | None = None
+
+
+Renderer = Callable[[Sequence[Finding], Context], str]
+
+
+def renderer(fmt: str) -> Renderer:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    return importlib.import_module(f"caplint.report.{fmt}").render  # type: ignore[no-any-return]
+
+
+def rule_page_url(rule_id: str) -> str:
+    return f"https://github.com/caplint/caplint/blob/main/rules/{rule_id}.md"

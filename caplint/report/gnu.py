@@ -1,0 +1,17 @@
+"""`path:line:col: severity: message [CAPnnn]` — the GNU error format editors and
+problem matchers read. Severity: critical/high → error, medium → warning, low → note."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from caplint.model import Finding, Severity
+from caplint.report import Context
+
+LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
+
+
+def render(findings: Sequence[Finding], context: Context) -> str:
+    return "".join(
+        f"{f.span.path}:{f.span.line}:{f.span.column}: {LEVELS[f.severity]}: {f.message} [{f.rule_id}]\n"
+        for f in findings
+    )

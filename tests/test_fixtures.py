@@ -1,0 +1,33 @@
+"""Every fixture is linted; its findings must be exactly the (line, rule) pairs
+its annotations name — a miss fails, and so does an extra finding."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from caplint.engine import Settings, lint_text
+from caplint.reading import read_file
+from conftest import FIXTURES
+from expectations import expected, fixture_files, ignored
+
+KINDS = {"compose": None, "dockerfile": "dockerfile", "shell": "shell"}
+CASES = [(kind, p) for kind in KINDS if (FIXTURES / kind).is_dir() for p in fixture_files(FIXTURES / kind)]
+
+
+@pytest.mark.parametrize(("kind", "path"), CASES, ids=[f"{k}/{p.relative_to(FIXTURES / k)}" for k, p in CASES])
+def test_fixture(kind: str, path: Path) -> None:
+    text = read_file(str(path))
+    settings = Settings(ignore=ignored(text))
+    findings = lint_text(str(path), text, KINDS[kind], settings)
+    got = {(f.span.line, f.rule_id) for f in findings}
+    want = expected(text)
+    detail = "\n".join(f"  {f.span.line}:{f.span.column} {f.rule_id} {f.message}" for f in findings)
+    assert got == want, (
+        f"\nmissing: {sorted(want - got)}\nextra:   {sorted(got - want)}\nall findings:\n{detail}"
+    )
+
+
+def test_every_kind_has_fixtures() -> None:
+    for kind in ("compose",):
+        assert any(k == kind for k, _ in CASES), f"no fixtures for {kind}"
