@@ -60,6 +60,14 @@ class Located(Generic[T]):
     raw: str
     resolved: bool = True
 
+    @property
+    def shown(self) -> str:
+        """The author's spelling, plus what it resolved to when that differs."""
+        value = str(self.value)
+        if not self.resolved or "$" not in self.raw or value == self.raw or isinstance(self.value, bool):
+            return self.raw
+        return f"{self.raw} (= {value})"
+
 
 Runtime = Literal["docker", "podman", "nerdctl"]
 

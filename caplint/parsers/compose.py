@@ -35,6 +35,7 @@ class _Doc:
     problems: list[Problem] = field(default_factory=list)
     services: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     volumes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    shown_path: str = ""  # how an `extends: file:` names this file
 
 
 def parse(text: str, path: str, *, require_services: bool = False) -> ParseResult:
@@ -176,7 +177,8 @@ class _Foreign(_Doc):
     """A document seen through another file's `extends` line."""
 
     def __init__(self, origin: _Doc, viewer: _Doc, at: Any) -> None:
-        super().__init__(origin.path, origin.root, origin.env, viewer.problems, origin.services, origin.volumes)
+        super().__init__(origin.path, origin.root, origin.env, viewer.problems, origin.services, origin.volumes,
+                         origin.shown_path or origin.path)
         self.viewer_path = viewer.path
         self.at = at
 
@@ -202,6 +204,7 @@ def _other_file(doc: _Doc, file_node: Any) -> _Doc | None:
             doc.problems.append(Problem(yn.span(file_node, doc.path), f"extends file {rel!r}: {problem.message}"))
         elif yn.is_map(root):
             result = _Doc(other, root, environment_for(other) if "$" in text else {})
+            result.shown_path = rel
             _find_services(result, True)
     _other_cache[other] = result
     return result
@@ -228,7 +231,7 @@ class _Fields:
         raw = str(node.value)
         if isinstance(doc, _Foreign):
             where = yn.span(node, doc.path)
-            return Located(value, yn.span(doc.at, doc.viewer_path), f"{raw} (from {doc.path}:{where.line})", resolved)
+            return Located(value, yn.span(doc.at, doc.viewer_path), f"{raw} (from {doc.shown_path}:{where.line})", resolved)
         return Located(value, yn.span(node, doc.path), raw, resolved)
 
     def text(self, key: str) -> Located[str] | None:

@@ -22,16 +22,15 @@ SEQ = "tag:yaml.org,2002:seq"
 MERGE = "tag:yaml.org,2002:merge"
 NULL = "tag:yaml.org,2002:null"
 
-_loader: Any = None
+_loaders: dict[bool, Any] = {}
 
 
-def _yaml() -> Any:
-    global _loader
-    if _loader is None:
+def _yaml(pure: bool) -> Any:
+    if pure not in _loaders:
         from ruamel.yaml import YAML
 
-        _loader = YAML(typ="safe", pure=False)
-    return _loader
+        _loaders[pure] = YAML(typ="safe", pure=pure)
+    return _loaders[pure]
 
 
 def _too_deep(text: str) -> int:
@@ -62,11 +61,21 @@ def load(text: str, path: str) -> tuple[Any, Problem | None]:
     """The root node (None for an empty document) or the problem that stopped parsing."""
     deep = _too_deep(text)
     if deep:
-        return None, Problem(Span.point(path, deep), f"YAML nested more than {MAX_DEPTH} levels deep; not parsed")
+        return None, Problem(Span.point(path, deep), f"YAML nested too deeply (over {MAX_DEPTH} levels or columns of indentation); not parsed")
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return _yaml().compose(text), None
+        return _yaml(pure=False).compose(text), None
+    except MarkedYAMLError:
+        # libyaml is YAML 1.1 and rejects what Compose accepts, such as
+        # `[no-new-privileges:true]` in a flow list; the pure-Python parser
+        # follows YAML 1.2 there. It is ten times slower, so it is only the
+        # second opinion, and its verdict is the one reported.
+        pass
+    except (YAMLError, RecursionError, ValueError):
+        pass
+    try:
+        return _yaml(pure=True).compose(text), None
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

@@ -60,7 +60,7 @@ def all_capabilities(c: Container) -> Iterator[Hit]:
     """
     for loc, name in _named(c.cap_add):
         if name == caps.ALL:
-            yield Hit(loc.span, f"{c.name} adds {loc.raw}: every Linux capability, close to a privileged container")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}: every Linux capability, close to a privileged container")
 
 
 @rule("CAP202", "critical-capability", Severity.CRITICAL, (Container,))
@@ -111,7 +111,7 @@ def critical_capability(c: Container) -> Iterator[Hit]:
     for loc, name in _named(c.cap_add):
         cap = caps.CAPABILITIES.get(name)
         if cap is not None and cap.tier is caps.Tier.CRITICAL:
-            yield Hit(loc.span, f"{c.name} adds {loc.raw}: lets an attacker {cap.grants}")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}: lets an attacker {cap.grants}")
 
 
 @rule("CAP203", "elevated-capability", Severity.MEDIUM, (Container,))
@@ -159,7 +159,7 @@ def elevated_capability(c: Container) -> Iterator[Hit]:
     for loc, name in _named(c.cap_add):
         cap = caps.CAPABILITIES.get(name)
         if cap is not None and cap.tier is not caps.Tier.CRITICAL and name not in defaults:
-            yield Hit(loc.span, f"{c.name} adds {loc.raw}, which {c.runtime} does not grant by default: lets an attacker {cap.grants}")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} does not grant by default: lets an attacker {cap.grants}")
 
 
 @rule("CAP204", "missing-drop-all", Severity.LOW, (Container,))
@@ -255,7 +255,7 @@ def unknown_capability(c: Container) -> Iterator[Hit]:
                 guess = caps.suggest(loc.value)
                 hint = f"; did you mean {guess}?" if guess else ""
                 why = " (only the bare ALL is special)" if loc.value.strip().upper() == "CAP_ALL" else ""
-                yield Hit(loc.span, f"{c.name} {field} {loc.raw!r}, which is not a Linux capability{why}: the container will not start{hint}")
+                yield Hit(loc.span, f"{c.name} {field} {loc.shown}, which is not a Linux capability{why}: the container will not start{hint}")
 
 
 @rule("CAP206", "redundant-capability", Severity.LOW, (Container,))
@@ -310,23 +310,23 @@ def redundant_capability(c: Container) -> Iterator[Hit]:
     seen: set[str] = set()
     for loc, name in adds:
         if name in seen:
-            yield Hit(loc.span, f"{c.name} adds {loc.raw} twice")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown} twice")
         elif name in drop_names:
-            yield Hit(loc.span, f"{c.name} both adds and drops {loc.raw}; drops apply first, so it keeps {name}")
+            yield Hit(loc.span, f"{c.name} both adds and drops {loc.shown}; drops apply first, so it keeps {name}")
         elif add_all and name != caps.ALL:
-            yield Hit(loc.span, f"{c.name} adds {loc.raw} although it already adds ALL")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown} although it already adds ALL")
         elif name in defaults and not drop_all:
-            yield Hit(loc.span, f"{c.name} adds {loc.raw}, which {c.runtime} grants by default")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} grants by default")
         seen.add(name)
 
     seen.clear()
     for loc, name in drops:
         if name in seen:
-            yield Hit(loc.span, f"{c.name} drops {loc.raw} twice")
+            yield Hit(loc.span, f"{c.name} drops {loc.shown} twice")
         elif name in add_names:
             pass  # reported on the add above
         elif drop_all and name != caps.ALL:
-            yield Hit(loc.span, f"{c.name} drops {loc.raw} although it already drops ALL")
+            yield Hit(loc.span, f"{c.name} drops {loc.shown} although it already drops ALL")
         elif name != caps.ALL and name not in defaults and not add_all:
-            yield Hit(loc.span, f"{c.name} drops {loc.raw}, which it never had ({c.runtime} does not grant it by default)")
+            yield Hit(loc.span, f"{c.name} drops {loc.shown}, which it never had ({c.runtime} does not grant it by default)")
         seen.add(name)

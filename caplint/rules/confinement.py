@@ -27,7 +27,7 @@ def security_options(c: Container) -> Iterator[tuple[Located[str], str, str]]:
 def _option_rule(c: Container, key: str, bad_value: str, what: str) -> Iterator[Hit]:
     for opt, k, v in security_options(c):
         if k == key and v.lower() == bad_value:
-            yield Hit(opt.span, f"{c.name} sets {opt.raw}: {what}")
+            yield Hit(opt.span, f"{c.name} sets {opt.shown}: {what}")
 
 
 @rule("CAP301", "seccomp-disabled", Severity.HIGH, (Container,))
@@ -179,7 +179,7 @@ def missing_no_new_privileges(c: Container) -> Iterator[Hit]:
         if key == "no-new-privileges":
             if value.lower() in ("", "true", "1"):
                 return
-            yield Hit(opt.span, f"{c.name} sets {opt.raw}: setuid binaries can still raise privileges")
+            yield Hit(opt.span, f"{c.name} sets {opt.shown}: setuid binaries can still raise privileges")
             return
     yield Hit(c.span, f"{c.name} does not set no-new-privileges: setuid binaries can raise privileges")
 
@@ -215,4 +215,4 @@ def unmasked_system_paths(c: Container) -> Iterator[Hit]:
     yield from _option_rule(c, "systempaths", "unconfined", "/proc and /sys paths that expose the host kernel are unmasked")
     for opt, key, value in security_options(c):
         if key == "unmask" and (value.upper() == "ALL" or value.startswith(("/proc", "/sys"))):
-            yield Hit(opt.span, f"{c.name} sets {opt.raw}: masked /proc and /sys paths become visible")
+            yield Hit(opt.span, f"{c.name} sets {opt.shown}: masked /proc and /sys paths become visible")

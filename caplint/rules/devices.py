@@ -54,11 +54,11 @@ def dangerous_device(c: Container) -> Iterator[Hit]:
     for dev in c.devices:
         why = hostpaths.dangerous_device(dev.host.value) if dev.host.resolved else None
         if why:
-            yield Hit(dev.host.span, f"{c.name} gets device {dev.host.raw}: {why}")
+            yield Hit(dev.host.span, f"{c.name} gets device {dev.host.shown}: {why}")
     for cg in c.device_cgroup_rules:
         why = hostpaths.dangerous_cgroup_rule(cg.value) if cg.resolved else None
         if why:
-            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.raw!r}: {why}")
+            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.shown}: {why}")
 
 
 @rule("CAP315", "device-access", Severity.LOW, (Container,))
@@ -100,7 +100,7 @@ def device_access(c: Container) -> Iterator[Hit]:
     """
     for dev in c.devices:
         if not dev.host.resolved or hostpaths.dangerous_device(dev.host.value) is None:
-            yield Hit(dev.host.span, f"{c.name} gets host device {dev.host.raw}")
+            yield Hit(dev.host.span, f"{c.name} gets host device {dev.host.shown}")
     for cg in c.device_cgroup_rules:
         if not cg.resolved or hostpaths.dangerous_cgroup_rule(cg.value) is None:
-            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.raw!r}")
+            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.shown}")

@@ -62,7 +62,7 @@ def runtime_socket_mount(c: Container) -> Iterator[Hit]:
         why = hostpaths.runtime_socket(host.value)
         if why:
             ro = " (read-only does not help: the API still answers)" if m.read_only else ""
-            yield Hit(host.span, f"{c.name} mounts {host.raw}, {why}: full control of the host{ro}")
+            yield Hit(host.span, f"{c.name} mounts {host.shown}, {why}: full control of the host{ro}")
 
 
 @rule("CAP313", "sensitive-host-mount", Severity.HIGH, (Container,))
@@ -119,4 +119,4 @@ def sensitive_host_mount(c: Container) -> Iterator[Hit]:
         why = hostpaths.sensitive_path(host.value) if host.resolved else None
         if why:
             mode = "read-only" if m.read_only else "writable"
-            yield Hit(host.span, f"{c.name} mounts host {host.raw} ({mode}): {why}")
+            yield Hit(host.span, f"{c.name} mounts host {host.shown} ({mode}): {why}")

@@ -48,7 +48,7 @@ def privileged_container(c: Container) -> Iterator[Hit]:
     - [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
     """
     if c.privileged is not None and c.privileged.value:
-        yield Hit(c.privileged.span, f"{c.name} runs privileged ({c.privileged.raw}): all capabilities and host devices, no confinement")
+        yield Hit(c.privileged.span, f"{c.name} runs privileged ({c.privileged.shown}): all capabilities and host devices, no confinement")
 
 
 _INSECURE = "security.insecure"
@@ -95,10 +95,10 @@ def privileged_build(subject: Container | Image) -> Iterator[Hit]:
                 for flag in run.flags:
                     name, _, value = flag.value.partition("=")
                     if name == "--security" and value == "insecure":
-                        yield Hit(flag.span, f"RUN {flag.raw} runs this build step without a sandbox, like a privileged container")
+                        yield Hit(flag.span, f"RUN {flag.shown} runs this build step without a sandbox, like a privileged container")
         return
     if subject.build_privileged is not None and subject.build_privileged.value:
-        yield Hit(subject.build_privileged.span, f"{subject.name} builds with privileged: {subject.build_privileged.raw}")
+        yield Hit(subject.build_privileged.span, f"{subject.name} builds with privileged: {subject.build_privileged.shown}")
     for ent in subject.build_entitlements:
         if ent.resolved and ent.value == _INSECURE:
-            yield Hit(ent.span, f"{subject.name} allows the {ent.raw} entitlement: build steps may run without a sandbox")
+            yield Hit(ent.span, f"{subject.name} allows the {ent.shown} entitlement: build steps may run without a sandbox")

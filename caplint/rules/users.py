@@ -56,7 +56,7 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     if isinstance(subject, Image):
         final = subject.final_stage
         if final is not None and final.users and is_root(final.users[-1]):
-            yield Hit(final.users[-1].span, f"the final stage runs as root (USER {final.users[-1].raw})")
+            yield Hit(final.users[-1].span, f"the final stage runs as root (USER {final.users[-1].shown})")
         return
     if subject.user is not None and is_root(subject.user):
-        yield Hit(subject.user.span, f"{subject.name} runs as root (user {subject.user.raw})")
+        yield Hit(subject.user.span, f"{subject.name} runs as root (user {subject.user.shown})")
