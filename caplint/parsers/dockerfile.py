@@ -1,0 +1,564 @@
+"""Dockerfile → Image: stages, USER, RUN flags and the shell commands inside each RUN.
+
+dockerfile-parse finds the instructions and their lines, honouring `# escape=`
+and comments inside continued instructions. It does not know three things
+BuildKit does, which this module corrects:
+
+- heredocs (`RUN <<EOF`): their bodies come back as instructions of their own;
+- blank lines inside a continued instruction, which BuildKit skips but
+  dockerfile-parse treats as the instruction's end;
+- a continued instruction cut off by the end of the file, which it drops.
+
+Every token is then located on its own physical line. Decisions worth knowing:
+
+- `USER $VAR` / `${VAR}` is expanded from the stage's `ENV` and `ARG` defaults
+  (a global `ARG` default counts once the stage re-declares the `ARG`). The
+  default is what a plain `docker build` uses, so it counts as known even though
+  `--build-arg` could override it; anything else leaves `resolved=False`.
+- A stage built `FROM` an earlier stage of the same file inherits that stage's
+  `ENV` and `USER`s: its `users` start with the parent's, so the rules see the
+  user the final image really runs as.
+- `ONBUILD RUN` is linted as a RUN of its stage: it runs in every image built
+  from this one, and its author is the one who wrote it here.
+- Shell-form RUNs of a stage whose `SHELL` is PowerShell or cmd are not parsed
+  as POSIX shell: their text would only produce noise.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from dockerfile_parse import DockerfileParser
+
+from caplint.model import Command, Image, Located, ParseResult, Problem, RunInstruction, Span, Stage
+from caplint.parsers.shell import commands as shell_commands
+
+INSTRUCTIONS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
+    "RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+_HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
+_NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd"})
+
+_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_COMMENT = re.compile(r"^\s*#")
+_HEREDOC = re.compile(r"^(\d*)<<(-?)(['\"]?)([^\s<>|&;()'\"]+)\3")
+_VAR = re.compile(r"\$\{(\w+)(?:(:?[-+])([^}]*))?\}|\$(\w+)")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_OPERATOR = re.compile(r"&&|\|\||;|(?<![>&])\||(?<![<>&])&(?![>&])|[()]")
+_SHELL_C = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One instruction: its keyword and first/last physical line (0-based, heredoc bodies excluded)."""
+
+    keyword: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    value: str  # quotes and escapes removed
+    raw: str
+    line: int  # 0-based
+    start: int  # 0-based column
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Heredoc:
+    marker: _Word
+    width: int  # of `<<EOF` itself within the marker word
+    body: range  # 0-based line indices of the body
+    terminated: bool
+
+
+@dataclass(slots=True)
+class _StageBuilder:
+    base: Located[str]
+    name: str | None
+    span: Span
+    env: dict[str, str | None]
+    users: list[Located[str]] = field(default_factory=list)
+    runs: list[RunInstruction] = field(default_factory=list)
+    args: dict[str, str | None] = field(default_factory=dict)
+    posix_shell: bool = True
+
+    def freeze(self) -> Stage:
+        return Stage(self.base, self.name, self.span, tuple(self.users), tuple(self.runs))
+
+
+def parse(text: str, path: str) -> ParseResult:
+    result = ParseResult()
+    if _looks_binary(text):
+        result.problems.append(Problem(Span.point(path, 1), "binary file: not a Dockerfile"))
+        return result
+    _Builder(text, path, result).build()
+    return result
+
+
+def _looks_binary(text: str) -> bool:
+    head = text[:8192]
+    if "\x00" in head:
+        return True
+    odd = sum(1 for c in head if (c < " " and c not in "\t\n\r\f\v") or c == "\ufffd")
+    return odd > max(8, len(head) // 20)
+
+
+def _escape_char(lines: list[str]) -> str:
+    """The `# escape=` directive; directives end at the first line that is not one."""
+    for line in lines:
+        m = _DIRECTIVE.match(line)
+        # An unknown directive is a comment, and a comment ends the directives.
+        if m is None or m.group(1).lower() not in _DIRECTIVES:
+            break
+        if m.group(1).lower() == "escape" and m.group(2) in ("\\", "`"):
+            return m.group(2)
+    return "\\"
+
+
+def _continues(line: str, escape: str) -> bool:
+    return line.rstrip().endswith(escape)
+
+
+def _segment(lines: list[str], escape: str) -> list[_Entry]:
+    """The instructions as dockerfile-parse sees them, with two fixes."""
+    # Restate the escape directive on a line of its own: dockerfile-parse misses
+    # it after another directive such as `# check=`.
+    prefix = [f"# escape={escape}"]
+    # A trailing blank line makes dockerfile-parse flush an instruction still
+    # continued at the end of the file instead of dropping it.
+    content = "\n".join(prefix + lines) + "\n\n"
+    parser = DockerfileParser(fileobj=io.BytesIO(content.encode("utf-8", "replace")), env_replace=False)
+    offset = -len(prefix)
+    last = len(lines) - 1
+    found = sorted(
+        (item["startline"] + offset, min(item["endline"] + offset, last), item["instruction"])
+        for item in parser.structure
+        if item["instruction"] != "COMMENT"
+    )
+    entries: list[_Entry] = []
+    for start, end, keyword in found:
+        while end > start and not lines[end].strip():
+            end -= 1  # dockerfile-parse counts the blank line that ended it
+        previous = entries[-1] if entries else None
+        # dockerfile-parse ends an instruction at a blank line even after an
+        # escape; BuildKit skips the blank line and keeps going.
+        if previous is not None and _continues(lines[previous.end], escape):
+            entries[-1] = replace(previous, end=end)
+        else:
+            entries.append(_Entry(keyword, start, end))
+    return entries
+
+
+def _split(text: str, line: int, column: int, escape: str) -> Iterator[_Word]:
+    """Whitespace-separated words of one physical line, quotes removed, from `column`."""
+    i, n = column, len(text)
+    while i < n:
+        if text[i] in " \t":
+            i += 1
+            continue
+        start, chars, quote = i, [], ""
+        while i < n:
+            c = text[i]
+            if quote:
+                if c == quote:
+                    quote = ""
+                elif c == escape and quote == '"' and i + 1 < n:
+                    i += 1
+                    chars.append(text[i])
+                else:
+                    chars.append(c)
+            elif c in " \t":
+                break
+            elif c in "\"'":
+                quote = c
+            elif c == escape and i + 1 < n:
+                i += 1
+                chars.append(text[i])
+            else:
+                chars.append(c)
+            i += 1
+        yield _Word("".join(chars), text[start:i], line, start, i)
+
+
+def _expand(text: str, known: dict[str, str | None]) -> tuple[str, bool]:
+    """Substitute `$VAR`, `${VAR}`, `${VAR:-x}`, `${VAR:+x}` from known values."""
+    resolved = True
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal resolved
+        name = m.group(1) or m.group(4)
+        value = known.get(name)
+        if value is None:
+            resolved = False
+            return m.group(0)
+        op, word = m.group(2), m.group(3) or ""
+        if op in (":-", "-"):
+            return value if value or op == "-" else word
+        if op in (":+", "+"):
+            return word if value or op == "+" else ""
+        return value
+
+    return _VAR.sub(one, text), resolved
+
+
+class _Builder:
+    """Walks the instructions of one file and builds its Image."""
+
+    def __init__(self, text: str, path: str, result: ParseResult) -> None:
+        self.path = path
+        self.lines = text.split("\n")
+        self.result = result
+        self.escape = _escape_char(self.lines)
+        self.global_args: dict[str, str | None] = {}
+        self.stages: list[_StageBuilder] = []
+        self.named: dict[str, _StageBuilder] = {}
+        self.stray: _StageBuilder | None = None  # instructions before any FROM
+        self.reported_unknown = False
+
+    # -- locations ---------------------------------------------------------
+
+    def span(self, word: _Word) -> Span:
+        return Span(self.path, word.line + 1, word.start + 1, word.line + 1, word.end + 1)
+
+    def located(self, word: _Word, value: str | None = None, resolved: bool = True) -> Located[str]:
+        return Located(word.value if value is None else value, self.span(word), word.raw, resolved)
+
+    def problem(self, line: int, message: str, column: int = 1) -> None:
+        self.result.problems.append(Problem(Span.point(self.path, line + 1, column), message))
+
+    def is_filler(self, index: int) -> bool:
+        """A comment or blank line inside a continued instruction: Docker drops it."""
+        line = self.lines[index]
+        return not line.strip() or _COMMENT.match(line) is not None
+
+    def physical(self, entry: _Entry, first: int) -> Iterator[tuple[int, str]]:
+        """The instruction's lines from `first` as Docker joins them: fillers
+        dropped, the escape that continues a line removed."""
+        for index in range(first, entry.end + 1):
+            if index > first and self.is_filler(index):
+                continue
+            text = self.lines[index].rstrip()
+            yield index, text[:-1] if _continues(text, self.escape) else text
+
+    def words(self, entry: _Entry, skip: int = 1) -> list[_Word]:
+        """The instruction's words after its first `skip` words (the keyword)."""
+        out: list[_Word] = []
+        for index, text in self.physical(entry, entry.start):
+            out.extend(_split(text, index, 0, self.escape))
+        return out[skip:]
+
+    # -- the walk ----------------------------------------------------------
+
+    def build(self) -> None:
+        entries = _segment(self.lines, self.escape)
+        i = 0
+        while i < len(entries):
+            entry = entries[i]
+            i += 1
+            heredocs: list[_Heredoc] = []
+            if entry.keyword in _HEREDOC_KEYWORDS:
+                heredocs = self.heredocs(entry)
+            if heredocs:
+                # dockerfile-parse read the bodies as instructions. None of
+                # those can run past the terminator: it is a line of its own
+                # and never ends in an escape, so it ends any continuation.
+                last = min(heredocs[-1].body.stop, len(self.lines) - 1)
+                while i < len(entries) and entries[i].start <= last:
+                    i += 1
+            self.instruction(entry, heredocs)
+        self.finish()
+
+    def heredocs(self, entry: _Entry) -> list[_Heredoc]:
+        words = self.words(entry)
+        while words and words[0].raw.startswith("--"):
+            words.pop(0)
+        markers = [w for w in words if _HEREDOC.match(w.raw)]
+        if not markers or self.exec_form(entry, words) is not None:
+            return []
+        out: list[_Heredoc] = []
+        index = entry.end + 1
+        for marker in markers:
+            m = _HEREDOC.match(marker.raw)
+            assert m is not None
+            chomp, name = m.group(2) == "-", m.group(4)
+            start = index
+            while index < len(self.lines):
+                line = self.lines[index].lstrip("\t") if chomp else self.lines[index]
+                if line == name:
+                    break
+                index += 1
+            terminated = index < len(self.lines)
+            if not terminated:
+                self.problem(marker.line, f"heredoc <<{name} is never terminated (no line '{name}')", marker.start + 1)
+            out.append(_Heredoc(marker, m.end(), range(start, index), terminated))
+            index += 1
+        return out
+
+    def instruction(self, entry: _Entry, heredocs: list[_Heredoc]) -> None:
+        keyword = entry.keyword
+        if keyword not in INSTRUCTIONS:
+            if not self.reported_unknown:
+                self.reported_unknown = True
+                self.problem(entry.start, f"unknown instruction: {self.lines[entry.start].split()[0]}")
+            return
+        if keyword == "FROM":
+            self.from_(entry)
+            return
+        if keyword == "ARG" and not self.stages and self.stray is None:
+            self.declare_args(entry, self.global_args)
+            return
+        stage = self.current(entry)
+        if keyword == "ARG":
+            self.declare_args(entry, stage.args)
+        elif keyword == "ENV":
+            self.declare_env(entry, stage)
+        elif keyword == "USER":
+            self.user(entry, stage)
+        elif keyword == "SHELL":
+            self.shell(entry, stage)
+        elif keyword == "RUN":
+            stage.runs.append(self.run(entry, heredocs, stage, skip=1))
+        elif keyword == "ONBUILD":
+            inner = self.words(entry)
+            if inner and inner[0].value.upper() == "RUN":
+                stage.runs.append(self.run(entry, [], stage, skip=2))
+
+    def current(self, entry: _Entry) -> _StageBuilder:
+        if self.stages:
+            return self.stages[-1]
+        if self.stray is None:
+            self.problem(entry.start, f"{entry.keyword} before the first FROM instruction")
+            nowhere = Span.point(self.path, 1)
+            self.stray = _StageBuilder(Located("", nowhere, "", resolved=False), None, nowhere, {})
+        return self.stray
+
+    def finish(self) -> None:
+        stages = ([self.stray] if self.stray is not None else []) + self.stages
+        if not self.stages:
+            self.problem(0, "no FROM instruction: not a complete Dockerfile")
+        if not stages:
+            return
+        final = stages[-1]
+        self.result.images.append(Image(self.path, final.span, tuple(s.freeze() for s in stages)))
+
+    # -- instructions ------------------------------------------------------
+
+    def from_(self, entry: _Entry) -> None:
+        words = [w for w in self.words(entry) if not w.raw.startswith("--")]
+        first = self.lines[entry.start]
+        keyword_col = len(first) - len(first.lstrip())
+        span = Span(self.path, entry.start + 1, keyword_col + 1, entry.start + 1, len(first.rstrip()) + 1)
+        if not words:
+            self.problem(entry.start, "FROM without an image")
+            base = Located("", span, "", resolved=False)
+        else:
+            value, resolved = _expand(words[0].value, self.global_args)
+            base = self.located(words[0], value, resolved)
+        name = words[2].value if len(words) >= 3 and words[1].value.lower() == "as" else None
+        parent = self.named.get(base.value.lower()) if base.resolved else None
+        stage = _StageBuilder(base, name, span, dict(parent.env) if parent else {})
+        if parent is not None:
+            stage.users = list(parent.users)
+            stage.posix_shell = parent.posix_shell
+        self.stages.append(stage)
+        if name:
+            self.named[name.lower()] = stage
+
+    def declare_args(self, entry: _Entry, into: dict[str, str | None]) -> None:
+        for word in self.words(entry):
+            name, eq, default = word.value.partition("=")
+            if eq:
+                into[name] = default
+            elif into is not self.global_args and self.global_args.get(name) is not None:
+                into[name] = self.global_args[name]
+            else:
+                into[name] = None
+
+    def declare_env(self, entry: _Entry, stage: _StageBuilder) -> None:
+        words = self.words(entry)
+        if not words:
+            return
+        if "=" in words[0].value:
+            pairs = [w.value.partition("=")[::2] for w in words]
+        else:  # the legacy `ENV NAME value with spaces` form
+            pairs = [(words[0].value, " ".join(w.value for w in words[1:]))]
+        for name, raw in pairs:
+            value, resolved = _expand(raw, {**stage.args, **stage.env})
+            stage.env[name] = value if resolved else None
+
+    def user(self, entry: _Entry, stage: _StageBuilder) -> None:
+        words = self.words(entry)
+        if not words:
+            self.problem(entry.start, "USER without a user")
+            return
+        value, resolved = _expand(words[0].value, {**stage.args, **stage.env})
+        stage.users.append(self.located(words[0], value, resolved))
+
+    def shell(self, entry: _Entry, stage: _StageBuilder) -> None:
+        try:
+            argv = json.loads(self.joined(entry, self.words(entry)))
+        except ValueError:
+            return
+        if isinstance(argv, list) and argv and isinstance(argv[0], str):
+            program = re.split(r"[\\/]", argv[0])[-1].lower().removesuffix(".exe")
+            stage.posix_shell = program not in _NON_POSIX_SHELLS
+
+    # -- RUN ---------------------------------------------------------------
+
+    def run(self, entry: _Entry, heredocs: list[_Heredoc], stage: _StageBuilder, *, skip: int) -> RunInstruction:
+        words = self.words(entry, skip)
+        flags: list[_Word] = []
+        while words and words[0].raw.startswith("--"):
+            flags.append(words.pop(0))
+        end_line = min(heredocs[-1].body.stop, len(self.lines) - 1) if heredocs else entry.end
+        first = self.lines[entry.start]
+        span = Span(
+            self.path, entry.start + 1, len(first) - len(first.lstrip()) + 1,
+            end_line + 1, len(self.lines[end_line].rstrip()) + 1,
+        )
+        located_flags = tuple(self.located(f) for f in flags)
+        if not words:
+            return RunInstruction(span, located_flags, ())
+        argv = self.exec_form(entry, words)
+        if argv is not None:
+            found = self.exec_command(argv)
+        elif stage.posix_shell:
+            found = self.shell_form(entry, words, heredocs)
+        else:
+            found = []
+        return RunInstruction(span, located_flags, tuple(found))
+
+    def joined(self, entry: _Entry, words: list[_Word]) -> str:
+        """The instruction's text from the first of `words`, continuations and comments removed."""
+        if not words:
+            return ""
+        first = words[0]
+        parts = self.physical(entry, first.line)
+        return "".join(text[first.start:] if index == first.line else text for index, text in parts)
+
+    def exec_form(self, entry: _Entry, words: list[_Word]) -> list[_Word] | None:
+        """The JSON array's strings as words, or None when this is shell form."""
+        if not words[0].raw.startswith("["):
+            return None
+        try:
+            argv = json.loads(self.joined(entry, words))
+        except ValueError:
+            return None  # not valid JSON: Docker runs it as shell form
+        if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+            return None
+        tokens: list[_Word] = []
+        for index, text in self.physical(entry, words[0].line):
+            column = words[0].start if index == words[0].line else 0
+            for m in _JSON_STRING.finditer(text, column):
+                tokens.append(_Word(json.loads(m.group(0)), m.group(0), index, m.start(), m.end()))
+        if len(tokens) != len(argv):
+            return None
+        return tokens
+
+    def exec_command(self, argv: list[_Word]) -> list[Command]:
+        if not argv:
+            return []
+        span = Span(self.path, argv[0].line + 1, argv[0].start + 1, argv[-1].line + 1, argv[-1].end + 1)
+        found = [Command(tuple(self.located(w) for w in argv), span)]
+        # ["sh", "-c", "script"]: the script is shell, parsed like a shell-form RUN.
+        program = argv[0].value.rsplit("/", 1)[-1]
+        if program in POSIX_SHELLS and len(argv) >= 3 and _SHELL_C.match(argv[1].value):
+            script = argv[2]
+            pad = " " * (script.start + 1) if "\\" not in script.raw else ""
+            found += self.parse_shell(pad + script.value, script.line)
+        return found
+
+    def parse_shell(self, text: str, first_line: int) -> list[Command]:
+        found, problems = shell_commands(text, self.path, first_line=first_line + 1)
+        self.result.problems.extend(problems)
+        return found
+
+    def shell_form(self, entry: _Entry, words: list[_Word], heredocs: list[_Heredoc]) -> list[Command]:
+        # Only the heredoc on the command line: Docker runs its body as the script.
+        if len(heredocs) == 1 and len(words) == 1 and words[0] == heredocs[0].marker:
+            return self.script(heredocs[0])
+        # The shell parser sees the command line without the `<<EOF` markers (a
+        # redirection before the command name trips tree-sitter-bash) and never
+        # the bodies, which are data unless a shell reads them.
+        markers = [(d.marker.line, d.marker.start, d.marker.start + d.width) for d in heredocs]
+        found = self.parse_shell(self.shell_text(entry, words[0], markers), entry.start)
+        for doc in heredocs:
+            owner = self.owner(doc.marker, found)
+            if owner is not None and _feeds_stdin(owner):
+                found += self.script(doc)  # `RUN <<EOF bash`: the body is the shell's script
+        return found
+
+    def owner(self, marker: _Word, found: list[Command]) -> Command | None:
+        """The command a heredoc redirection belongs to: the one before it, unless an
+        operator (`&&`, `;`, `|`) lies between them, then the one after it."""
+        at = (marker.line + 1, marker.start + 1)
+        before = [c for c in found if (c.span.line, c.span.column) < at]
+        after = [c for c in found if (c.span.line, c.span.column) > at]
+        if not before or not after:
+            return (before or after or [None])[-1 if before else 0]
+        previous = before[-1]
+        if (previous.span.end_line, previous.span.end_column) > at:
+            return previous
+        gap = self.between(previous.span.end_line - 1, previous.span.end_column - 1, marker.line, marker.start)
+        return after[0] if _OPERATOR.search(gap) else previous
+
+    def between(self, line: int, column: int, end_line: int, end_column: int) -> str:
+        if line == end_line:
+            return self.lines[line][column:end_column]
+        return "\n".join([self.lines[line][column:], *self.lines[line + 1:end_line], self.lines[end_line][:end_column]])
+
+    def shell_text(self, entry: _Entry, first: _Word, blanks: Sequence[tuple[int, int, int]] = ()) -> str:
+        """The instruction's lines with the keyword, flags and `blanks` spaced out, columns kept."""
+        out: list[str] = []
+        for index in range(entry.start, entry.end + 1):
+            line = self.lines[index]
+            if index < first.line:
+                line = ""  # only the keyword and flags: nothing for the shell
+            elif index > first.line and self.is_filler(index):
+                # Docker drops these lines; an escaped empty line keeps the
+                # shell's continuation going just as Docker's joining does.
+                line = "\\"
+            elif index == first.line:
+                line = " " * first.start + line[first.start:]
+            for where, start, end in blanks:
+                if where == index:
+                    line = line[:start] + " " * (end - start) + line[end:]
+            if self.escape == "`" and _continues(line, "`"):
+                stripped = line.rstrip()
+                line = stripped[:-1] + "\\" + line[len(stripped):]
+            out.append(line)
+        return "\n".join(out)
+
+    def script(self, doc: _Heredoc) -> list[Command]:
+        body = self.lines[doc.body.start:doc.body.stop]
+        if body and body[0].startswith("#!") and not _posix_shebang(body[0]):
+            return []  # a Python (or other) script, not shell
+        return self.parse_shell("\n".join(body), doc.body.start)
+
+
+def _posix_shebang(line: str) -> bool:
+    parts = line[2:].split()
+    if not parts:
+        return True
+    program = parts[0].rsplit("/", 1)[-1]
+    if program == "env" and len(parts) > 1:
+        program = parts[1]
+    return program in POSIX_SHELLS
+
+
+def _feeds_stdin(command: Command) -> bool:
+    """A shell reading its script from stdin (`bash`, `sh -e`), not `sh -c '…'` or `sh file`."""
+    argv = command.argv
+    if not argv or argv[0].rsplit("/", 1)[-1] not in POSIX_SHELLS:
+        return False
+    args = argv[1:]
+    return all(a.startswith("-") and not _SHELL_C.match(a) for a in args)
