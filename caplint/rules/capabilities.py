@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from caplint import capabilities as caps
-from caplint.model import Container, Hit, Located, Severity
+from caplint.model import Container, Fix, Hit, Located, Severity, Span
 from caplint.rules import rule
 
 
@@ -255,7 +255,17 @@ def unknown_capability(c: Container) -> Iterator[Hit]:
                 guess = caps.suggest(loc.value)
                 hint = f"; did you mean {guess}?" if guess else ""
                 why = " (only the bare ALL is special)" if loc.value.strip().upper() == "CAP_ALL" else ""
-                yield Hit(loc.span, f"{c.name} {field} {loc.shown}, which is not a Linux capability{why}: the container will not start{hint}")
+                # A fix only where the span holds exactly the name, perhaps quoted
+                # (YAML's raw omits the quotes, the shell's keeps them): never
+                # rewrite `${CAPS:-NET_ADMN}` or a word spliced from several quotes.
+                s, raw = loc.span, loc.raw
+                bare = raw[1:-1] if len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "'\"" else raw
+                extra = s.end_column - s.column - len(bare)
+                fix = None
+                if guess and bare == loc.value and s.line == s.end_line and extra in (0, 2):
+                    inner = Span(s.path, s.line, s.column + extra // 2, s.line, s.end_column - extra // 2)
+                    fix = Fix(inner, guess, f"Replace {bare} with {guess}")
+                yield Hit(loc.span, f"{c.name} {field} {loc.shown}, which is not a Linux capability{why}: the container will not start{hint}", fix)
 
 
 @rule("CAP206", "redundant-capability", Severity.LOW, (Container,))
