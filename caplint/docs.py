@@ -42,6 +42,20 @@ def index_page(rules: tuple[Rule, ...]) -> str:
     )
 
 
+README = RULES_DIR.parent / "README.md"
+_START, _END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+
+
+def readme_with_table(readme: str, rules: tuple[Rule, ...]) -> str:
+    """The README with the rules table between its markers replaced."""
+    start, end = readme.find(_START), readme.find(_END)
+    if start < 0 or end < start:
+        return readme
+    rows = "\n".join(f"| [{r.id}](rules/{r.id}.md) | {r.name} | {r.severity.label} | {r.summary} |" for r in rules)
+    table = f"{_START}\n| id | name | severity | what it reports |\n| --- | --- | --- | --- |\n{rows}\n"
+    return readme[:start] + table + readme[end:]
+
+
 def expected_pages(rules: tuple[Rule, ...]) -> dict[str, str]:
     pages = {f"{r.id}.md": rule_page(r) for r in rules}
     pages["README.md"] = index_page(rules)
@@ -58,6 +72,7 @@ def main() -> int:
             stale.unlink()
     for name, text in pages.items():
         (RULES_DIR / name).write_text(text, encoding="utf-8")
+    README.write_text(readme_with_table(README.read_text(encoding="utf-8"), all_rules()), encoding="utf-8")
     print(f"wrote {len(pages)} pages to {RULES_DIR}", file=sys.stderr)
     return 0
 

@@ -1,0 +1,123 @@
+"""Compose parsing details and bad input, through the engine and the CLI."""
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from caplint.engine import lint_file, lint_paths
+from caplint.parsers.compose import parse
+from caplint.parsers.interpolation import interpolate, load_dotenv
+from conftest import run_caplint
+
+ENV = {"SET": "value", "EMPTY": ""}
+
+
+@pytest.mark.parametrize(("text", "value", "resolved"), [
+    ("plain", "plain", True), ("${SET}", "value", True), ("$SET/x", "value/x", True),
+    ("${UNSET}", "${UNSET}", False), ("$UNSET", "$UNSET", False),
+    ("${UNSET:-d}", "d", True), ("${EMPTY:-d}", "d", True), ("${EMPTY-d}", "", True),
+    ("${UNSET-d}", "d", True), ("${UNSET:?need it}", "${UNSET:?need it}", False),
+    ("${SET:?need it}", "value", True), ("${SET:+alt}", "alt", True), ("${UNSET:+alt}", "", True),
+    ("${UNSET:-${SET}}", "value", True), ("$$SET", "$SET", True), ("${broken", "${broken", False),
+])
+def test_interpolation(text: str, value: str, resolved: bool) -> None:
+    assert interpolate(text, ENV) == (value, resolved)
+
+
+def test_dotenv(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text('# comment\nA=1\nexport B="two words"\nC=\'x\'\nD=3 # note\nnot a line\n', encoding="utf-8")
+    assert load_dotenv(str(env)) == {"A": "1", "B": "two words", "C": "x", "D": "3"}
+
+
+def test_environment_overrides_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("CAPLINT_TEST_CAP=NET_ADMIN\n", encoding="utf-8")
+    compose = tmp_path / "compose.yaml"
+    compose.write_text('services:\n  a:\n    image: x\n    cap_add: ["${CAPLINT_TEST_CAP}"]\n', encoding="utf-8")
+    monkeypatch.setenv("CAPLINT_TEST_CAP", "SYS_ADMIN")
+    assert {f.rule_id for f in lint_file(str(compose), "compose")} >= {"CAP202"}
+
+
+def test_merge_list_first_wins_and_spans_point_into_anchor() -> None:
+    text = (
+        "x-a: &a\n  privileged: true\n"
+        "x-b: &b\n  privileged: false\n  user: root\n"
+        "services:\n  s:\n    <<: [*a, *b]\n    image: x\n"
+    )
+    (c,) = parse(text, "compose.yaml").containers
+    assert c.privileged is not None and c.privileged.value is True and c.privileged.span.line == 2
+    assert c.user is not None and c.user.span.line == 5
+
+
+def test_recursive_anchor_does_not_loop() -> None:
+    text = "x: &x\n  <<: *x\n  a: 1\nservices:\n  s:\n    <<: *x\n    image: y\n"
+    result = parse(text, "compose.yaml")
+    assert [c.name for c in result.containers] == ["service 's'"]
+
+
+def test_alias_bomb_is_linear() -> None:
+    lines = ['a0: &a0 ["lol"]'] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 12)]
+    text = "\n".join(lines) + "\nservices:\n  s:\n    image: x\n    cap_add: *a11\n"
+    result = parse(text, "compose.yaml")
+    assert len(result.containers) == 1
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(("name", "data", "line", "words"), [
+    ("binary/docker-compose.yml", b"\x7fELF\x02\x01\x01\x00\x00\x00", 1, "binary"),
+    ("badutf8/compose.yaml", b"services:\n  a:\n    image: \xff\xfe\xfa\n", 3, "UTF-8"),
+    ("tabs/compose.yaml", b"services:\n\ta:\n\t\timage: x\n", 2, "invalid YAML"),
+    ("invalid/compose.yaml", b"services:\n  a: [\n", 3, "invalid YAML"),
+])
+def test_unreadable_compose_is_cap001(tmp_path: Path, name: str, data: bytes, line: int, words: str) -> None:
+    path = _write(tmp_path, name, data)
+    findings = lint_file(str(path), "compose")
+    assert [(f.rule_id, f.span.line) for f in findings] == [("CAP001", line)]
+    assert words in findings[0].message
+
+
+def test_utf16_and_crlf_are_read(tmp_path: Path) -> None:
+    text = "services:\r\n  a:\r\n    image: x\r\n    privileged: true\r\n"
+    utf16 = tmp_path / "a" / "compose.yaml"
+    utf16.parent.mkdir()
+    utf16.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    crlf = tmp_path / "b" / "compose.yaml"
+    crlf.parent.mkdir()
+    crlf.write_bytes(text.encode())
+    for path in (utf16, crlf):
+        findings = lint_file(str(path), "compose")
+        assert ("CAP101", 4, 17) in {(f.rule_id, f.span.line, f.span.column) for f in findings}
+        assert not any(f.rule_id == "CAP001" for f in findings)
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    _write(tmp_path, "docker-compose.yml", b"\x00\x01binary")
+    (tmp_path / "ok").mkdir()
+    _write(tmp_path / "ok", "compose.yaml", b"services:\n  a:\n    image: x\n    privileged: true\n")
+    rules = {(Path(f.span.path).name, f.rule_id) for f in lint_paths([str(tmp_path)])}
+    assert ("docker-compose.yml", "CAP001") in rules and ("compose.yaml", "CAP101") in rules
+
+
+def test_python_tags_are_inert(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = _write(tmp_path, "compose.yaml",
+                  f'services:\n  a:\n    image: !!python/object/apply:os.system ["touch {marker}"]\n'.encode())
+    lint_file(str(path), "compose")
+    assert not marker.exists()
+
+
+def test_cli_hardened_file_exits_0_and_examples_exit_1() -> None:
+    clean = run_caplint("check", "tests/fixtures/compose/compose.hardened.yaml")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "No findings in 1 file." in clean.stdout
+    dirty = run_caplint("check", "examples")
+    assert dirty.returncode == 1, dirty.stdout + dirty.stderr
+    assert "Traceback" not in dirty.stderr
