@@ -216,3 +216,11 @@ def test_every_table_entry_is_consistent() -> None:
                 assert flag.field is None or flag.field in Container.__dataclass_fields__
     assert runflags.RUN.get("--privileged") == runflags.Flag("privileged", None, False, "privileged")
     assert runflags.RUN.get("-v") is runflags.RUN.get("--volume")
+
+
+def test_separators_inside_expansions_do_not_split() -> None:
+    c = container('docker run -v "${DATA_DIR:-/srv/data}:/data:ro" --cap-add="${CAPS:-NET_ADMIN,SYS_TIME}" alpine')
+    (m,) = c.mounts
+    assert m.source is not None and (m.source.value, m.target, m.read_only) == ("${DATA_DIR:-/srv/data}", "/data", True)
+    assert not m.source.resolved and m.kind == "bind"
+    assert [(x.value, x.resolved) for x in c.cap_add] == [("${CAPS:-NET_ADMIN,SYS_TIME}", False)]

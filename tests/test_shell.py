@@ -231,3 +231,15 @@ def test_ten_thousand_lines_stay_fast() -> None:
     result = shell.parse(script, "big.sh")
     assert len(result.containers) == 2000
     assert time.perf_counter() - start < 20
+
+
+def test_backslash_newline_inside_a_word_joins_it() -> None:
+    (c,) = containers("docker run --cap-add=SYS_\\\nADMIN alpine\n")
+    (cap,) = c.cap_add
+    assert cap.value == "SYS_ADMIN" and (cap.span.line, cap.span.end_line) == (1, 2)
+
+
+def test_command_substitution_in_an_unquoted_heredoc_runs() -> None:
+    # bash expands $(…) in an unquoted here-document body; a quoted one is plain text.
+    assert names("cat <<EOF\nid: $(docker run -d app)\nEOF\n") == ["docker run app"]
+    assert names("cat <<'EOF'\nid: $(docker run -d app)\nEOF\n") == []

@@ -127,6 +127,11 @@ def located(group: list[Node], src: Source) -> Located[str]:
     return Located("".join(parts), src.span(first, last), raw, resolved)
 
 
+def value_of(node: Node, src: Source) -> str:
+    """A single node's value after quote removal, without locating it (a fast pre-check)."""
+    return _evaluate(node, src)[0]
+
+
 def _evaluate(node: Node, src: Source) -> tuple[str, bool]:
     """A word part's value after quote removal, and whether it is known statically."""
     kind = node.type

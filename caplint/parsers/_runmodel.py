@@ -88,16 +88,25 @@ def _split(opt: Option) -> list[Located[str]]:
 
 
 def _pieces(text: str, start: int, sep: str) -> list[tuple[int, int]]:
-    """(begin, end) offsets of the `sep`-separated pieces of `text[start:]`."""
+    """(begin, end) offsets of the `sep`-separated pieces of `text[start:]`.
+
+    A separator inside `${…}` or `$(…)` is not one: `${DATA:-/srv}:/data` has two
+    pieces, not three.
+    """
     out = []
     begin = start
-    while True:
-        end = text.find(sep, begin)
-        if end < 0:
-            out.append((begin, len(text)))
-            return out
-        out.append((begin, end))
-        begin = end + 1
+    depth = 0
+    for i in range(start, len(text)):
+        c = text[i]
+        if c in "({" and i > 0 and text[i - 1] == "$":
+            depth += 1
+        elif c in ")}" and depth:
+            depth -= 1
+        elif c == sep and not depth:
+            out.append((begin, i))
+            begin = i + 1
+    out.append((begin, len(text)))
+    return out
 
 
 def _mount(name: str, opt: Option) -> Mount:

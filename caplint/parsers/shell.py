@@ -88,7 +88,7 @@ def parse(text: str, path: str) -> ParseResult:
     result = ParseResult()
     for node in src.command_nodes():
         name = _bash.name_node(node)
-        if name is None or _basename(_bash.located([name], src).value) not in _INTERESTING:
+        if name is None or _basename(_bash.value_of(name, src)) not in _INTERESTING:
             continue  # most commands: skip before locating every word
         words = [_bash.located(g, src) for g in _bash.word_groups(node, src)]
         container = container_for(words)
@@ -119,7 +119,7 @@ def container_for(words: Sequence[Located[str]]) -> Container | None:
     label, table, start, complete = found
     options, operand = runflags.scan(words, start, table)
     target = words[operand] if operand < len(words) else None
-    name = " ".join([program, label] + ([target.value if target.resolved else target.raw] if target else []))
+    name = " ".join([program, label] + ([target.value] if target else []))
     return Container(
         name=name,
         span=_cover(words),
