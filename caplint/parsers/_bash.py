@@ -235,7 +235,7 @@ def _describe(node: Node, src: Source) -> tuple[str, Node]:
     quote = opening[1:2] if opening[:1] == "$" else opening[:1]
     if quote in ("'", '"', "`"):
         return f"unterminated quoted string ({quote}) starting here", leaf
-    token = opening.split()[0] if opening.split() else "end of file"
+    token = opening.split()[0][:20] if opening.split() else "end of file"
     return f"shell syntax error near {token!r}", leaf
 
 
