@@ -490,3 +490,9 @@ def test_missing_user_silent_when_inherited_from_earlier_stage() -> None:
 def test_missing_user_when_an_image_named_like_a_later_stage() -> None:
     # `FROM app` refers to a stage only if that stage is defined earlier.
     assert findings("FROM node AS builder\nFROM app\nUSER x\nFROM app AS app\n") == {(4, "CAP403")}
+
+
+def test_heredoc_piped_from_cat_into_a_shell_is_shell() -> None:
+    text = "FROM a\nRUN cat <<EOF | sh\nchmod u+s /y\nEOF\nUSER app\n"
+    assert findings(text) == {(3, "CAP402")}
+    assert findings(text.replace("| sh", "> /etc/motd")) == set()

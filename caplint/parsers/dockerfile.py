@@ -26,6 +26,7 @@ Every token is then located on its own physical line. Decisions worth knowing:
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,8 @@ _NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd"})
 
 _DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_CONTROL = re.compile("[\x01-\x08\x0e-\x1f\ufffd]")
+_PLAIN_WORD = re.compile(r"[^ \t]+")
 _COMMENT = re.compile(r"^\s*#")
 _HEREDOC = re.compile(r"^(\d*)<<(-?)(['\"]?)([^\s<>|&;()'\"]+)\3")
 _VAR = re.compile(r"\$\{(\w+)(?:(:?[-+])([^}]*))?\}|\$(\w+)")
@@ -108,8 +111,7 @@ def _looks_binary(text: str) -> bool:
     head = text[:8192]
     if "\x00" in head:
         return True
-    odd = sum(1 for c in head if (c < " " and c not in "\t\n\r\f\v") or c == "\ufffd")
-    return odd > max(8, len(head) // 20)
+    return len(_CONTROL.findall(head)) > max(8, len(head) // 20)
 
 
 def _escape_char(lines: list[str]) -> str:
@@ -160,6 +162,10 @@ def _segment(lines: list[str], escape: str) -> list[_Entry]:
 
 def _split(text: str, line: int, column: int, escape: str) -> Iterator[_Word]:
     """Whitespace-separated words of one physical line, quotes removed, from `column`."""
+    if "'" not in text and '"' not in text and escape not in text:
+        for m in _PLAIN_WORD.finditer(text, column):
+            yield _Word(m.group(0), m.group(0), line, m.start(), m.end())
+        return
     i, n = column, len(text)
     while i < n:
         if text[i] in " \t":
@@ -249,12 +255,14 @@ class _Builder:
             text = self.lines[index].rstrip()
             yield index, text[:-1] if _continues(text, self.escape) else text
 
+    def iter_words(self, entry: _Entry, skip: int = 1) -> Iterator[_Word]:
+        """The instruction's words after its first `skip` words (the keyword), lazily:
+        a long RUN chain is only split as far as the caller looks."""
+        words = (w for index, text in self.physical(entry, entry.start) for w in _split(text, index, 0, self.escape))
+        return itertools.islice(words, skip, None)
+
     def words(self, entry: _Entry, skip: int = 1) -> list[_Word]:
-        """The instruction's words after its first `skip` words (the keyword)."""
-        out: list[_Word] = []
-        for index, text in self.physical(entry, entry.start):
-            out.extend(_split(text, index, 0, self.escape))
-        return out[skip:]
+        return list(self.iter_words(entry, skip))
 
     # -- the walk ----------------------------------------------------------
 
@@ -278,6 +286,8 @@ class _Builder:
         self.finish()
 
     def heredocs(self, entry: _Entry) -> list[_Heredoc]:
+        if not any("<<" in self.lines[i] for i in range(entry.start, entry.end + 1)):
+            return []
         words = self.words(entry)
         while words and words[0].raw.startswith("--"):
             words.pop(0)
@@ -415,10 +425,15 @@ class _Builder:
     # -- RUN ---------------------------------------------------------------
 
     def run(self, entry: _Entry, heredocs: list[_Heredoc], stage: _StageBuilder, *, skip: int) -> RunInstruction:
-        words = self.words(entry, skip)
         flags: list[_Word] = []
-        while words and words[0].raw.startswith("--"):
-            flags.append(words.pop(0))
+        words: list[_Word] = []  # the first two after the flags: all that is needed here
+        for word in self.iter_words(entry, skip):
+            if not words and word.raw.startswith("--"):
+                flags.append(word)
+            elif len(words) < 2:
+                words.append(word)
+            else:
+                break
         end_line = min(heredocs[-1].body.stop, len(self.lines) - 1) if heredocs else entry.end
         first = self.lines[entry.start]
         span = Span(
@@ -493,6 +508,8 @@ class _Builder:
         found = self.parse_shell(self.shell_text(entry, words[0], markers), entry.start)
         for doc in heredocs:
             owner = self.owner(doc.marker, found)
+            if owner is not None and owner.argv in (("cat",), ("cat", "-")):
+                owner = self.piped_to(owner, found)
             if owner is not None and _feeds_stdin(owner):
                 found += self.script(doc)  # `RUN <<EOF bash`: the body is the shell's script
         return found
@@ -510,6 +527,16 @@ class _Builder:
             return previous
         gap = self.between(previous.span.end_line - 1, previous.span.end_column - 1, marker.line, marker.start)
         return after[0] if _OPERATOR.search(gap) else previous
+
+    def piped_to(self, command: Command, found: list[Command]) -> Command:
+        """The command `command` pipes into (`cat <<EOF | sh`), else `command` itself."""
+        end = (command.span.end_line, command.span.end_column)
+        later = [c for c in found if (c.span.line, c.span.column) >= end]
+        if not later:
+            return command
+        nxt = later[0]
+        gap = self.between(end[0] - 1, end[1] - 1, nxt.span.line - 1, nxt.span.column - 1)
+        return nxt if _OPERATOR.findall(gap) == ["|"] else command
 
     def between(self, line: int, column: int, end_line: int, end_column: int) -> str:
         if line == end_line:
