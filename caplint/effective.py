@@ -9,7 +9,7 @@ from caplint.model import Container, Located, ParseResult
 
 def provenance(c: Container) -> dict[str, str]:
     """capability → why the container has it, following TweakCapabilities."""
-    def where(loc: Located[object]) -> str:
+    def where(loc: Located[str] | Located[bool]) -> str:
         return f"{loc.span.path}:{loc.span.line}"
 
     adds = [(loc, caps.normalize(loc.value)) for loc in c.cap_add if loc.resolved]
@@ -61,7 +61,7 @@ def parse_file(path: str, kind: str) -> ParseResult:
 def describe_paths(paths: Sequence[str]) -> str:
     from caplint.discover import discover
 
-    blocks = []
+    blocks: list[str] = []
     for found in discover(paths):
         result = parse_file(found.path, found.kind)
         blocks.extend(describe(c) for c in result.containers if c.complete or c.cap_add or c.privileged)

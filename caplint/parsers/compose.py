@@ -37,6 +37,10 @@ class _Doc:
     volumes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     shown_path: str = ""  # how an `extends: file:` names this file
 
+    def span_of(self, node: Any) -> Span:
+        """Where a finding about `node` should point."""
+        return yn.span(node, self.path)
+
 
 def parse(text: str, path: str, *, require_services: bool = False) -> ParseResult:
     """Lint-model of a Compose file; with `require_services`, a YAML file that
@@ -137,19 +141,26 @@ def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -
 
 
 # Compose merges these sequences across `extends` instead of replacing them.
-_MERGED_LISTS = ("cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices")
+_MERGED_LISTS = frozenset({"cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices"})
+
+# One place a field is written: (key node, value node, the document it is in).
+Layer = tuple[Any, Any, "_Doc"]
 
 
-def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, tuple[Any, Any, _Doc]]:
-    """The service's fields after `extends`, each with the document it was written in."""
-    own = {k: (kn, vn, doc) for k, (kn, vn) in yn.mapping_items(node, doc.problems, doc.path).items()}
+def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list[Layer]]:
+    """The service's fields after `extends`: for each key, the layers that set
+    it, the base's first. Merged lists keep every layer; other keys the last."""
+    own: dict[str, list[Layer]] = {
+        k: [(kn, vn, doc)] for k, (kn, vn) in yn.mapping_items(node, doc.problems, doc.path).items()
+    }
     if "extends" not in own:
         return own
-    ext_key, ext, _ = own.pop("extends")
+    ext_key, ext, _ = own.pop("extends")[0]
     if depth >= MAX_EXTENDS_DEPTH:
         doc.problems.append(Problem(yn.span(ext_key, doc.path), "extends chain is too deep (a cycle?); not followed"))
         return own
-    base_doc, base_name = doc, None
+    base_doc: _Doc | None = doc
+    base_name = None
     if yn.is_scalar(ext):
         base_name = ext.value
     elif yn.is_map(ext):
@@ -165,11 +176,11 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, tupl
     if base_doc is not doc:
         # Values from another file point at this file's `extends` line (the
         # other file has its own lint run), quoting where they came from.
-        base = {k: (kn, vn, _Foreign(base_doc, doc, ext_key)) for k, (kn, vn, _d) in base.items()}  # type: ignore[misc]
+        seen_from = _Foreign(base_doc, doc, ext_key)
+        base = {k: [(kn, vn, seen_from) for kn, vn, _ in layers] for k, layers in base.items()}
     merged = {**base, **own}
-    for k in _MERGED_LISTS:
-        if k in base and k in own:
-            merged[k] = ("+", (base[k], own[k]), doc)  # type: ignore[assignment]
+    for k in _MERGED_LISTS & base.keys() & own.keys():
+        merged[k] = base[k] + own[k]
     return merged
 
 
@@ -182,15 +193,25 @@ class _Foreign(_Doc):
         self.viewer_path = viewer.path
         self.at = at
 
+    def span_of(self, node: Any) -> Span:
+        # Findings belong to the file being linted: point at its `extends`.
+        return yn.span(self.at, self.viewer_path)
 
-_other_cache: dict[str, _Doc | None] = {}
+
+# Several services, or files, often extend the same base file: parse it once
+# per process, and again only when it changes (the language server lives long).
+_other_cache: dict[tuple[str, float], _Doc | None] = {}
 
 
 def _other_file(doc: _Doc, file_node: Any) -> _Doc | None:
     rel, _ = interpolate(file_node.value, doc.env)
     other = os.path.normpath(os.path.join(os.path.dirname(doc.path), rel))
-    if other in _other_cache:
-        return _other_cache[other]
+    try:
+        key = (other, os.stat(other).st_mtime)
+    except OSError:
+        key = (other, 0.0)
+    if key in _other_cache:
+        return _other_cache[key]
     from caplint.reading import ReadError, read_file
 
     result: _Doc | None = None
@@ -206,33 +227,28 @@ def _other_file(doc: _Doc, file_node: Any) -> _Doc | None:
             result = _Doc(other, root, environment_for(other) if "$" in text else {})
             result.shown_path = rel
             _find_services(result, True)
-    _other_cache[other] = result
+    _other_cache[key] = result
     return result
 
 
 class _Fields:
     """Reads one service's fields into located model values."""
 
-    def __init__(self, doc: _Doc, label: str, fields: dict[str, tuple[Any, Any, _Doc]]) -> None:
+    def __init__(self, doc: _Doc, label: str, fields: dict[str, list[Layer]]) -> None:
         self.doc, self.label, self.fields = doc, label, fields
 
     def _nodes(self, key: str) -> Iterator[tuple[Any, _Doc]]:
-        entry = self.fields.get(key)
-        if entry is None:
-            return
-        if entry[0] == "+":
-            for part in entry[1]:
-                yield part[1], part[2]
-        else:
-            yield entry[1], entry[2]
+        """Value nodes of `key`: every layer of a merged list, else the last."""
+        layers = self.fields.get(key, [])
+        for _, node, doc in layers if key in _MERGED_LISTS else layers[-1:]:
+            yield node, doc
 
     def located(self, node: Any, doc: _Doc) -> Located[str]:
         value, resolved = interpolate(str(node.value), doc.env)
         raw = str(node.value)
         if isinstance(doc, _Foreign):
-            where = yn.span(node, doc.path)
-            return Located(value, yn.span(doc.at, doc.viewer_path), f"{raw} (from {doc.shown_path}:{where.line})", resolved)
-        return Located(value, yn.span(node, doc.path), raw, resolved)
+            raw = f"{raw} (from {doc.shown_path}:{node.start_mark.line + 1})"
+        return Located(value, doc.span_of(node), raw, resolved)
 
     def text(self, key: str) -> Located[str] | None:
         for node, doc in self._nodes(key):
@@ -270,8 +286,7 @@ class _Fields:
         return tuple(out)
 
     def _shape_problem(self, node: Any, doc: _Doc, key: str, wanted: str) -> None:
-        where = yn.span(node, doc.path) if not isinstance(doc, _Foreign) else yn.span(doc.at, doc.viewer_path)
-        self.doc.problems.append(Problem(where, f"{self.label}: {key} holds a {node.id} where {wanted} belongs; not checked"))
+        self.doc.problems.append(Problem(doc.span_of(node), f"{self.label}: {key} holds a {node.id} where {wanted} belongs; not checked"))
 
     def mounts(self) -> tuple[Mount, ...]:
         out: list[Mount] = []
@@ -294,7 +309,7 @@ class _Fields:
     def build(self) -> tuple[Located[bool] | None, tuple[Located[str], ...]]:
         for node, doc in self._nodes("build"):
             if yn.is_map(node):
-                sub = _Fields(self.doc, self.label, {k: (kn, vn, doc) for k, (kn, vn) in yn.mapping_items(node).items()})
+                sub = _Fields(self.doc, self.label, {k: [(kn, vn, doc)] for k, (kn, vn) in yn.mapping_items(node).items()})
                 return sub.boolean("privileged"), sub.names("entitlements")
         return None, ()
 

@@ -54,20 +54,24 @@ def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
         return _named_volume(doc, source, target, read_only, loc.span, locate) or Mount(loc.span, src, target, "volume", read_only)
     if yn.is_map(item):
         fields = yn.mapping_items(item)
-        kind = fields["type"][1].value if "type" in fields and yn.is_scalar(fields["type"][1]) else "volume"
-        source = locate(fields["source"][1], doc) if "source" in fields and yn.is_scalar(fields["source"][1]) else None
-        target = fields["target"][1].value if "target" in fields and yn.is_scalar(fields["target"][1]) else None
-        read_only = "read_only" in fields and str(fields["read_only"][1].value).lower() in _TRUE
-        span = yn.span(item, doc.path if not hasattr(doc, "viewer_path") else doc.viewer_path)
-        if source is not None and source.span.path != span.path:
-            span = source.span
-        if kind == "volume" and source is not None and source.resolved:
-            named = _named_volume(doc, source.value, target, read_only, span, locate)
+        kind = _scalar(fields, "type") or "volume"
+        long_source = locate(fields["source"][1], doc) if _scalar(fields, "source") is not None else None
+        long_target = _scalar(fields, "target")
+        long_read_only = (_scalar(fields, "read_only") or "").lower() in _TRUE
+        # The whole entry's span, or the source's when it is seen through `extends`.
+        span = long_source.span if long_source is not None else doc.span_of(item)
+        if kind == "volume" and long_source is not None and long_source.resolved:
+            named = _named_volume(doc, long_source.value, long_target, long_read_only, span, locate)
             if named is not None:
                 return named
         known = kind if kind in ("bind", "volume", "tmpfs", "npipe", "cluster", "image") else "unknown"
-        return Mount(span, source, target, known, read_only)  # type: ignore[arg-type]
+        return Mount(span, long_source, long_target, known, long_read_only)  # type: ignore[arg-type]
     return None
+
+
+def _scalar(fields: dict[str, tuple[Any, Any]], key: str) -> str | None:
+    node = fields.get(key, (None, None))[1]
+    return str(node.value) if yn.is_scalar(node) else None
 
 
 def _named_volume(doc: Any, name: str, target: str | None, read_only: bool, span: Span, locate: Locate) -> Mount | None:
