@@ -1,0 +1,236 @@
+"""The language server: caplint's findings as diagnostics while you edit.
+
+Run as `caplint lsp` (or `python -m caplint.lsp`); it speaks LSP over stdin and
+stdout only. What real editors do that a minimal client does not shapes this
+module: Neovim offers the `utf-8` position encoding first and syncs
+incrementally, so columns are converted for whichever encoding was agreed and
+the whole workspace document is linted, never the change fragment; editors name
+languages differently (`yaml`, `dockerfile`, `sh`), so the parser is chosen by
+file name and content, never by `languageId`; and an editor shows the server's
+stderr in its log, so stdout must carry nothing but protocol.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from urllib.parse import unquote, urlsplit
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import PositionCodec
+
+from caplint import __version__, engine
+from caplint.model import Finding, Fix, Severity, Span
+from caplint.report import rule_page_url
+
+log = logging.getLogger("caplint.lsp")
+
+# Long enough to skip the keystrokes of a word, short enough to feel immediate.
+DEBOUNCE_SECONDS = 0.3
+
+SEVERITIES = {
+    Severity.CRITICAL: lsp.DiagnosticSeverity.Error,
+    Severity.HIGH: lsp.DiagnosticSeverity.Error,
+    Severity.MEDIUM: lsp.DiagnosticSeverity.Warning,
+    Severity.LOW: lsp.DiagnosticSeverity.Information,
+}
+
+
+def document_path(uri: str) -> str:
+    """The file path a document stands for; for an unsaved buffer
+    (`untitled:Untitled-1`) the URI's own path, which is enough to tell its kind."""
+    path = to_fs_path(uri)
+    if path:
+        return path
+    parts = urlsplit(uri)
+    return unquote(parts.path or parts.netloc or uri)
+
+
+def lint_document(path: str, text: str) -> list[Finding]:
+    """Findings for an editor buffer; none for a file caplint has no parser for.
+
+    The CLI reports an explicit file of unknown kind as CAP001 because the user
+    asked for it; an editor opens every YAML and text file, so silence is right.
+    """
+    text = text.replace("\r\n", "\n")
+    kind = engine.detect_kind(path, text)
+    if kind is None:
+        return []
+    return engine.lint_text(path, text, kind)
+
+
+def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Range:
+    """A 0-based LSP range in the agreed encoding from caplint's 1-based code-point span."""
+
+    def position(line: int, column: int) -> lsp.Position:
+        if not lines:
+            return lsp.Position(0, 0)
+        index = min(max(line - 1, 0), len(lines) - 1)
+        text = lines[index]
+        return lsp.Position(index, codec.client_num_units(text[: max(column - 1, 0)]))
+
+    start = position(span.line, span.column)
+    end = position(span.end_line, span.end_column)
+    if end == start and lines:
+        # A point (a parse error, a whole service) would be an invisible
+        # squiggle in most editors: stretch it to the end of the line's text.
+        text = lines[start.line].rstrip()
+        if len(text) >= span.column:
+            end = lsp.Position(start.line, codec.client_num_units(text))
+    return lsp.Range(start, end)
+
+
+def to_diagnostic(finding: Finding, lines: Sequence[str], codec: PositionCodec) -> lsp.Diagnostic:
+    return lsp.Diagnostic(
+        range=to_range(finding.span, lines, codec),
+        severity=SEVERITIES[finding.severity],
+        code=finding.rule_id,
+        code_description=lsp.CodeDescription(href=rule_page_url(finding.rule_id)),
+        source="caplint",
+        message=finding.message,
+    )
+
+
+class CaplintServer(LanguageServer):
+    """Remembers, per document, the pending debounced lint and the last findings
+    (for code actions), keyed by URI."""
+
+    def __init__(self) -> None:
+        super().__init__("caplint", __version__)
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
+
+    def is_open(self, uri: str) -> bool:
+        return unquote(uri) in self.workspace.text_documents  # pygls keys them unquoted
+
+    def cancel_pending(self, uri: str) -> None:
+        handle = self.pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+
+    def lint(self, uri: str) -> list[Finding]:
+        doc = self.workspace.get_text_document(uri)
+        try:
+            found = lint_document(document_path(uri), doc.source)
+        except Exception:  # a linter bug must never take the editor's server down
+            log.exception("caplint failed on %s", uri)
+            found = []
+        self.findings[uri] = (doc.version, found)
+        return found
+
+    def findings_for(self, uri: str) -> list[Finding]:
+        doc = self.workspace.get_text_document(uri)
+        version, found = self.findings.get(uri, (None, None))
+        if found is None or version != doc.version:
+            found = self.lint(uri)
+        return found
+
+    def publish(self, uri: str) -> None:
+        self.pending.pop(uri, None)
+        if not self.is_open(uri):
+            return  # closed while the debounce was waiting
+        doc = self.workspace.get_text_document(uri)
+        found = self.lint(uri)
+        lines = doc.source.replace("\r\n", "\n").split("\n")
+        codec = self.workspace.position_codec
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=uri, version=doc.version, diagnostics=[to_diagnostic(f, lines, codec) for f in found]))
+
+    def clear(self, uri: str) -> None:
+        self.cancel_pending(uri)
+        self.findings.pop(uri, None)
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+server = CaplintServer()
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: CaplintServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: CaplintServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.cancel_pending(uri)
+    ls.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, ls.publish, uri)
+
+
+# Registered so that editors send didSave at all (Neovim only does when asked);
+# the text is already in the workspace, so the client need not resend it.
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
+def did_save(ls: CaplintServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.cancel_pending(uri)
+    ls.publish(uri)  # a saved `.env` beside a Compose file can change the findings
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: CaplintServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    ls.clear(params.text_document.uri)
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_CODE_ACTION,
+    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]),
+)
+def code_action(ls: CaplintServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    uri = params.text_document.uri
+    if not ls.is_open(uri):
+        return []
+    doc = ls.workspace.get_text_document(uri)
+    lines = doc.source.replace("\r\n", "\n").split("\n")
+    codec = ls.workspace.position_codec
+    actions = []
+    for finding in ls.findings_for(uri):
+        if finding.fix is None:
+            continue
+        diagnostic = to_diagnostic(finding, lines, codec)
+        if _overlaps(diagnostic.range, params.range):
+            actions.append(_quick_fix(ls, doc.uri, doc.version, finding.fix, diagnostic, lines, codec))
+    return actions
+
+
+def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
+    def key(p: lsp.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+def _quick_fix(ls: CaplintServer, uri: str, version: int | None, fix: Fix, diagnostic: lsp.Diagnostic,
+               lines: Sequence[str], codec: PositionCodec) -> lsp.CodeAction:
+    edit = lsp.TextEdit(range=to_range(fix.span, lines, codec), new_text=fix.replacement)
+    versioned = ls.client_capabilities.workspace and ls.client_capabilities.workspace.workspace_edit \
+        and ls.client_capabilities.workspace.workspace_edit.document_changes
+    if versioned and version is not None:
+        # A versioned edit is refused by the client if the buffer moved on.
+        workspace_edit = lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(
+            text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=[edit])])
+    else:
+        workspace_edit = lsp.WorkspaceEdit(changes={uri: [edit]})
+    return lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                          is_preferred=True, edit=workspace_edit)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="caplint lsp", description="The caplint language server (stdio).")
+    parser.add_argument("--stdio", action="store_true", help="accepted for clients that pass it; stdio is the only transport")
+    parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help="what to log on stderr (editors show it in their LSP log)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level, format="caplint-lsp %(levelname)s %(name)s: %(message)s")
+    # The protocol owns the real stdout; anything else printed by accident
+    # (a stray print in a plugin rule) goes to stderr instead of corrupting it.
+    protocol_out = sys.stdout.buffer
+    sys.stdout = sys.stderr
+    server.start_io(sys.stdin.buffer, protocol_out)
+
+
+if __name__ == "__main__":
+    main()
