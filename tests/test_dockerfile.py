@@ -101,6 +101,8 @@ def test_users_per_stage_with_spans() -> None:
         ("FROM a\nUSER ${NOPE:-nobody}\n", "${NOPE:-nobody}", False),
         ("FROM a\nENV U=${HOME}/x\nUSER $U\n", "$U", False),  # built from something unknown
         ("FROM a\nARG U=\nUSER ${U:-nobody}\n", "nobody", True),
+        ("FROM a\nARG G=svc\nARG U=${G}-user\nUSER $U\n", "svc-user", True),
+        ("FROM a\nARG U=${UNSET}\nUSER $U\n", "$U", False),
     ],
 )
 def test_user_variables(text: str, value: str, resolved: bool) -> None:
@@ -496,3 +498,8 @@ def test_heredoc_piped_from_cat_into_a_shell_is_shell() -> None:
     text = "FROM a\nRUN cat <<EOF | sh\nchmod u+s /y\nEOF\nUSER app\n"
     assert findings(text) == {(3, "CAP402")}
     assert findings(text.replace("| sh", "> /etc/motd")) == set()
+
+
+def test_escape_followed_by_blanks_still_continues() -> None:
+    text = "FROM a\nRUN apt-get install -y libcap2-bin \\   \n && setcap cap_sys_nice+ep /bin/x\nUSER app\n"
+    assert argvs(text) == [("apt-get", "install", "-y", "libcap2-bin"), ("setcap", "cap_sys_nice+ep", "/bin/x")]

@@ -131,7 +131,7 @@ def _continues(line: str, escape: str) -> bool:
 
 
 def _segment(lines: list[str], escape: str) -> list[_Entry]:
-    """The instructions as dockerfile-parse sees them, with two fixes."""
+    """The instructions as dockerfile-parse sees them, with its gaps filled."""
     # Restate the escape directive on a line of its own: dockerfile-parse misses
     # it after another directive such as `# check=`.
     prefix = [f"# escape={escape}"]
@@ -324,11 +324,11 @@ class _Builder:
             self.from_(entry)
             return
         if keyword == "ARG" and not self.stages and self.stray is None:
-            self.declare_args(entry, self.global_args)
+            self.declare_args(entry, self.global_args, {})
             return
         stage = self.current(entry)
         if keyword == "ARG":
-            self.declare_args(entry, stage.args)
+            self.declare_args(entry, stage.args, stage.env)
         elif keyword == "ENV":
             self.declare_env(entry, stage)
         elif keyword == "USER":
@@ -383,11 +383,12 @@ class _Builder:
         if name:
             self.named[name.lower()] = stage
 
-    def declare_args(self, entry: _Entry, into: dict[str, str | None]) -> None:
+    def declare_args(self, entry: _Entry, into: dict[str, str | None], env: dict[str, str | None]) -> None:
         for word in self.words(entry):
             name, eq, default = word.value.partition("=")
             if eq:
-                into[name] = default
+                value, resolved = _expand(default, {**into, **env})
+                into[name] = value if resolved else None
             elif into is not self.global_args and self.global_args.get(name) is not None:
                 into[name] = self.global_args[name]
             else:
@@ -505,11 +506,12 @@ class _Builder:
         # redirection before the command name trips tree-sitter-bash) and never
         # the bodies, which are data unless a shell reads them.
         markers = [(d.marker.line, d.marker.start, d.marker.start + d.width) for d in heredocs]
-        found = self.parse_shell(self.shell_text(entry, words[0], markers), entry.start)
+        line_commands = self.parse_shell(self.shell_text(entry, words[0], markers), entry.start)
+        found = list(line_commands)
         for doc in heredocs:
-            owner = self.owner(doc.marker, found)
+            owner = self.owner(doc.marker, line_commands)
             if owner is not None and owner.argv in (("cat",), ("cat", "-")):
-                owner = self.piped_to(owner, found)
+                owner = self.piped_to(owner, line_commands)
             if owner is not None and _feeds_stdin(owner):
                 found += self.script(doc)  # `RUN <<EOF bash`: the body is the shell's script
         return found
@@ -547,7 +549,8 @@ class _Builder:
         """The instruction's lines with the keyword, flags and `blanks` spaced out, columns kept."""
         out: list[str] = []
         for index in range(entry.start, entry.end + 1):
-            line = self.lines[index]
+            # Docker continues `\ ` with trailing blanks too; bash would not.
+            line = self.lines[index].rstrip()
             if index < first.line:
                 line = ""  # only the keyword and flags: nothing for the shell
             elif index > first.line and self.is_filler(index):
@@ -560,8 +563,7 @@ class _Builder:
                 if where == index:
                     line = line[:start] + " " * (end - start) + line[end:]
             if self.escape == "`" and _continues(line, "`"):
-                stripped = line.rstrip()
-                line = stripped[:-1] + "\\" + line[len(stripped):]
+                line = line[:-1] + "\\"
             out.append(line)
         return "\n".join(out)
 
