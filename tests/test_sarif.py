@@ -294,3 +294,20 @@ def test_the_schema_check_is_not_vacuous(project_log: dict[str, Any]) -> None:
     results(broken)[0]["level"] = "critical"
     with pytest.raises(jsonschema.ValidationError):
         validate(broken)
+
+
+def test_a_fix_becomes_a_sarif_fix() -> None:
+    text = ("services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVCE]\n"
+            "    security_opt: [no-new-privileges:true]\n")
+    findings = [f for f in lint_text("compose.yaml", text, "compose") if f.fix]
+    assert findings
+    log = json.loads(render(findings, Context(rules=all_rules(), files=1)))
+    validate(log)
+    (fix,) = results(log)[0]["fixes"]
+    assert fix["description"]["text"] == "Replace NET_BIND_SERVCE with NET_BIND_SERVICE"
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "compose.yaml", "uriBaseId": "%SRCROOT%"}
+    assert change["replacements"] == [{
+        "deletedRegion": {"startLine": 5, "startColumn": 15, "endLine": 5, "endColumn": 30},
+        "insertedContent": {"text": "NET_BIND_SERVICE"},
+    }]

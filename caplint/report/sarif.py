@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from caplint.model import Finding, Severity
+from caplint.model import Finding, Fix, Severity, Span
 from caplint.report import Context, rule_page_url
 from caplint.report.gnu import LEVELS
 from caplint.rules import Rule
@@ -96,19 +96,10 @@ def _descriptor(om: Any, rule: Rule) -> Any:
 
 
 def _result(om: Any, f: Finding, rule_index: int | None, cwd: str) -> Any:
-    s = f.span
-    line = max(s.line, 1)
-    column = max(s.column, 1)
-    end_line = max(s.end_line, line)
-    end_column = max(s.end_column, column) if end_line == line else max(s.end_column, 1)
-    uri, base = artifact_uri(s.path, cwd)
+    artifact = _artifact_location(om, f.span.path, cwd)
     location = _new(
         om.Location,
-        physical_location=_new(
-            om.PhysicalLocation,
-            artifact_location=_new(om.ArtifactLocation, uri=uri, uri_base_id=base),
-            region=_new(om.Region, start_line=line, start_column=column, end_line=end_line, end_column=end_column),
-        ),
+        physical_location=_new(om.PhysicalLocation, artifact_location=artifact, region=_region(om, f.span)),
     )
     return _new(
         om.Result,
@@ -121,7 +112,32 @@ def _result(om: Any, f: Finding, rule_index: int | None, cwd: str) -> Any:
         # The engine's fingerprint leaves out the line number, so an alert keeps
         # its identity when unrelated lines are added above it.
         partial_fingerprints={"primaryLocationLineHash": f.fingerprint} if f.fingerprint else None,
+        fixes=[_fix(om, f.fix, artifact)] if f.fix else None,
     )
+
+
+def _fix(om: Any, fix: Fix, artifact: Any) -> Any:
+    replacement = _new(
+        om.Replacement,
+        deleted_region=_region(om, fix.span),
+        inserted_content=_new(om.ArtifactContent, text=fix.replacement),
+    )
+    change = _new(om.ArtifactChange, artifact_location=artifact, replacements=[replacement])
+    return _new(om.Fix, description=_new(om.Message, text=fix.title), artifact_changes=[change])
+
+
+def _artifact_location(om: Any, path: str, cwd: str) -> Any:
+    uri, base = artifact_uri(path, cwd)
+    return _new(om.ArtifactLocation, uri=uri, uri_base_id=base)
+
+
+def _region(om: Any, s: Span) -> Any:
+    # The schema wants lines and columns from 1 and an end no earlier than the start.
+    line = max(s.line, 1)
+    column = max(s.column, 1)
+    end_line = max(s.end_line, line)
+    end_column = max(s.end_column, column) if end_line == line else max(s.end_column, 1)
+    return _new(om.Region, start_line=line, start_column=column, end_line=end_line, end_column=end_column)
 
 
 def _automation(om: Any, category: str | None) -> Any:
