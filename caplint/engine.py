@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from caplint import discover
-from caplint.model import Container, Finding, Image, ParseResult, Problem, Severity, Span
+from caplint import discover, suppressions
+from caplint.model import Container, Finding, Fix, Image, ParseResult, Problem, Severity, Span
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
 from caplint.registry import all_rules
 from caplint.rules import Rule
@@ -27,19 +28,38 @@ class Settings:
     select: frozenset[str] | None = None  # None: every rule
     ignore: frozenset[str] = frozenset()
     severity: dict[str, Severity] = field(default_factory=dict)
-    # (glob, rule ids) pairs: those rules are off for matching paths.
+    # (glob, rule ids or prefixes) pairs: those rules are off for matching paths.
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     max_bytes: int = DEFAULT_MAX_BYTES
+    # Config globs: files never linted, even when named on the command line
+    # (pre-commit names every staged file), relative to `root`.
+    exclude: tuple[str, ...] = ()
+    # The folder config globs are relative to (the config file's); None: the cwd.
+    root: str | None = None
+
+    def excludes(self, path: str) -> bool:
+        return bool(self.exclude) and discover.excluded(relative_to(path, self.root), self.exclude)
 
     def rules_for(self, path: str) -> tuple[Rule, ...]:
         off = set(self.ignore)
-        for pattern, ids in self.per_path_ignores:
-            if discover.excluded(path, (pattern,)):
-                off |= ids
+        if self.per_path_ignores:
+            relative = relative_to(path, self.root)
+            for pattern, ids in self.per_path_ignores:
+                if discover.excluded(relative, (pattern,)):
+                    off |= ids
         return tuple(
             r for r in all_rules()
             if (self.select is None or _selected(r.id, self.select)) and not _selected(r.id, off)
         )
+
+
+def relative_to(path: str, root: str | None) -> str:
+    """`path` as seen from `root`, so config globs mean the same wherever caplint runs.
+    A path outside `root` is kept as given."""
+    if root is None:
+        return path
+    rel = os.path.relpath(os.path.abspath(path), root)
+    return path if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
 def _selected(rule_id: str, codes: Iterable[str]) -> bool:
@@ -69,7 +89,7 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
         result = compose.parse(text, path, require_services=True)
     else:
         result = parser_for(kind)(text, path)
-    return _findings(result, text, path, settings)
+    return _findings(result, text, path, settings, kind)
 
 
 def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Finding]:
@@ -85,27 +105,37 @@ def problem_findings(problems: Sequence[Problem], text: str, settings: Settings,
     return _findings(ParseResult(problems=list(problems)), text, path, settings)
 
 
-def _findings(result: ParseResult, text: str, path: str, settings: Settings) -> list[Finding]:
+def _findings(result: ParseResult, text: str, path: str, settings: Settings, kind: str | None = None) -> list[Finding]:
     rules = settings.rules_for(path)
     lines = text.split("\n")
     out: list[Finding] = []
 
-    def stamp(rule: Rule, span: Span, message: str, container: str | None, fix=None) -> None:  # type: ignore[no-untyped-def]
+    def stamp(rule: Rule, span: Span, message: str, container: str | None, fix: Fix | None = None) -> Finding:
         line_text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
-        out.append(Finding(rule.id, rule.name, settings.severity.get(rule.id, rule.severity), span,
-                           message, container, line_text, fix=fix))
+        return Finding(rule.id, rule.name, settings.severity.get(rule.id, rule.severity), span,
+                       message, container, line_text, fix=fix)
 
     parse_rule = next((r for r in rules if r.id == "CAP001"), None)
     if parse_rule is not None:
         for problem in result.problems:
-            stamp(parse_rule, problem.span, problem.message, None)
+            out.append(stamp(parse_rule, problem.span, problem.message, None))
     subjects: list[Container | Image] = [*result.containers, *result.images]
     for rule in rules:
         for subject in subjects:
             if isinstance(subject, rule.subjects):
                 name = subject.name if isinstance(subject, Container) else None
                 for hit in rule.check(subject):
-                    stamp(rule, hit.span, hit.message, name, hit.fix)
+                    out.append(stamp(rule, hit.span, hit.message, name, hit.fix))
+    found = suppressions.scan(text, path, kind)
+    if found:
+        out, unused = suppressions.apply(
+            out, found, ran=frozenset(r.id for r in rules), known=frozenset(r.id for r in all_rules()),
+            every_rule_ran=len(rules) == len(all_rules()),
+        )
+        unused_rule = next((r for r in rules if r.id == suppressions.UNUSED_ID), None)
+        if unused_rule is not None:
+            out.extend(f for f in (stamp(unused_rule, u.span, u.message, None) for u in unused)
+                       if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
     return fingerprint(sorted(out, key=Finding.sort_key))
 
 

@@ -44,3 +44,52 @@ parse_error = pseudo_rule(
     - [Dockerfile reference](https://docs.docker.com/reference/dockerfile/)
     """,
 )
+
+unused_suppression = pseudo_rule(
+    "CAP002",
+    "unused-suppression",
+    Severity.LOW,
+    """
+    A `# caplint: ignore` comment that suppresses nothing.
+
+    ## What it does
+    Reports an inline suppression that no longer hides any finding: a
+    `# caplint: ignore[CAP306]` on a line (or above a command) with no CAP306 finding,
+    a `# caplint: ignore-file[CAP204]` in a file without one, an id that is not a
+    caplint rule (`ignore[CAP999]`, `ignore[NET_ADMIN]`), and a `# caplint:` comment
+    caplint does not understand (`# caplint: ignroe[CAP101]`). An id is only reported
+    when its rule was run: under `--select CAP1` an `ignore[CAP306]` is not unused, and
+    a blanket `# caplint: ignore` only when every rule was run.
+
+    Turn this rule off with `--ignore CAP002` or `ignore = ["CAP002"]` in the
+    configuration, or keep one suppression quiet by naming CAP002 in it:
+    `# caplint: ignore[CAP101, CAP002] dind only on some hosts`.
+
+    ## Why is this bad?
+    A suppression outlives the problem it was written for. Once the privileged flag is
+    gone, a leftover `ignore[CAP101]` would silently hide it when someone puts it back.
+    A misspelt suppression is worse: it looks like a reviewed exception and hides
+    nothing, so the finding it was meant for stays and nobody knows why.
+
+    ## Example
+    ```yaml
+    services:
+      web:
+        image: nginx:1.27
+        # caplint: ignore[CAP306] needs the host network for mDNS
+        network_mode: bridge
+    ```
+
+    ## Use instead
+    ```yaml
+    services:
+      web:
+        image: nginx:1.27
+        network_mode: bridge
+    ```
+
+    ## References
+    - [caplint suppressions](https://github.com/caplint/caplint/blob/main/docs/integrations.md#suppressions)
+    - [ruff: unused-noqa (RUF100)](https://docs.astral.sh/ruff/rules/unused-noqa/)
+    """,
+)

@@ -1,0 +1,200 @@
+"""Inline suppressions: `# caplint: ignore[CAP306] reason` and `# caplint: ignore-file`.
+
+One syntax for all three formats, because all three use `#` comments:
+
+- `# caplint: ignore[CAP101,CAP306] why` at the end of a line covers that line;
+  on a line of its own it covers the next line that is not a comment. Either way
+  it covers the whole *logical* line: every physical line of a `\\`-continued
+  shell command or Dockerfile instruction. A comment cannot sit inside a
+  continued shell command, so the comment above its first line must reach the
+  flag three lines further down.
+- `# caplint: ignore` without a list covers every rule.
+- `# caplint: ignore-file` (or `ignore-file[CAP204]`) anywhere covers the file.
+
+What counts as a comment is decided lexically, on the comment's own line: the
+`#` starts the line or follows whitespace, and is not inside a quoted string
+that opened earlier on that line. That is exact for Dockerfiles, Compose files
+and nearly every script; the price is that a `# caplint:` line inside a heredoc
+body or a multi-line YAML string also counts — which is rare, and the worst it
+can do is hide a finding on the next line, visibly, in the author's own words.
+
+A suppression, or one of its ids, that suppresses nothing becomes an
+unused-suppression finding (CAP002), but only for rules that were run: under
+`--select CAP1`, `ignore[CAP306]` is not "unused".
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from caplint.model import Finding, Span
+
+UNUSED_ID = "CAP002"
+_MARKER = re.compile(r"#\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
+_ESCAPE_DIRECTIVE = re.compile(r"#\s*escape\s*=\s*(\S)")
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    span: Span  # the `# caplint: …` marker itself
+    text: str  # the marker as written, for messages
+    codes: frozenset[str] | None  # None: every rule
+    lines: frozenset[int] | None  # None: the whole file
+    valid: bool = True  # False: `# caplint: something-else`
+
+    def covers(self, finding: Finding) -> bool:
+        return ((self.lines is None or finding.span.line in self.lines)
+                and (self.codes is None or finding.rule_id in self.codes))
+
+
+@dataclass(frozen=True, slots=True)
+class Unused:
+    """A suppression (or one id of it) that suppressed nothing: becomes a CAP002 finding."""
+
+    span: Span
+    message: str
+
+
+def comment_start(line: str) -> int | None:
+    """The index of the `#` that starts a comment on this line, or None."""
+    quote: str | None = None
+    escaped = False
+    for i, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if ch == quote:
+                quote = None
+        elif ch == '"' or (ch == "'" and (i == 0 or not line[i - 1].isalnum())):
+            # An apostrophe inside a word (`it's`) opens nothing in YAML; in shell it
+            # would, but then the script itself is broken on this line.
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return i
+    return None
+
+
+def _continuation_char(text: str) -> str:
+    # A Dockerfile's `# escape=`` ` directive (Windows images) changes it.
+    m = _ESCAPE_DIRECTIVE.match(text)
+    return m.group(1) if m else "\\"
+
+
+def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") -> list[range]:
+    """Groups of 1-based physical line numbers that form one command or instruction.
+
+    Dockerfiles skip blank and comment lines inside a continued instruction; a
+    shell script ends the command there.
+    """
+    groups: list[range] = []
+    start = 0
+    continued = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if continued and kind == "dockerfile" and (not stripped or stripped.startswith("#")):
+            continue
+        continued = line.rstrip(" \t").endswith(escape)
+        if not continued:
+            groups.append(range(start + 1, i + 2))
+            start = i + 1
+    if start < len(lines):
+        groups.append(range(start + 1, len(lines) + 1))
+    return groups
+
+
+def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
+    """Every `# caplint:` comment in the file, with the lines each covers."""
+    if "caplint" not in text:
+        return []  # the common case, and the fast path
+    lines = text.split("\n")
+    group_of: dict[int, range] = {}
+    for group in logical_lines(lines, kind, _continuation_char(text) if kind == "dockerfile" else "\\"):
+        for n in group:
+            group_of[n] = group
+    found: list[Suppression] = []
+    for number, line in enumerate(lines, start=1):
+        if "caplint" not in line:
+            continue
+        start = comment_start(line)
+        if start is None:
+            continue
+        m = _MARKER.match(line, start)
+        if m is None:
+            continue
+        own_line = not line[:start].strip()
+        target = _next_code_line(lines, number) if own_line else number
+        covered = frozenset(group_of.get(target, range(target, target + 1))) if target else frozenset()
+        # Its own line too, so that `ignore[CAP101, CAP002]` can silence its own CAP002.
+        covered |= {number}
+        found.append(_suppression(m, Span(path, number, m.start() + 1, number, m.end() + 1), covered))
+    return found
+
+
+def _next_code_line(lines: Sequence[str], number: int) -> int | None:
+    """The first line after `number` that is not a comment: stacked comments share a target."""
+    for n in range(number + 1, len(lines) + 1):
+        if not lines[n - 1].lstrip().startswith("#"):
+            return n
+    return None
+
+
+def _suppression(m: re.Match[str], span: Span, covered: frozenset[int]) -> Suppression:
+    directive = m.group("directive").lower()
+    raw_codes = m.group("codes")
+    codes = None if raw_codes is None else frozenset(
+        c.strip().upper() for c in raw_codes.split(",") if c.strip()
+    )
+    text = m.group(0)
+    if directive == "ignore-file":
+        return Suppression(span, text, codes, None)
+    return Suppression(span, text, codes, covered, valid=directive == "ignore")
+
+
+def apply(
+    findings: Iterable[Finding],
+    suppressions: Sequence[Suppression],
+    *,
+    ran: frozenset[str],
+    known: frozenset[str],
+    every_rule_ran: bool,
+) -> tuple[list[Finding], list[Unused]]:
+    """The findings no suppression covers, and the suppressions that covered nothing.
+
+    `ran` are the rule ids run on this file, `known` every installed rule id.
+    """
+    active = [s for s in suppressions if s.valid]
+    used: dict[int, set[str]] = {i: set() for i in range(len(active))}
+    kept: list[Finding] = []
+    for finding in findings:
+        hits = [i for i, s in enumerate(active) if s.covers(finding)]
+        for i in hits:
+            used[i].add(finding.rule_id)
+        if not hits:
+            kept.append(finding)
+    unused = [Unused(s.span, f"`{s.text}` is not a caplint suppression: write "
+                             "`caplint: ignore[CAPnnn]` or `caplint: ignore-file`")
+              for s in suppressions if not s.valid]
+    for i, s in enumerate(active):
+        unused.extend(_unused(s, used[i], ran, known, every_rule_ran))
+    return kept, unused
+
+
+def _unused(s: Suppression, used: set[str], ran: frozenset[str], known: frozenset[str],
+            every_rule_ran: bool) -> Iterable[Unused]:
+    where = "in this file" if s.lines is None else "here"
+    if s.codes is None:
+        # A blanket suppression can only be called unused when no rule was left out.
+        if not used and every_rule_ran:
+            yield Unused(s.span, f"`{s.text}` suppresses nothing {where}; remove it")
+        return
+    if not s.codes:
+        yield Unused(s.span, f"`{s.text}` names no rule; write `ignore[CAPnnn]`, or `ignore` for every rule")
+        return
+    for code in sorted(s.codes - used):
+        if code not in known:
+            yield Unused(s.span, f"`{s.text}` names {code}, which is not a caplint rule (see 'caplint rules')")
+        elif code in ran and code != UNUSED_ID:
+            yield Unused(s.span, f"`{s.text}`: no {code} finding {where} to suppress; remove {code}")
