@@ -1,0 +1,169 @@
+"""`[tool.caplint]` in pyproject.toml, or a `.caplint.toml`.
+
+The file is found by walking up from the first scanned path (or the cwd); in one
+folder `.caplint.toml` wins over pyproject.toml, and a pyproject.toml without a
+`[tool.caplint]` table does not count, so a Python project's own pyproject does
+not stop the search. Globs in the file are relative to the file's folder.
+
+Every mistake is an error naming the file and the key: a misspelt key that was
+silently ignored would leave a rule on (or off) that the author thinks is off (or on).
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from caplint.model import Severity
+
+FILENAMES = (".caplint.toml", "pyproject.toml")
+KEYS = ("select", "ignore", "severity", "per-path-ignores", "exclude", "fail-on", "max-file-size")
+
+
+class ConfigError(Exception):
+    """A configuration the user must fix; the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None = None  # None: no file was found; every value is the default
+    root: str | None = None  # the folder globs are relative to
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    fail_on: Severity | None = None
+    max_file_size: int | None = None
+
+
+def find(start: str) -> str | None:
+    """The config file that applies to `start` (a file or folder), or None."""
+    here = os.path.abspath(start)
+    if not os.path.isdir(here):
+        here = os.path.dirname(here)
+    while True:
+        dotfile = os.path.join(here, ".caplint.toml")
+        if os.path.isfile(dotfile):
+            return dotfile
+        pyproject = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(pyproject) and _mentions_caplint(pyproject):
+            return pyproject
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _mentions_caplint(pyproject: str) -> bool:
+    # A cheap look first: a pyproject without our table is skipped even if it is broken.
+    try:
+        with open(pyproject, encoding="utf-8", errors="replace") as fh:
+            if "caplint" not in fh.read():
+                return False
+    except OSError:
+        return False
+    return "caplint" in _read_toml(pyproject).get("tool", {})
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+
+
+def load(path: str, known_rules: Collection[str]) -> Config:
+    """Reads and validates one config file against the installed rule ids."""
+    data = _read_toml(path)
+    if os.path.basename(path) == "pyproject.toml":
+        table, where = data.get("tool", {}).get("caplint", {}), f"{path}: [tool.caplint]"
+    else:
+        table, where = data, path
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    return _parse(table, where, os.path.dirname(os.path.abspath(path)), path, frozenset(known_rules))
+
+
+def discover_config(start: str, known_rules: Collection[str], explicit: str | None = None) -> Config:
+    """The configuration for a run: `explicit` (--config) if given, else the one found from `start`."""
+    if explicit is not None:
+        if not os.path.isfile(explicit):
+            raise ConfigError(f"{explicit}: no such config file")
+        return load(explicit, known_rules)
+    path = find(start)
+    return load(path, known_rules) if path else Config()
+
+
+def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: frozenset[str]) -> Config:
+    for key in table:
+        if key not in KEYS:
+            close = difflib.get_close_matches(key.replace("_", "-"), KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(KEYS)})"
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{where}: key {key!r}: {message}")
+
+    def codes(key: str, value: Any, *, prefixes: bool = True) -> frozenset[str]:
+        items = _strings(value, lambda m: fail(key, m))
+        out = frozenset(c.strip().upper() for c in items)
+        for code in sorted(out):
+            ok = any(r.startswith(code) for r in known) if prefixes else code in known
+            if not code or not ok:
+                what = "rule or prefix" if prefixes else "rule id"
+                raise fail(key, f"unknown {what} {code!r} (see 'caplint rules')")
+        return out
+
+    def severity(key: str, value: Any) -> Severity:
+        if not isinstance(value, str):
+            raise fail(key, f"must be a severity name, not {value!r}")
+        try:
+            return Severity.parse(value)
+        except ValueError as err:
+            raise fail(key, str(err)) from None
+
+    severities: dict[str, Severity] = {}
+    for rule_id, label in _table(table.get("severity", {}), lambda m: fail("severity", m)).items():
+        (code,) = codes("severity", [rule_id], prefixes=False)
+        severities[code] = severity(f"severity.{rule_id}", label)
+    per_path = tuple(
+        (glob, codes(f"per-path-ignores.{glob}", ids))
+        for glob, ids in _table(table.get("per-path-ignores", {}), lambda m: fail("per-path-ignores", m)).items()
+    )
+    size = table.get("max-file-size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
+        raise fail("max-file-size", f"must be a positive number of bytes, not {size!r}")
+    return Config(
+        path=path,
+        root=root,
+        select=codes("select", table["select"]) if "select" in table else None,
+        ignore=codes("ignore", table.get("ignore", [])),
+        severity=severities,
+        per_path_ignores=per_path,
+        exclude=tuple(_strings(table.get("exclude", []), lambda m: fail("exclude", m))),
+        fail_on=severity("fail-on", table["fail-on"]) if "fail-on" in table else None,
+        max_file_size=size,
+    )
+
+
+def _strings(value: Any, fail: Callable[[str], ConfigError]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(f"must be a list of strings, not {value!r}")
+    return value
+
+
+def _table(value: Any, fail: Callable[[str], ConfigError]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise fail(f"must be a table, not {value!r}")
+    return value
