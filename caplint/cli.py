@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from caplint.engine import Settings
+    from caplint.model import Finding, Severity
+    from caplint.report import Renderer
 
 app = typer.Typer(
     add_completion=False,
@@ -31,67 +36,89 @@ def _codes(values: Optional[list[str]]) -> frozenset[str]:
     return frozenset(c.strip().upper() for v in values or () for c in v.split(",") if c.strip())
 
 
-def _use_color(output: Optional[str]) -> bool:
+def _use_color(output: Optional[str], color: Optional[bool]) -> bool:
+    if color is not None:
+        return color  # an explicit flag beats the environment
     if output or os.environ.get("NO_COLOR"):
         return False
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
+def _default_format(output: Optional[str]) -> str:
+    """`github` annotations when run by GitHub Actions into a log, else `text`.
+
+    Like yamllint: a workflow step (or a pre-commit hook inside one) gets inline
+    annotations without configuration, while a person at a terminal, or anyone
+    writing --output, still gets text.
+    """
+    if os.environ.get("GITHUB_ACTIONS") == "true" and output is None and not sys.stdout.isatty():
+        return "github"
+    return "text"
+
+
 @app.command()
 def check(
     paths: list[str] = typer.Argument(None, help="Files or folders to lint (default: .); '-' reads stdin."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, json, sarif, gnu or github."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
+                                      help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP301)."),
     ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes."),
-    fail_on: str = typer.Option("medium", "--fail-on", help="Exit 1 on findings of this severity or worse: low, medium, high, critical."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", show_default=False,
+                                          help="Exit 1 on findings of this severity or worse: low, medium, high, critical [default: medium]."),
     stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes for a directory scan (0: one per core)."),
     max_file_size: Optional[int] = typer.Option(None, "--max-file-size", help="Skip files larger than this many bytes (default 5 MiB)."),
+    config_file: Optional[str] = typer.Option(None, "--config", help="Use this config file instead of looking for one."),
+    baseline_file: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record every current finding in this file and exit 0."),
+    sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="SARIF runAutomationDetails id, for several caplint uploads per commit."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False, help="Colour the text report [default: on a terminal, unless NO_COLOR]."),
 ) -> None:
     """Lint files and folders for dangerous container privileges."""
-    from caplint import engine, report
+    from caplint import report
     from caplint.model import Severity
-    from caplint.registry import RuleLoadError, all_rules
 
-    try:
-        threshold = Severity.parse(fail_on)
-        render = report.renderer(fmt)
-        rules = all_rules()
-    except (ValueError, RuleLoadError) as err:
-        raise _fail_usage(str(err)) from None
-    known = {r.id for r in rules}
-    for code in _codes(select) | _codes(ignore):
-        if not any(rid.startswith(code) for rid in known):
-            raise _fail_usage(f"unknown rule or prefix {code!r} (see 'caplint rules')")
-    settings = engine.Settings(
-        select=_codes(select) or None,
-        ignore=_codes(ignore),
-        **({"max_bytes": max_file_size} if max_file_size else {}),
-    )
     paths = paths or ["."]
-    if "-" in paths:
-        if paths != ["-"]:
-            raise _fail_usage("'-' (stdin) cannot be combined with other paths")
-        from caplint.reading import ReadError, decode
+    stdin = "-" in paths
+    if stdin and paths != ["-"]:
+        raise _fail_usage("'-' (stdin) cannot be combined with other paths")
+    missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    settings, cfg_fail_on = _settings(
+        start=(stdin_filename or ".") if stdin else paths[0], config_file=config_file,
+        select=select, ignore=ignore, max_file_size=max_file_size,
+    )
+    try:
+        threshold = Severity.parse(fail_on) if fail_on else cfg_fail_on or Severity.MEDIUM
+        render = _renderer(fmt, output)
+    except ValueError as err:
+        raise _fail_usage(str(err)) from None
+    recorded = _load_baseline(baseline_file) if baseline_file and not write_baseline else None
 
-        name = stdin_filename or "stdin"
-        try:
-            findings = engine.lint_text(name, decode(sys.stdin.buffer.read(), name), None, settings)
-        except ReadError as err:
-            findings = engine.problem_findings([err.problem], "", settings, name)
-        files = 1
+    if stdin:
+        findings, linted = _lint_stdin(stdin_filename or "stdin", settings)
     else:
-        missing = [p for p in paths if not os.path.lexists(p)]
-        if missing:
-            raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
-        from caplint.discover import discover
+        findings, linted = _lint_paths(paths, settings, jobs)
 
-        found = list(discover(paths))
-        files = len(found)
-        workers = jobs if jobs > 0 else (os.cpu_count() or 1)
-        findings = engine.lint_found(found, settings, jobs=workers)
-    text = render(findings, report.Context(rules=rules, files=files, color=_use_color(output)))
+    if write_baseline:
+        from caplint.baseline import BaselineError, write
+
+        try:
+            write(write_baseline, findings)
+        except BaselineError as err:
+            raise _fail_usage(str(err)) from None
+        typer.echo(f"caplint: recorded {len(findings)} findings in {write_baseline}", err=True)
+        raise typer.Exit(EXIT_CLEAN)
+    if recorded is not None:
+        findings = _without_baselined(findings, recorded, linted, baseline_file or "")
+
+    from caplint.registry import all_rules
+
+    context = report.Context(rules=all_rules(), files=len(linted), color=_use_color(output, color),
+                             sarif_category=sarif_category)
+    text = render(findings, context)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -101,6 +128,97 @@ def check(
     else:
         sys.stdout.write(text)
     raise typer.Exit(EXIT_FINDINGS if any(f.severity >= threshold for f in findings) else EXIT_CLEAN)
+
+
+def _settings(*, start: str, config_file: Optional[str], select: Optional[list[str]],
+              ignore: Optional[list[str]], max_file_size: Optional[int]) -> tuple[Settings, Optional[Severity]]:
+    """The config file's choices with the command line's on top: a flag that is
+    given replaces the config's value for that key, it does not add to it."""
+    from caplint import engine
+    from caplint.config import ConfigError, discover_config
+    from caplint.registry import RuleLoadError, all_rules
+
+    try:
+        known = {r.id for r in all_rules()}
+        cfg = discover_config(start, known, config_file)
+    except (RuleLoadError, ConfigError) as err:
+        raise _fail_usage(str(err)) from None
+    for code in _codes(select) | _codes(ignore):
+        if not any(rid.startswith(code) for rid in known):
+            raise _fail_usage(f"unknown rule or prefix {code!r} (see 'caplint rules')")
+    if max_file_size is not None and max_file_size <= 0:
+        raise _fail_usage("--max-file-size must be a positive number of bytes")
+    size = max_file_size or cfg.max_file_size
+    settings = engine.Settings(
+        select=_codes(select) or cfg.select,
+        ignore=_codes(ignore) if ignore else cfg.ignore,
+        severity=cfg.severity,
+        per_path_ignores=cfg.per_path_ignores,
+        exclude=cfg.exclude,
+        root=cfg.root,
+        **({"max_bytes": size} if size else {}),
+    )
+    return settings, cfg.fail_on
+
+
+def _renderer(fmt: Optional[str], output: Optional[str]) -> Renderer:
+    from caplint import report
+
+    chosen = fmt or _default_format(output)
+    try:
+        return report.renderer(chosen)
+    except ImportError:
+        if fmt is None:
+            return report.renderer("text")
+        raise ValueError(f"the {chosen!r} format is not available in this installation") from None
+
+
+def _lint_stdin(name: str, settings: Settings) -> tuple[list[Finding], list[str]]:
+    """The buffer an editor sends, linted as if it were the file `name`."""
+    from caplint import engine
+    from caplint.reading import ReadError, decode
+
+    data = sys.stdin.buffer.read()
+    if settings.excludes(name):
+        return [], []
+    try:
+        return engine.lint_text(name, decode(data, name), None, settings), [name]
+    except ReadError as err:
+        return engine.problem_findings([err.problem], "", settings, name), [name]
+
+
+def _lint_paths(paths: list[str], settings: Settings, jobs: int) -> tuple[list[Finding], list[str]]:
+    from caplint import engine
+    from caplint.discover import discover
+
+    found = [f for f in discover(paths, settings.exclude) if not settings.excludes(f.path)]
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    return engine.lint_found(found, settings, jobs=workers), [f.path for f in found]
+
+
+def _load_baseline(path: str) -> frozenset[tuple[str, str]]:
+    from caplint.baseline import BaselineError, load
+
+    try:
+        return load(path)
+    except BaselineError as err:
+        raise _fail_usage(str(err)) from None
+
+
+def _without_baselined(findings: list[Finding], recorded: frozenset[tuple[str, str]], linted: list[str],
+                       path: str) -> list[Finding]:
+    from caplint.baseline import apply
+
+    result = apply(findings, recorded, linted)
+    notes = []
+    if result.known:
+        notes.append(f"{result.known} known finding{'s' if result.known != 1 else ''} hidden by the baseline {path}")
+    if result.stale:
+        notes.append(f"{result.stale} baseline entr{'ies' if result.stale != 1 else 'y'} no longer found "
+                     "(fixed? rewrite it with --write-baseline)")
+    if notes:
+        typer.echo(f"caplint: {'; '.join(notes)}", err=True)
+    return result.new
 
 
 @app.command("rules")
@@ -130,6 +248,17 @@ def caps(paths: list[str] = typer.Argument(None, help="Files or folders (default
     from caplint.effective import describe_paths
 
     typer.echo(describe_paths(paths or ["."]), nl=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lsp(ctx: typer.Context) -> None:
+    """Run the language server on stdin/stdout, for editors (options: --stdio, --log-level)."""
+    try:
+        from caplint import lsp as server
+    except ImportError as err:
+        raise _fail_usage(f"the language server is not available in this installation ({err})") from None
+    # The server owns its options, so they are handed on as written.
+    server.main(list(ctx.args))
 
 
 def main() -> None:
