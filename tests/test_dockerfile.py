@@ -503,3 +503,8 @@ def test_heredoc_piped_from_cat_into_a_shell_is_shell() -> None:
 def test_escape_followed_by_blanks_still_continues() -> None:
     text = "FROM a\nRUN apt-get install -y libcap2-bin \\   \n && setcap cap_sys_nice+ep /bin/x\nUSER app\n"
     assert argvs(text) == [("apt-get", "install", "-y", "libcap2-bin"), ("setcap", "cap_sys_nice+ep", "/bin/x")]
+
+
+def test_install_message_quotes_the_mode_option() -> None:
+    (finding,) = lint_text("Dockerfile", "FROM a\nRUN install -m 4755 helper /usr/local/bin/helper\nUSER app\n", "dockerfile")
+    assert finding.message.startswith("install -m 4755 sets the setuid bit on /usr/local/bin/helper")

@@ -302,7 +302,8 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
         bits = "setuid and setgid bits" if uid and gid else "setuid bit" if uid else "setgid bit"
         who = "its owner's and group's" if uid and gid else "its owner's" if uid else "its group's"
         target = " ".join(f.value for f in files) or "its files"
-        yield Hit(mode.span, f"{program} {mode.raw} sets the {bits} on {target}: whoever runs it gets {who} privileges")
+        spelled = f"-m {mode.raw}" if program == "install" and not mode.value.startswith("-") else mode.raw
+        yield Hit(mode.span, f"{program} {spelled} sets the {bits} on {target}: whoever runs it gets {who} privileges")
 
 
 @rule("CAP403", "missing-user", Severity.LOW, (Image,))
