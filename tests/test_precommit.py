@@ -1,0 +1,114 @@
+"""The hooks in .pre-commit-hooks.yaml, driven by the real pre-commit.
+
+`pre-commit try-repo` installs this repository into a hook environment exactly
+as a user's `repo:` entry would (a virtualenv and `pip install .`, so PyPI or a
+configured index must be reachable the first time; later runs reuse it). It is
+pointed at the committed HEAD with `--ref`: without it, try-repo copies tracked
+files' uncommitted edits but not untracked files, a half-view of a working tree.
+In CI (a fresh clone) HEAD is the working tree.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+# Every file name variant the hooks must pick up, with insecure and clean content.
+INSECURE = {
+    "Dockerfile": "FROM node:20-bookworm\nWORKDIR /app\nCOPY . .\nUSER root\nCMD [\"node\", \"server.js\"]\n",
+    "Dockerfile.dev": "FROM python:3.12-slim\nRUN --security=insecure pip install -e .\nUSER app\n",
+    "services/api.Dockerfile": "FROM debian:12-slim\nRUN apt-get install -y iputils-ping && chmod u+s /bin/ping\nUSER nobody\n",
+    "services/web.dockerfile": "FROM nginx:1.27\nUSER 0\n",
+    "build/Containerfile.arm64": "FROM --platform=linux/arm64 alpine:3.20\nUSER root:root\n",
+    "compose.yaml": "services:\n  dind:\n    image: docker:27-dind\n    privileged: true\n",
+    "docker-compose.override.yml": "services:\n  web:\n    network_mode: host\n",
+    "deploy/compose.prod.yml": ("services:\n  agent:\n    image: portainer/agent:2.21\n    volumes:\n"
+                                "      - /var/run/docker.sock:/var/run/docker.sock\n"),
+    "scripts/dind.sh": "#!/bin/sh\nset -e\ndocker run -d --privileged docker:27-dind\n",
+    "scripts/run-tools": "#!/usr/bin/env bash\nexec docker run --rm -it --pid=host nicolaka/netshoot\n",
+}
+CLEAN = {
+    "Dockerfile": "FROM node:20-bookworm\nWORKDIR /app\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n",
+    "Dockerfile.dev": "FROM python:3.12-slim\nRUN pip install -e .\nUSER app\n",
+    "services/api.Dockerfile": "FROM debian:12-slim\nRUN apt-get install -y iputils-ping\nUSER nobody\n",
+    "services/web.dockerfile": "FROM nginx:1.27\nUSER 101\n",
+    "build/Containerfile.arm64": "FROM --platform=linux/arm64 alpine:3.20\nUSER 1000:1000\n",
+    "compose.yaml": ("services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n"
+                     "    security_opt: [no-new-privileges:true]\n"),
+    "docker-compose.override.yml": ("services:\n  web:\n    ports: [\"8080:80\"]\n    cap_drop: [ALL]\n"
+                                    "    security_opt: [no-new-privileges:true]\n"),
+    "deploy/compose.prod.yml": ("services:\n  agent:\n    image: portainer/agent:2.21\n    read_only: true\n"
+                                "    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n"),
+    "scripts/dind.sh": "#!/bin/sh\nset -e\ndocker run -d --cap-drop ALL --security-opt no-new-privileges alpine:3.20 true\n",
+    "scripts/run-tools": ("#!/usr/bin/env bash\nexec docker run --rm -it --cap-drop ALL --security-opt no-new-privileges "
+                          "nicolaka/netshoot\n"),
+}
+# Files the hooks must not hand to caplint: insecure-looking, but not what the hooks are for.
+BYSTANDERS = {
+    "charts/values.yaml": "services:\n  web:\n    privileged: true\n",  # Compose by content, not by name
+    "Dockerfile.dockerignore": "node_modules\n.git\n",
+    "docs/setup.md": "Run `docker run --privileged docker:dind`.\n",
+    "scripts/legacy.csh": "#!/bin/csh\nsetenv FOO bar\n",
+}
+EXECUTABLE = ("scripts/run-tools", "scripts/legacy.csh")
+
+
+def make_repo(path: Path, files: dict[str, str]) -> Path:
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    for name, text in files.items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        if name in EXECUTABLE:
+            target.chmod(target.stat().st_mode | stat.S_IXUSR)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    return path
+
+
+def try_repo(repo: Path) -> subprocess.CompletedProcess[str]:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR")}
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "--ref", head.stdout.strip(),
+         "--all-files", "--verbose", "--color", "never"],
+        cwd=repo, capture_output=True, text=True, env=env, timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def insecure_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    return try_repo(make_repo(tmp_path_factory.mktemp("insecure"), {**INSECURE, **BYSTANDERS}))
+
+
+def test_hooks_fail_on_insecure_files(insecure_run: subprocess.CompletedProcess[str]) -> None:
+    out = insecure_run.stdout
+    assert insecure_run.returncode == 1, out + insecure_run.stderr
+    assert re.search(r"^caplint \(Dockerfiles, Compose files\)\.+Failed$", out, re.M), out
+    assert re.search(r"^caplint \(shell scripts\)\.+Failed$", out, re.M), out
+
+
+@pytest.mark.parametrize("name", sorted(INSECURE))
+def test_every_file_name_variant_is_linted(insecure_run: subprocess.CompletedProcess[str], name: str) -> None:
+    assert re.search(rf"^{re.escape(name)}:\d+:\d+: ", insecure_run.stdout, re.M), insecure_run.stdout
+
+
+@pytest.mark.parametrize("name", sorted(BYSTANDERS))
+def test_other_files_are_not_handed_to_caplint(insecure_run: subprocess.CompletedProcess[str], name: str) -> None:
+    assert name not in insecure_run.stdout
+
+
+def test_hooks_pass_on_clean_files(tmp_path: Path) -> None:
+    run = try_repo(make_repo(tmp_path, {**CLEAN, **BYSTANDERS}))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"^caplint \(Dockerfiles, Compose files\)\.+Passed$", run.stdout, re.M)
+    assert re.search(r"^caplint \(shell scripts\)\.+Passed$", run.stdout, re.M)
+    # pre-commit may split the files over several caplint processes: add up their summaries.
+    linted = sum(int(n) for n in re.findall(r"^No findings in (\d+) files?\.$", run.stdout, re.M))
+    assert linted == len(CLEAN), run.stdout
