@@ -56,7 +56,7 @@ class Client(LanguageClient):
         self.published: dict[str, asyncio.Queue[lsp.PublishDiagnosticsParams]] = {}
         self.errors: list[Exception] = []
 
-        @self.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        @self.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # type: ignore[untyped-decorator]
         def on_diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
             self.queue(params.uri).put_nowait(params)
 
@@ -87,7 +87,7 @@ async def session(encodings: list[str] | None) -> AsyncIterator[tuple[Client, ls
     finally:
         await client.shutdown_async(None)
         client.exit(None)
-        await asyncio.wait_for(client.stop(), timeout=10)
+        await asyncio.wait_for(client.stop(), timeout=10)  # type: ignore[no-untyped-call]
         assert client.errors == []
 
 
@@ -244,6 +244,7 @@ def test_quick_fix_replaces_a_misspelt_capability() -> None:
             assert isinstance(doc_edit, lsp.TextDocumentEdit)
             assert doc_edit.text_document.version == 0
             [edit] = doc_edit.edits
+            assert isinstance(edit, lsp.TextEdit)
             # Inside the quotes: the author's quoting stays.
             assert edit.range == lsp.Range(lsp.Position(4, 15), lsp.Position(4, 30))
             assert edit.new_text == "NET_BIND_SERVICE"
