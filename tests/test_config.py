@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from caplint.config import Config, ConfigError, discover_config, find, load
+from caplint.config import KEYS, Config, ConfigError, discover_config, find, load
 from caplint.model import Severity
 from caplint.registry import all_rules
 from conftest import run_caplint
@@ -157,3 +157,15 @@ def test_max_file_size_from_config(tmp_path: Path) -> None:
     write(tmp_path / "compose.yml", HOST_NET)
     out = run_caplint("check", "-f", "gnu", ".", cwd=tmp_path).stdout
     assert "over the 10-byte limit" in out and "[CAP001]" in out
+
+
+def test_the_documented_examples_load(tmp_path: Path) -> None:
+    """docs/integrations.md shows every key; its TOML blocks must stay valid."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "integrations.md").read_text(encoding="utf-8")
+    blocks = doc.split("```toml\n")[1:]
+    assert len(blocks) == 2
+    full, dotfile = (b.split("```", 1)[0] for b in blocks)
+    cfg = load(str(write(tmp_path / "pyproject.toml", full)), KNOWN)
+    assert [key for key in KEYS if f"\n{key} = " not in full] == []
+    assert cfg.fail_on == Severity.HIGH and cfg.severity["CAP306"] == Severity.HIGH
+    assert load(str(write(tmp_path / ".caplint.toml", dotfile)), KNOWN).exclude == ("vendor/**",)
