@@ -148,16 +148,8 @@ def _settings(*, start: str, config_file: Optional[str], select: Optional[list[s
             raise _fail_usage(f"unknown rule or prefix {code!r} (see 'caplint rules')")
     if max_file_size is not None and max_file_size <= 0:
         raise _fail_usage("--max-file-size must be a positive number of bytes")
-    size = max_file_size or cfg.max_file_size
-    settings = engine.Settings(
-        select=_codes(select) or cfg.select,
-        ignore=_codes(ignore) if ignore else cfg.ignore,
-        severity=cfg.severity,
-        per_path_ignores=cfg.per_path_ignores,
-        exclude=cfg.exclude,
-        root=cfg.root,
-        **({"max_bytes": size} if size else {}),
-    )
+    settings = engine.settings_from(cfg, select=_codes(select) or None, ignore=_codes(ignore) if ignore else None,
+                                    max_bytes=max_file_size)
     return settings, cfg.fail_on
 
 

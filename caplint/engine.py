@@ -11,12 +11,16 @@ import importlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from caplint import discover, suppressions
 from caplint.model import Container, Finding, Fix, Image, ParseResult, Problem, Severity, Span
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
 from caplint.registry import all_rules
 from caplint.rules import Rule
+
+if TYPE_CHECKING:
+    from caplint.config import Config
 
 Parser = Callable[[str, str], ParseResult]
 
@@ -51,6 +55,22 @@ class Settings:
             r for r in all_rules()
             if (self.select is None or _selected(r.id, self.select)) and not _selected(r.id, off)
         )
+
+
+def settings_from(config: Config, *, select: frozenset[str] | None = None, ignore: frozenset[str] | None = None,
+                  max_bytes: int | None = None) -> Settings:
+    """A configuration file's choices; a command-line value that is given (not
+    None) replaces the file's value for that key rather than adding to it."""
+    size = max_bytes or config.max_file_size
+    return Settings(
+        select=select if select is not None else config.select,
+        ignore=ignore if ignore is not None else config.ignore,
+        severity=config.severity,
+        per_path_ignores=config.per_path_ignores,
+        exclude=config.exclude,
+        root=config.root,
+        **({"max_bytes": size} if size else {}),
+    )
 
 
 def relative_to(path: str, root: str | None) -> str:

@@ -80,7 +80,7 @@ def test_adoption_story_through_the_cli(tmp_path: Path) -> None:
     run_caplint("check", "--write-baseline", "caplint-baseline.json", ".", cwd=tmp_path)
     assert (tmp_path / "caplint-baseline.json").read_text(encoding="utf-8") == first  # byte-stable
 
-    clean = run_caplint("check", "--baseline", "caplint-baseline.json", ".", cwd=tmp_path)
+    clean = run_caplint("check", "-f", "text", "--baseline", "caplint-baseline.json", ".", cwd=tmp_path)
     assert clean.returncode == 0
     assert clean.stdout == "No findings in 1 file.\n"
     assert "2 known findings hidden by the baseline caplint-baseline.json" in clean.stderr

@@ -148,7 +148,7 @@ def test_exclude_applies_to_files_named_on_the_command_line(tmp_path: Path) -> N
     # pre-commit names every staged file; an excluded one must stay quiet.
     write(tmp_path / ".caplint.toml", 'exclude = ["vendor/**"]\n')
     write(tmp_path / "vendor" / "compose.yml", PRIVILEGED)
-    run = run_caplint("check", os.path.join("vendor", "compose.yml"), cwd=tmp_path)
+    run = run_caplint("check", "-f", "text", os.path.join("vendor", "compose.yml"), cwd=tmp_path)
     assert (run.returncode, run.stdout.strip()) == (0, "No findings in 0 files.")
 
 
