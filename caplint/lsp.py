@@ -24,6 +24,7 @@ from pygls.uris import to_fs_path
 from pygls.workspace import PositionCodec
 
 from caplint import __version__, engine
+from caplint.config import ConfigError
 from caplint.model import Finding, Fix, Severity, Span
 from caplint.report import rule_page_url
 
@@ -50,17 +51,32 @@ def document_path(uri: str) -> str:
     return unquote(parts.path or parts.netloc or uri)
 
 
-def lint_document(path: str, text: str) -> list[Finding]:
-    """Findings for an editor buffer; none for a file caplint has no parser for.
+def settings_for(path: str) -> engine.Settings:
+    """The configuration the CLI would use for this file (`.caplint.toml` or
+    `[tool.caplint]`, found by walking up from it), read afresh on every lint so
+    that editing the config takes effect at once. Raises ConfigError."""
+    from caplint.config import discover_config
+    from caplint.registry import all_rules
+
+    cfg = discover_config(path, {r.id for r in all_rules()})
+    size = {"max_bytes": cfg.max_file_size} if cfg.max_file_size else {}
+    return engine.Settings(select=cfg.select, ignore=cfg.ignore, severity=cfg.severity, per_path_ignores=cfg.per_path_ignores,
+                           exclude=cfg.exclude, root=cfg.root, **size)
+
+
+def lint_document(path: str, text: str, settings: engine.Settings | None = None) -> list[Finding]:
+    """Findings for an editor buffer; none for a file caplint has no parser for
+    or that the configuration excludes.
 
     The CLI reports an explicit file of unknown kind as CAP001 because the user
     asked for it; an editor opens every YAML and text file, so silence is right.
     """
+    settings = settings or engine.Settings()
     text = text.replace("\r\n", "\n")
     kind = engine.detect_kind(path, text)
-    if kind is None:
+    if kind is None or settings.excludes(path):
         return []
-    return engine.lint_text(path, text, kind)
+    return engine.lint_text(path, text, kind, settings)
 
 
 def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Range:
@@ -103,6 +119,7 @@ class CaplintServer(LanguageServer):
         super().__init__("caplint", __version__)
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
+        self.config_errors: set[str] = set()
 
     def is_open(self, uri: str) -> bool:
         return unquote(uri) in self.workspace.text_documents  # pygls keys them unquoted
@@ -114,8 +131,16 @@ class CaplintServer(LanguageServer):
 
     def lint(self, uri: str) -> list[Finding]:
         doc = self.workspace.get_text_document(uri)
+        path = document_path(uri)
         try:
-            found = lint_document(document_path(uri), doc.source)
+            found = lint_document(path, doc.source, settings_for(path))
+        except ConfigError as err:
+            # Say so once per distinct problem, not on every keystroke, and
+            # keep linting nothing until the file is fixed (as the CLI would refuse).
+            if str(err) not in self.config_errors:
+                self.config_errors.add(str(err))
+                self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"caplint: {err}"))
+            found = []
         except Exception:  # a linter bug must never take the editor's server down
             log.exception("caplint failed on %s", uri)
             found = []

@@ -55,10 +55,15 @@ class Client(LanguageClient):
         super().__init__("caplint-tests", "0")
         self.published: dict[str, asyncio.Queue[lsp.PublishDiagnosticsParams]] = {}
         self.errors: list[Exception] = []
+        self.messages: list[lsp.ShowMessageParams] = []
 
         @self.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # type: ignore[untyped-decorator]
         def on_diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
             self.queue(params.uri).put_nowait(params)
+
+        @self.feature(lsp.WINDOW_SHOW_MESSAGE)  # type: ignore[untyped-decorator]
+        def on_message(params: lsp.ShowMessageParams) -> None:
+            self.messages.append(params)
 
     def queue(self, uri: str) -> asyncio.Queue[lsp.PublishDiagnosticsParams]:
         return self.published.setdefault(uri, asyncio.Queue())
@@ -105,7 +110,7 @@ async def open_and_wait(client: Client, name: str, text: str, language_id: str =
                         version: int = 0) -> tuple[str, lsp.PublishDiagnosticsParams]:
     """Open a document (a path under the repository, or an `untitled:` URI) and
     wait for what the server publishes for it."""
-    uri = name if name.startswith("untitled:") else (ROOT / name).as_uri()
+    uri = name if ":" in name else (ROOT / name).as_uri()
     open_doc(client, uri, text, language_id, version)
     return uri, await client.next_publish(uri)
 
@@ -284,6 +289,30 @@ def test_broken_yaml_is_a_parse_error_diagnostic_not_a_crash() -> None:
             # The server is still alive and answering.
             change(client, uri, 1, 2, 11, 12, "")
             assert "CAP001" not in codes(await client.next_publish(uri))
+    run(body)
+
+
+def test_the_projects_config_applies_and_a_broken_one_is_said_once(tmp_path: Path) -> None:
+    (tmp_path / ".caplint.toml").write_text(
+        'ignore = ["CAP304"]\nseverity = { CAP306 = "high" }\nexclude = ["vendor/**"]\n', encoding="utf-8")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / ".caplint.toml").write_text('ignroe = ["CAP101"]\n', encoding="utf-8")
+    host_network = "services:\n  dns:\n    image: coredns/coredns:1.11\n    network_mode: host\n    cap_drop: [ALL]\n"
+
+    async def body() -> None:
+        async with session(["utf-16"]) as (client, _):
+            _, published = await open_and_wait(client, (tmp_path / "compose.yaml").as_uri(), host_network)
+            [diag] = published.diagnostics  # CAP304 is off
+            assert (diag.code, diag.severity) == ("CAP306", lsp.DiagnosticSeverity.Error)  # raised to high
+            _, published = await open_and_wait(client, (tmp_path / "vendor" / "compose.yaml").as_uri(), PRIVILEGED)
+            assert codes(published) == []  # excluded
+            assert client.messages == []
+            for n in range(2):
+                _, published = await open_and_wait(client, (tmp_path / "broken" / f"compose{n}.yaml").as_uri(), PRIVILEGED)
+                assert codes(published) == []
+            [message] = client.messages  # once, not per document
+            assert message.type == lsp.MessageType.Error
+            assert "ignroe" in message.message and "broken" in message.message
     run(body)
 
 
