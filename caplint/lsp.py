@@ -58,10 +58,7 @@ def settings_for(path: str) -> engine.Settings:
     from caplint.config import discover_config
     from caplint.registry import all_rules
 
-    cfg = discover_config(path, {r.id for r in all_rules()})
-    size = {"max_bytes": cfg.max_file_size} if cfg.max_file_size else {}
-    return engine.Settings(select=cfg.select, ignore=cfg.ignore, severity=cfg.severity, per_path_ignores=cfg.per_path_ignores,
-                           exclude=cfg.exclude, root=cfg.root, **size)
+    return engine.settings_from(discover_config(path, {r.id for r in all_rules()}))
 
 
 def lint_document(path: str, text: str, settings: engine.Settings | None = None) -> list[Finding]:

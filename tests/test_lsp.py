@@ -1,5 +1,5 @@
 """The language server, end to end: pygls's LanguageClient drives a real
-`python -m caplint.lsp` process over stdio, the way an editor does."""
+`caplint lsp` process (`python -m caplint lsp`) over stdio, the way an editor does."""
 from __future__ import annotations
 
 import asyncio
@@ -77,9 +77,10 @@ class Client(LanguageClient):
 
 
 @asynccontextmanager
-async def session(encodings: list[str] | None) -> AsyncIterator[tuple[Client, lsp.InitializeResult]]:
+async def session(encodings: list[str] | None, command: tuple[str, ...] = ("caplint", "lsp")
+                  ) -> AsyncIterator[tuple[Client, lsp.InitializeResult]]:
     client = Client()
-    await client.start_io(sys.executable, "-m", "caplint.lsp", cwd=str(ROOT))
+    await client.start_io(sys.executable, "-m", *command, cwd=str(ROOT))
     general = lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings is not None else None
     capabilities = lsp.ClientCapabilities(
         general=general,
@@ -147,9 +148,10 @@ def test_initialize_prefers_utf8_when_offered_and_registers_save_without_text() 
     run(body)
 
 
-def test_initialize_falls_back_to_utf16() -> None:
+@pytest.mark.parametrize("command", [("caplint", "lsp"), ("caplint.lsp",)])
+def test_initialize_falls_back_to_utf16(command: tuple[str, ...]) -> None:
     async def body() -> None:
-        async with session(None) as (_, result):
+        async with session(None, command) as (_, result):
             assert result.capabilities.position_encoding == "utf-16"
     run(body)
 

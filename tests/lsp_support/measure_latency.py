@@ -1,5 +1,5 @@
 """Measures didOpen → publishDiagnostics for a 200-line Compose file against a
-real `python -m caplint.lsp` process. A measurement, not a test:
+real `caplint lsp` process. A measurement, not a test:
 
     python tests/lsp_support/measure_latency.py [runs]
 """
@@ -53,7 +53,7 @@ async def measure(runs: int, text: str) -> list[float]:
     def on_publish(params: lsp.PublishDiagnosticsParams) -> None:
         arrived.put_nowait((time.perf_counter(), params))
 
-    await client.start_io(sys.executable, "-m", "caplint.lsp")
+    await client.start_io(sys.executable, "-m", "caplint", "lsp")
     general = lsp.GeneralClientCapabilities(position_encodings=["utf-8", "utf-16"])
     await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(general=general)))
     client.initialized(lsp.InitializedParams())

@@ -1,4 +1,4 @@
--- Drives Neovim's built-in LSP client against `python -m caplint.lsp`, the
+-- Drives Neovim's built-in LSP client against `python -m caplint lsp`, the
 -- way a user's editor would: open, wait for diagnostics, edit, :w, wait again,
 -- apply a quick fix. Every observation goes into a JSON file that
 -- tests/test_neovim.py reads; Neovim itself only ever exits.
@@ -44,7 +44,7 @@ end
 local function start_server(buf)
   return vim.lsp.start({
     name = "caplint",
-    cmd = { python, "-m", "caplint.lsp" },
+    cmd = { python, "-m", "caplint", "lsp" },
     root_dir = dir,
   }, { bufnr = buf })
 end
