@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -69,7 +70,10 @@ def kind_by_content(text: str) -> str | None:
 
 
 def _shebang_kind(path: str) -> str | None:
+    # Only regular files: opening a FIFO would block until a writer comes.
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as fh:
             return "shell" if has_shell_shebang(fh.read(128)) else None
     except OSError:

@@ -108,24 +108,30 @@ def is_null(node: Any) -> bool:
 
 
 def mapping_items(
-    node: Any, problems: list[Problem] | None = None, path: str = "", _visiting: frozenset[int] = frozenset()
+    node: Any, problems: list[Problem] | None = None, path: str = "", _memo: dict[int, Any] | None = None
 ) -> dict[str, tuple[Any, Any]]:
     """key → (key node, value node), with `<<` merge keys applied as YAML defines them.
 
     Keys written in the mapping win over merged ones; among merged mappings the
     first listed wins. Each value node keeps its own mark, so a finding points
     where the value is written, even inside an anchor. Duplicate keys are
-    reported (Compose rejects them) and the last one is used. A recursive
-    anchor that merges itself is not followed twice.
+    reported (Compose rejects them) and the last one is used.
+
+    Every merged mapping is resolved once per call (`_memo`), so a merge-key
+    bomb — each anchor merging the previous one ten times — stays linear, and
+    a recursive anchor that merges itself sees itself as empty.
     """
-    visiting = _visiting | {id(node)}
+    memo: dict[int, Any] = {} if _memo is None else _memo
+    if id(node) in memo:
+        return memo[id(node)]  # type: ignore[no-any-return]
+    memo[id(node)] = {}
     own: dict[str, tuple[Any, Any]] = {}
     merged: dict[str, tuple[Any, Any]] = {}
     for key, value in node.value:
         if key.tag == MERGE or (is_scalar(key) and key.value == "<<" and key.style is None):
             for source in (value.value if is_seq(value) else [value]):
-                if is_map(source) and id(source) not in visiting:
-                    for k, kv in mapping_items(source, None, path, visiting).items():
+                if is_map(source):
+                    for k, kv in mapping_items(source, None, path, memo).items():
                         merged.setdefault(k, kv)
             continue
         if not is_scalar(key):
@@ -133,7 +139,9 @@ def mapping_items(
         if key.value in own and problems is not None:
             problems.append(Problem(span(key, path), f"duplicate key {key.value!r} (the mapping already has it)"))
         own[key.value] = (key, value)
-    return {**merged, **own}
+    result = {**merged, **own}
+    memo[id(node)] = result
+    return result
 
 
 def scalars(node: Any) -> Iterator[Any]:
