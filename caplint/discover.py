@@ -35,13 +35,19 @@ class Found:
     kind: str  # compose | yaml | dockerfile | shell
 
 
+# `Dockerfile.dockerignore`, `Dockerfile.md` or `dockerfile_test.go` sit beside
+# Dockerfiles but are not ones; a script or YAML file falls through to its kind.
+_NOT_DOCKERFILE_EXT = (".dockerignore", ".md", ".rst", ".txt", ".orig", ".rej", ".swp", ".py", ".go", ".js",
+                       ".ts", ".rb", ".rs", ".java", ".json", ".toml", ".yml", ".yaml", ".sh", ".bash")
+
+
 def kind_by_name(name: str) -> str | None:
     base = os.path.basename(name)
     if _COMPOSE_NAME.match(base):
         return "compose"
-    if _DOCKERFILE_NAME.match(base):
-        return "dockerfile"
     lower = base.lower()
+    if _DOCKERFILE_NAME.match(base) and not lower.endswith(_NOT_DOCKERFILE_EXT):
+        return "dockerfile"
     if lower.endswith(_YAML_EXT):
         return "yaml"
     if lower.endswith(_SHELL_EXT):

@@ -16,6 +16,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("CAPLINT_TEST_", "COMPOSE_")):
             monkeypatch.delenv(name, raising=False)
+    # Under GitHub Actions the default format is `github`; tests expect text.
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 
 
 def run_caplint(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> "subprocess.CompletedProcess[str]":

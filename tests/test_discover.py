@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from caplint.discover import discover, kind_by_content, kind_by_name
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("docker-compose.yml", "compose"), ("docker-compose.override.yml", "compose"),
+    ("compose.yaml", "compose"), ("compose.prod.yaml", "compose"), ("Compose.YML", "compose"),
+    ("docker-compose-dev.yaml", "compose"), ("stack.yml", "yaml"), (".gitlab-ci.yml", "yaml"),
+    ("Dockerfile", "dockerfile"), ("Dockerfile.dev", "dockerfile"), ("api.Dockerfile", "dockerfile"),
+    ("web.dockerfile", "dockerfile"), ("Containerfile", "dockerfile"), ("Containerfile.arm64", "dockerfile"),
+    ("Dockerfile.dockerignore", None), ("Dockerfile.md", None), ("dockerfile-parse.py", None),
+    ("dockerfile-build.sh", "shell"), ("Dockerfile.yml", "yaml"),
+    ("deploy.sh", "shell"), ("x.bash", "shell"), ("x.zsh", "shell"), ("x.ksh", "shell"),
+    ("README.md", None), ("composer.json", None),
+])
+def test_kind_by_name(name: str, kind: str | None) -> None:
+    assert kind_by_name(name) == kind
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("#!/bin/bash\ndocker run x\n", "shell"), ("#!/usr/bin/env bash\n", "shell"), ("#!/bin/sh\n", "shell"),
+    ("#!/usr/bin/env -S bash -e\n", "shell"), ("#!/usr/bin/python3\n", None),
+    ("# syntax=docker/dockerfile:1\nFROM alpine\n", "dockerfile"), ("services:\n  a: {}\n", "yaml"),
+    ("hello\n", None), ("", None),
+])
+def test_kind_by_content(text: str, kind: str | None) -> None:
+    assert kind_by_content(text) == kind
+
+
+def _touch(path: Path, text: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_walk_finds_kinds_and_skips_noise(tmp_path: Path) -> None:
+    _touch(tmp_path / "compose.yaml")
+    _touch(tmp_path / "deploy" / "Dockerfile.prod")
+    _touch(tmp_path / "bin" / "run", "#!/usr/bin/env bash\n")
+    _touch(tmp_path / "bin" / "notes", "plain text\n")
+    _touch(tmp_path / "bin" / "tool.py", "#!/bin/bash\n")
+    _touch(tmp_path / ".git" / "hooks" / "pre-commit.sh")
+    _touch(tmp_path / "node_modules" / "x" / "docker-compose.yml")
+    _touch(tmp_path / "env" / "pyvenv.cfg")
+    _touch(tmp_path / "env" / "bin" / "activate.sh")
+    (tmp_path / "Dockerfile").mkdir()  # a directory named Dockerfile is walked, not linted
+    _touch(tmp_path / "Dockerfile" / "run.sh")
+    os.symlink(tmp_path, tmp_path / "deploy" / "loop")  # a symlink loop is not followed
+    os.mkfifo(tmp_path / "docker-compose.yml")  # never opened by a walk
+    found = {(os.path.relpath(f.path, tmp_path), f.kind) for f in discover([str(tmp_path)])}
+    assert found == {
+        ("compose.yaml", "compose"), (os.path.join("deploy", "Dockerfile.prod"), "dockerfile"),
+        (os.path.join("bin", "run"), "shell"), (os.path.join("Dockerfile", "run.sh"), "shell"),
+    }
+
+
+def test_walk_is_sorted_and_honours_excludes(tmp_path: Path) -> None:
+    for name in ("b/compose.yaml", "a/compose.yaml", "vendor/x/compose.yaml"):
+        _touch(tmp_path / name)
+    paths = [os.path.relpath(f.path, tmp_path) for f in discover([str(tmp_path)], exclude=["vendor/**"])]
+    assert paths == [os.path.join("a", "compose.yaml"), os.path.join("b", "compose.yaml")]
+
+
+def test_explicit_file_is_always_linted(tmp_path: Path) -> None:
+    _touch(tmp_path / "notes.txt", "FROM alpine\n")
+    (found,) = discover([str(tmp_path / "notes.txt")])
+    assert found.kind == "unknown"  # sniffed by content when it is read
