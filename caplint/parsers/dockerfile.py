@@ -523,7 +523,7 @@ class _Builder:
         before = [c for c in found if (c.span.line, c.span.column) < at]
         after = [c for c in found if (c.span.line, c.span.column) > at]
         if not before or not after:
-            return (before or after or [None])[-1 if before else 0]
+            return before[-1] if before else after[0] if after else None
         previous = before[-1]
         if (previous.span.end_line, previous.span.end_column) > at:
             return previous

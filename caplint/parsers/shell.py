@@ -175,9 +175,10 @@ def _unwrap(words: Sequence[Located[str]]) -> int | None:
         wrapper = _WRAPPERS.get(_basename(words[i].value)) if words[i].resolved else None
         if wrapper is None:
             return i
-        i = _skip_wrapper_args(words, i + 1, wrapper)
-        if i is None:
+        after = _skip_wrapper_args(words, i + 1, wrapper)
+        if after is None:
             return None
+        i = after
     return None
 
 

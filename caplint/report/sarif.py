@@ -189,14 +189,22 @@ def _new(cls: type[T], **given: Any) -> T:
     return cls(**{**dict.fromkeys(_field_names(cls)), **given})
 
 
-@lru_cache(maxsize=None)
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(a.name for a in cls.__attrs_attrs__)  # type: ignore[attr-defined]
+# Per-class attrs metadata, read once per process (mypy does not accept a
+# class as an lru_cache key, hence plain dicts).
+_FIELD_NAMES: dict[Any, frozenset[str]] = {}
+_SCHEMA_NAMES: dict[Any, dict[str, str]] = {}
 
 
-@lru_cache(maxsize=None)
-def _schema_names(cls: type) -> dict[str, str]:
-    return {a.name: a.metadata["schema_property_name"] for a in cls.__attrs_attrs__}  # type: ignore[attr-defined]
+def _field_names(cls: Any) -> frozenset[str]:
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = frozenset(a.name for a in cls.__attrs_attrs__)
+    return _FIELD_NAMES[cls]
+
+
+def _schema_names(cls: Any) -> dict[str, str]:
+    if cls not in _SCHEMA_NAMES:
+        _SCHEMA_NAMES[cls] = {a.name: a.metadata["schema_property_name"] for a in cls.__attrs_attrs__}
+    return _SCHEMA_NAMES[cls]
 
 
 def to_jsonable(value: Any) -> Any:
