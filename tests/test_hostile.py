@@ -19,8 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from caplint.discover import kind_by_name
+from caplint import engine
+from caplint.discover import Found, kind_by_name
 from caplint.engine import lint_file
+from caplint.model import Finding
+from caplint.parallel import map_files
 
 TIMEOUT = 60  # seconds; a hang fails the test instead of the CI job
 MAX_RSS_MIB = 300
@@ -364,3 +367,51 @@ def test_one_scan_of_everything(tmp_path: Path) -> None:
     for i in range(80):
         assert o.rules_at(f"many/s{i:02d}/run.sh") == {(2, "CAP202")}
     assert not any((tmp_path / "hostile").glob("*/pwned"))
+
+
+# --- the process pool: a worker that raises or dies loses no file's findings --
+
+
+def _tree_of_scripts(root: Path, count: int) -> list[Found]:
+    for i in range(count):
+        (root / f"s{i:03d}.sh").write_text(f"#!/bin/sh\ndocker run --privileged alpine:3.20 echo {i}\n")
+    return [Found(str(root / f"s{i:03d}.sh"), "shell") for i in range(count)]
+
+
+def test_worker_exception_becomes_cap001_for_that_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = _tree_of_scripts(tmp_path, 40)
+    real_lint_file = engine.lint_file
+
+    def flaky(path: str, kind: str, settings: engine.Settings | None = None) -> list[Finding]:
+        if path.endswith("s007.sh"):
+            raise ValueError("simulated bug")
+        return real_lint_file(path, kind, settings)
+
+    monkeypatch.setattr(engine, "lint_file", flaky)  # forked workers inherit the patch
+    per_file = map_files(found, engine.Settings(), 2)
+    assert len(per_file) == len(found)
+    for f, findings in zip(found, per_file):
+        rules = {x.rule_id for x in findings}
+        if f.path.endswith("s007.sh"):
+            assert [x.rule_id for x in findings] == ["CAP001"]
+            assert "simulated bug" in findings[0].message
+        else:
+            assert "CAP101" in rules and "CAP001" not in rules
+
+
+def test_dead_worker_falls_back_to_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    found = _tree_of_scripts(tmp_path, 40)
+    expected = [engine.lint_file(f.path, f.kind) for f in found]
+    parent = os.getpid()
+    real_lint_file = engine.lint_file
+
+    def dies_in_workers(path: str, kind: str, settings: engine.Settings | None = None) -> list[Finding]:
+        if os.getpid() != parent and path.endswith("s021.sh"):
+            os._exit(3)  # as a crash in native code or the OOM killer would
+        return real_lint_file(path, kind, settings)
+
+    monkeypatch.setattr(engine, "lint_file", dies_in_workers)
+    assert map_files(found, engine.Settings(), 2) == expected
+    err = capsys.readouterr().err
+    assert "worker process failed" in err and "Traceback" not in err
