@@ -165,7 +165,7 @@ def script(rng: random.Random) -> str:
 def generate(root: Path, projects: int = 380, seed: int = 20240805) -> Corpus:
     """Writes `projects` folders (about 10 files each) under `root`; rewrites only what changed."""
     rng = random.Random(seed)
-    count = 0
+    written: set[Path] = set()
     for p in range(projects):
         project = root / f"project{p:04d}"
         files: dict[str, str] = {"docker-compose.yml": compose_file(rng)}
@@ -177,9 +177,10 @@ def generate(root: Path, projects: int = 380, seed: int = 20240805) -> Corpus:
             files[f"scripts/deploy-{s}.sh"] = script(rng)
         for rel, text in files.items():
             _write(project / rel, text)
-        count += len(files)
+            written.add(project / rel)
+    _prune(root, written)
     first = root / "project0000"
-    return Corpus(root, count, first / "docker-compose.yml", first / "services/s0/Dockerfile",
+    return Corpus(root, len(written), first / "docker-compose.yml", first / "services/s0/Dockerfile",
                   first / "scripts/deploy-0.sh")
 
 
@@ -190,3 +191,12 @@ def _write(path: Path, text: str) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+def _prune(root: Path, keep: set[Path]) -> None:
+    """Removes what an earlier, larger or older run left, so the corpus is exactly this one."""
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_file() and path not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()

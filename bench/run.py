@@ -61,6 +61,21 @@ def cold_rows(files: dict[str, Path], env: dict[str, str], repeat: int) -> tuple
     return rows, floor.wall
 
 
+def what_if_rows(files: dict[str, Path], env: dict[str, str], repeat: int) -> list[Row]:
+    """The one-file figures without typer, and also without importlib.metadata (bench/startup_parts.py)."""
+    script = str(HERE / "startup_parts.py")
+    cache = str(HERE / "corpus" / "entry-points.json")
+    measure.run_once([sys.executable, script, "write-cache", cache], env)
+    rows = []
+    for label, path in files.items():
+        parts = []
+        for mode in ("no-typer", "no-typer+cache"):
+            s = measure.median_run([sys.executable, script, mode, cache, str(path)], env, repeat)
+            parts.append(f"{mode}: {_ms(s.wall)}")
+        rows.append(Row(f"what-if, one file, {label}", "; ".join(parts), f"≤ {TARGET_COLD_MS:.0f} ms"))
+    return rows
+
+
 def throughput_rows(root: Path, files: int, env: dict[str, str], repeat: int) -> list[Row]:
     rows = []
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -138,6 +153,7 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     files = {"Compose": made.compose, "Dockerfile": made.dockerfile, "script": made.script}
     rows, _ = cold_rows(files, env, args.repeat)
+    rows += what_if_rows(files, env, args.repeat)
     rows += throughput_rows(made.root, made.files, env, args.corpus_repeat)
     rows += flatness_rows(made.root, env)
     rows += import_rows(made.compose, env)
