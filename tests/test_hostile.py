@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -79,6 +80,7 @@ def cli(cwd: Path, *args: str) -> Outcome:
 
 def assert_sane(o: Outcome) -> None:
     assert "Traceback" not in o.stderr, o.stderr
+    assert not re.search(r"\w+Warning:", o.stderr), f"a Python warning reached the user:\n{o.stderr}"
     assert o.returncode == 1, (o.returncode, o.stderr, o.stdout[:2000])
     assert o.max_rss_mib < MAX_RSS_MIB, o.max_rss_mib
     got = {(str(f["path"]), int(f["line"]), str(f["rule"])) for f in o.findings}  # type: ignore[call-overload]
@@ -179,6 +181,15 @@ def python_tags(root: Path) -> str:
     return "docker-compose.yml"
 
 
+def reused_anchor(root: Path) -> str:
+    """Legal YAML (the later anchor wins) that makes ruamel.yaml emit a Python warning."""
+    (root / "docker-compose.yml").write_text(
+        "x-a: &base\n  cap_add: [NET_ADMIN]\nx-b: &base\n  cap_add: [SYS_ADMIN]\n"
+        "services:\n  web:\n    image: nginx:1.27\n    <<: *base\n"
+    )
+    return "docker-compose.yml"
+
+
 def unterminated_quote(root: Path) -> str:
     (root / "run.sh").write_text('#!/bin/bash\ndocker run --cap-add NET_ADMIN "alpine:3.20\necho done\n')
     (root / "docker-compose.yml").write_text('services:\n  web:\n    image: "nginx\n    privileged: true\n')
@@ -257,6 +268,7 @@ CASES: dict[str, Case] = {
     "crlf": Case(crlf, found=_f(("docker-compose.yml", 4, "CAP101"), ("docker-compose.yml", 5, "CAP202"),
                                 ("Dockerfile", 3, "CAP207"), ("Dockerfile", 4, "CAP401"))),
     "python-object-tags": Case(python_tags),
+    "reused-anchor": Case(reused_anchor, found=_f(("docker-compose.yml", 4, "CAP202"))),
     "unterminated-quote": Case(unterminated_quote, found=_f(("run.sh", 2, "CAP001"), ("docker-compose.yml", 0, "CAP001"))),
     "truncated-heredoc": Case(truncated_heredoc, found=_f(("setup.sh", 2, "CAP001"))),
     "directory-named-dockerfile": Case(directory_named_dockerfile),
