@@ -7,6 +7,7 @@ Aliases are shared nodes, not copies, so an alias bomb costs no memory here.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,6 +63,14 @@ def load(text: str, path: str) -> tuple[Any, Problem | None]:
     deep = _too_deep(text)
     if deep:
         return None, Problem(Span.point(path, deep), f"YAML nested too deeply (over {MAX_DEPTH} levels or columns of indentation); not parsed")
+    with warnings.catch_warnings():
+        # ruamel warns on stderr about a reused anchor name, which YAML allows
+        # (an alias means the latest anchor); stderr is not ours to write to.
+        warnings.simplefilter("ignore")
+        return _compose(text, path)
+
+
+def _compose(text: str, path: str) -> tuple[Any, Problem | None]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
