@@ -35,7 +35,7 @@ class _Doc:
     problems: list[Problem] = field(default_factory=list)
     services: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     volumes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    shown_path: str = ""  # how an `extends: file:` names this file
+    shown_path: str = ""  # how the `extends: file:` that reached it names this file
 
     def span_of(self, node: Any) -> Span:
         """Where a finding about `node` should point."""
@@ -160,14 +160,14 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
         doc.problems.append(Problem(yn.span(ext_key, doc.path), "extends chain is too deep (a cycle?); not followed"))
         return own
     base_doc: _Doc | None = doc
-    base_name = None
+    base_name, shown = None, doc.path
     if yn.is_scalar(ext):
         base_name = ext.value
     elif yn.is_map(ext):
         spec = yn.mapping_items(ext)
         base_name = spec["service"][1].value if "service" in spec and yn.is_scalar(spec["service"][1]) else None
         if "file" in spec and yn.is_scalar(spec["file"][1]):
-            base_doc = _other_file(doc, spec["file"][1])
+            base_doc, shown = _other_file(doc, spec["file"][1])
     if base_doc is None or base_name is None or base_name not in base_doc.services:
         return own
     if base_doc is doc and base_name == name:
@@ -176,7 +176,7 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
     if base_doc is not doc:
         # Values from another file point at this file's `extends` line (the
         # other file has its own lint run), quoting where they came from.
-        seen_from = _Foreign(base_doc, doc, ext_key)
+        seen_from = _Foreign(base_doc, doc, ext_key, shown)
         base = {k: [(kn, vn, seen_from) for kn, vn, _ in layers] for k, layers in base.items()}
     merged = {**base, **own}
     for k in _MERGED_LISTS & base.keys() & own.keys():
@@ -187,9 +187,9 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
 class _Foreign(_Doc):
     """A document seen through another file's `extends` line."""
 
-    def __init__(self, origin: _Doc, viewer: _Doc, at: Any) -> None:
+    def __init__(self, origin: _Doc, viewer: _Doc, at: Any, shown_path: str) -> None:
         super().__init__(origin.path, origin.root, origin.env, viewer.problems, origin.services, origin.volumes,
-                         origin.shown_path or origin.path)
+                         shown_path)
         self.viewer_path = viewer.path
         self.at = at
 
@@ -200,35 +200,43 @@ class _Foreign(_Doc):
 
 # Several services, or files, often extend the same base file: parse it once
 # per process, and again only when it changes (the language server lives long).
-_other_cache: dict[tuple[str, float], _Doc | None] = {}
+_other_cache: dict[tuple[str, float], tuple[_Doc | None, str | None]] = {}
 
 
-def _other_file(doc: _Doc, file_node: Any) -> _Doc | None:
+def _other_file(doc: _Doc, file_node: Any) -> tuple[_Doc | None, str]:
+    """The document an `extends: file:` names (or None), and the name as written.
+
+    Its problem, if any, is reported for every file that extends it, so what one
+    file's lint learned never changes another's findings."""
     rel, _ = interpolate(file_node.value, doc.env)
     other = os.path.normpath(os.path.join(os.path.dirname(doc.path), rel))
     try:
         key = (other, os.stat(other).st_mtime)
     except OSError:
         key = (other, 0.0)
-    if key in _other_cache:
-        return _other_cache[key]
+    if key not in _other_cache:
+        _other_cache[key] = _read_other(other)
+    result, error = _other_cache[key]
+    if error is not None:
+        doc.problems.append(Problem(yn.span(file_node, doc.path), f"extends file {rel!r}: {error}"))
+    return result, rel
+
+
+def _read_other(path: str) -> tuple[_Doc | None, str | None]:
     from caplint.reading import ReadError, read_file
 
-    result: _Doc | None = None
     try:
-        text = read_file(other)
+        text = read_file(path)
     except ReadError as err:
-        doc.problems.append(Problem(yn.span(file_node, doc.path), f"extends file {rel!r}: {err.problem.message}"))
-    else:
-        root, problem = yn.load(text, other)
-        if problem is not None:
-            doc.problems.append(Problem(yn.span(file_node, doc.path), f"extends file {rel!r}: {problem.message}"))
-        elif yn.is_map(root):
-            result = _Doc(other, root, environment_for(other) if "$" in text else {})
-            result.shown_path = rel
-            _find_services(result, True)
-    _other_cache[key] = result
-    return result
+        return None, err.problem.message
+    root, problem = yn.load(text, path)
+    if problem is not None:
+        return None, problem.message
+    if not yn.is_map(root):
+        return None, None
+    result = _Doc(path, root, environment_for(path) if "$" in text else {})
+    _find_services(result, True)
+    return result, None
 
 
 class _Fields:
