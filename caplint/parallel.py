@@ -8,9 +8,11 @@ Design, measured in bench/README.md:
   file with 30 services costs ten times a small script).
 - Settings reach each worker once, through the pool initializer.
 - Nothing a worker does can lose the other files' findings: an exception on
-  one file becomes a CAP001 finding for that file, and a worker that dies
-  (killed, out of memory, a crash in native code) has its unfinished chunks
-  linted again in this process, with a warning on stderr.
+  one file becomes a CAP001 finding for that file, and when a worker dies
+  (killed, out of memory, a crash in native code) the unfinished files are
+  linted again one per task in a fresh worker, with a warning on stderr, so
+  the file that kills its process gets a CAP001 finding and no other file is
+  lost. They are not re-run in this process: a crash would take it down too.
 """
 from __future__ import annotations
 
@@ -39,14 +41,13 @@ _settings: Settings | None = None
 def lint_guarded(found: Found, settings: Settings) -> list[Finding]:
     """`engine.lint_file`, except that a bug in caplint on one file becomes a
     CAP001 finding for that file instead of an exception that ends the run."""
-    from caplint.engine import lint_file, problem_findings
+    from caplint.engine import lint_file
 
     try:
         return lint_file(found.path, found.kind, settings)
     except Exception as err:  # noqa: BLE001 — the guard is the point
-        message = (f"caplint failed on this file ({type(err).__name__}: {err}); "
-                   "please report it with the file attached")
-        return problem_findings([Problem(Span.point(found.path, 1), message)], "", settings, found.path)
+        return _problem(found, settings, f"caplint failed on this file ({type(err).__name__}: {err}); "
+                                         "please report it with the file attached")
 
 
 def _init_worker(settings: Settings) -> None:
@@ -78,24 +79,58 @@ def map_files(found: Sequence[Found], settings: Settings, jobs: int) -> list[lis
     results: list[list[list[Finding]] | None] = [None] * len(chunks)
     failure: BaseException | None = None
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_context(),
-                                 initializer=_init_worker, initargs=(settings,)) as pool:
+        with _pool(min(jobs, len(chunks)), settings) as pool:
             futures: list[Future[list[list[Finding]]]] = [pool.submit(_lint_chunk, c) for c in chunks]
             for i, future in enumerate(futures):
                 try:
                     results[i] = future.result()
-                except BrokenProcessPool as err:
-                    failure = err
-                    break  # every later future fails the same way; redo them below
-                except Exception as err:  # noqa: BLE001 — e.g. a result that cannot be pickled
-                    failure = err
+                except Exception as err:  # noqa: BLE001 — a dead worker (BrokenProcessPool), an unpicklable result
+                    failure = failure or err
     except (OSError, BrokenProcessPool) as err:  # no processes at all (limits, sandbox) or a broken shutdown
         failure = failure or err
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
-        files = sum(len(chunks[i]) for i in missing)
+        redo = [f for i in missing for f in chunks[i]]
         sys.stderr.write(f"caplint: warning: a worker process failed ({type(failure).__name__}: {failure}); "
-                         f"linting {files} file(s) in the main process instead\n")
+                         f"linting {len(redo)} file(s) again one by one\n")
+        again = iter(_one_by_one(redo, settings))
         for i in missing:
-            results[i] = [lint_guarded(f, settings) for f in chunks[i]]
+            results[i] = [next(again) for _ in chunks[i]]
     return [per_file for chunk in results if chunk is not None for per_file in chunk]
+
+
+def _pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                               initializer=_init_worker, initargs=(settings,))
+
+
+def _one_by_one(found: Sequence[Found], settings: Settings) -> list[list[Finding]]:
+    """Each file alone in a worker process, so a file that kills its process
+    (a crash in native code) is named and every other file is still linted.
+    Without processes at all, the files are linted here."""
+    out: list[list[Finding]] = []
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for f in found:
+            if pool is None:
+                pool = _pool(1, settings)
+            try:
+                out.append(pool.submit(_lint_chunk, [f]).result()[0])
+            except BrokenProcessPool:
+                pool.shutdown(wait=True)
+                pool = None
+                message = ("caplint's worker process died while linting this file (a crash in native code "
+                           "or out of memory); please report it with the file attached")
+                out.append(_problem(f, settings, message))
+    except OSError:
+        out.extend(lint_guarded(f, settings) for f in found[len(out):])
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return out
+
+
+def _problem(found: Found, settings: Settings, message: str) -> list[Finding]:
+    from caplint.engine import problem_findings
+
+    return problem_findings([Problem(Span.point(found.path, 1), message)], "", settings, found.path)

@@ -78,3 +78,15 @@ def test_parallel_map_keeps_input_order(tree: Path) -> None:
     serial = [engine.lint_file(f.path, f.kind, settings) for f in found]
     assert map_files(found, settings, 2) == serial
     assert map_files(found, settings, 3) == serial
+
+
+def test_a_shared_broken_extends_file_is_reported_for_every_file(tmp_path: Path) -> None:
+    """What one file's lint learns must not change another's findings: with a
+    per-process cache, which file reported the problem would depend on the
+    order and on how files were spread over workers."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "docker-compose.yml").write_text(
+            "services:\n  web:\n    extends:\n      file: ../common.yml\n      service: base\n    image: nginx:1.27\n")
+    out = _run(tmp_path, "--format", "gnu", "--select", "CAP001", ".").decode()
+    assert "a/docker-compose.yml:4:" in out and "b/docker-compose.yml:4:" in out, out

@@ -90,6 +90,10 @@ def check_parse(kind: str, raw: str) -> None:
     findings = lint_text(path, text, kind)
     for f in findings:
         assert 1 <= f.span.line <= last, f
+    if "caplint:" not in text:  # no suppression comment can hide one
+        reported = {(f.span.line, f.message) for f in findings if f.rule_id == "CAP001"}
+        for problem in result.problems:
+            assert (problem.span.line, problem.message) in reported, problem
 
 
 text_strategy = st.one_of(
