@@ -104,12 +104,18 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
         return problem_findings([Problem(Span.point(path, 1), "cannot tell what kind of file this is "
                                           "(not a Dockerfile, Compose file or shell script by name or content)")],
                                  text, settings, path)
-    if kind == "yaml":
-        from caplint.parsers import compose
-        result = compose.parse(text, path, require_services=True)
-    else:
-        result = parser_for(kind)(text, path)
-    return _findings(result, text, path, settings, kind)
+    try:
+        if kind == "yaml":
+            from caplint.parsers import compose
+            result = compose.parse(text, path, require_services=True)
+        else:
+            result = parser_for(kind)(text, path)
+        return _findings(result, text, path, settings, kind)
+    except Exception as err:  # noqa: BLE001 — a bug on one file must not end the run
+        # Parsers never raise on bad input by design; this is the net under
+        # that design, for every front end (CLI, workers, language server).
+        return problem_findings([Problem(Span.point(path, 1), f"caplint failed on this file ({type(err).__name__}: "
+                                         f"{err}); please report it with the file attached")], text, settings, path)
 
 
 def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Finding]:

@@ -38,26 +38,16 @@ CHUNKS_PER_WORKER = 8
 _settings: Settings | None = None
 
 
-def lint_guarded(found: Found, settings: Settings) -> list[Finding]:
-    """`engine.lint_file`, except that a bug in caplint on one file becomes a
-    CAP001 finding for that file instead of an exception that ends the run."""
-    from caplint.engine import lint_file
-
-    try:
-        return lint_file(found.path, found.kind, settings)
-    except Exception as err:  # noqa: BLE001 — the guard is the point
-        return _problem(found, settings, f"caplint failed on this file ({type(err).__name__}: {err}); "
-                                         "please report it with the file attached")
-
-
 def _init_worker(settings: Settings) -> None:
     global _settings
     _settings = settings
 
 
 def _lint_chunk(chunk: list[Found]) -> list[list[Finding]]:
+    from caplint.engine import lint_file
+
     assert _settings is not None
-    return [lint_guarded(f, _settings) for f in chunk]
+    return [lint_file(f.path, f.kind, _settings) for f in chunk]
 
 
 def chunk_size(files: int, jobs: int) -> int:
@@ -123,7 +113,9 @@ def _one_by_one(found: Sequence[Found], settings: Settings) -> list[list[Finding
                            "or out of memory); please report it with the file attached")
                 out.append(_problem(f, settings, message))
     except OSError:
-        out.extend(lint_guarded(f, settings) for f in found[len(out):])
+        from caplint.engine import lint_file
+
+        out.extend(lint_file(f.path, f.kind, settings) for f in found[len(out):])
     finally:
         if pool is not None:
             pool.shutdown(wait=True)

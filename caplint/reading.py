@@ -65,5 +65,6 @@ def decode(data: bytes, path: str) -> str:
             line = data.count(b"\n", 0, err.start) + 1
             raise _fail(path, f"not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}", line) from None
     if "\r" in text:
-        text = text.replace("\r\n", "\n")
+        # A lone CR is a line break to YAML and to editors; make it one for all.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

@@ -23,7 +23,7 @@ import pytest
 from caplint import engine
 from caplint.discover import Found, kind_by_name
 from caplint.engine import lint_file
-from caplint.model import Finding
+from caplint.model import Finding, ParseResult
 from caplint.parallel import map_files
 
 TIMEOUT = 60  # seconds; a hang fails the test instead of the CI job
@@ -417,16 +417,23 @@ def _tree_of_scripts(root: Path, count: int) -> list[Found]:
     return [Found(str(root / f"s{i:03d}.sh"), "shell") for i in range(count)]
 
 
+def _shell_parser_fails_on(suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulate a bug in caplint: the shell parser raises on one file."""
+    from caplint.parsers import shell
+
+    real_parse = shell.parse
+
+    def flaky(text: str, path: str) -> ParseResult:
+        if path.endswith(suffix):
+            raise ValueError("simulated bug")
+        return real_parse(text, path)
+
+    monkeypatch.setattr(shell, "parse", flaky)
+
+
 def test_worker_exception_becomes_cap001_for_that_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     found = _tree_of_scripts(tmp_path, 40)
-    real_lint_file = engine.lint_file
-
-    def flaky(path: str, kind: str, settings: engine.Settings | None = None) -> list[Finding]:
-        if path.endswith("s007.sh"):
-            raise ValueError("simulated bug")
-        return real_lint_file(path, kind, settings)
-
-    monkeypatch.setattr(engine, "lint_file", flaky)  # forked workers inherit the patch
+    _shell_parser_fails_on("s007.sh", monkeypatch)  # forked workers inherit the patch
     per_file = map_files(found, engine.Settings(), 2)
     assert len(per_file) == len(found)
     for f, findings in zip(found, per_file):
@@ -459,3 +466,12 @@ def test_dead_worker_falls_back_to_serial(tmp_path: Path, monkeypatch: pytest.Mo
             assert [(x.rule_id, "worker process died" in x.message) for x in findings] == [("CAP001", True)]
         else:
             assert findings == want
+
+
+def test_a_bug_on_one_file_is_cap001_in_a_serial_run_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = _tree_of_scripts(tmp_path, 5)
+    _shell_parser_fails_on("s002.sh", monkeypatch)
+    findings = engine.lint_found(found, engine.Settings(), jobs=1)
+    broken = [f for f in findings if f.span.path.endswith("s002.sh")]
+    assert [f.rule_id for f in broken] == ["CAP001"] and "simulated bug" in broken[0].message
+    assert sum(f.rule_id == "CAP101" for f in findings) == 4

@@ -88,7 +88,7 @@ def parse(text: str, path: str) -> ParseResult:
     result = ParseResult()
     for node in src.command_nodes():
         name = _bash.name_node(node)
-        if name is None or _basename(_bash.value_of(name, src)) not in _INTERESTING:
+        if name is None or name.type in _bash.EXPANSION_TYPES or _basename(_bash.value_of(name, src)) not in _INTERESTING:
             continue  # most commands: skip before locating every word
         words = [_bash.located(g, src) for g in _bash.word_groups(node, src)]
         container = container_for(words)

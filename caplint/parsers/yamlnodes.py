@@ -17,6 +17,9 @@ from caplint.model import Problem, Span
 # recursion limit; no real Compose file comes within a factor of 50 of it.
 MAX_DEPTH = 200
 _DEEP_LINE = re.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
+# ruamel.yaml (its pure-Python parser above all) also breaks lines at these;
+# the engine and editors count only \n, so spans would drift.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
@@ -63,6 +66,8 @@ def load(text: str, path: str) -> tuple[Any, Problem | None]:
     deep = _too_deep(text)
     if deep:
         return None, Problem(Span.point(path, deep), f"YAML nested too deeply (over {MAX_DEPTH} levels or columns of indentation); not parsed")
+    if _OTHER_BREAKS.search(text):
+        text = _OTHER_BREAKS.sub(" ", text)
     with warnings.catch_warnings():
         # ruamel warns on stderr about a reused anchor name, which YAML allows
         # (an alias means the latest anchor); stderr is not ours to write to.
