@@ -36,6 +36,15 @@ def _codes(values: Optional[list[str]]) -> frozenset[str]:
     return frozenset(c.strip().upper() for v in values or () for c in v.split(",") if c.strip())
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on: in a CPU-limited container that is fewer
+    than os.cpu_count(), and more workers than cores only adds overhead."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _use_color(output: Optional[str], color: Optional[bool]) -> bool:
     if color is not None:
         return color  # an explicit flag beats the environment
@@ -184,7 +193,7 @@ def _lint_paths(paths: list[str], settings: Settings, jobs: int) -> tuple[list[F
     from caplint.discover import discover
 
     found = [f for f in discover(paths, settings.exclude) if not settings.excludes(f.path)]
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    workers = jobs if jobs > 0 else _usable_cores()
     return engine.lint_found(found, settings, jobs=workers), [f.path for f in found]
 
 
