@@ -65,11 +65,12 @@ def kind_by_content(text: str) -> str | None:
         return "shell"
     for line in text.splitlines():
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+        # Comments, parser directives and the ARGs allowed before FROM say nothing yet.
+        if not stripped or stripped.startswith("#") or re.match(r"(?i)^ARG\s", stripped):
             continue
         if re.match(r"(?i)^FROM\s+\S", stripped):
             return "dockerfile"
-        if re.match(r"^(services|version|volumes|networks|x-[\w-]+)\s*:", stripped):
+        if re.match(r"^(services|version|name|include|volumes|networks|configs|secrets|x-[\w-]+)\s*:", stripped):
             return "yaml"
         return None
     return None

@@ -7,25 +7,34 @@ from caplint import capabilities as caps
 from caplint.model import Container, Located, ParseResult
 
 
+def _named(values: tuple[Located[str], ...]) -> list[tuple[Located[str], str]]:
+    return [(loc, name) for loc in values if loc.resolved and (name := caps.normalize(loc.value)) is not None]
+
+
+def effective_capabilities(c: Container) -> frozenset[str]:
+    """The capabilities the container ends up with, from the names that are known."""
+    privileged = c.privileged is not None and c.privileged.value
+    return caps.effective_set([n for _, n in _named(c.cap_add)], [n for _, n in _named(c.cap_drop)],
+                              privileged=privileged, runtime=c.runtime)
+
+
 def provenance(c: Container) -> dict[str, str]:
-    """capability → why the container has it, following TweakCapabilities."""
+    """Each capability the container ends up with → why it has it."""
     def where(loc: Located[str] | Located[bool]) -> str:
         return f"{loc.span.path}:{loc.span.line}"
 
-    adds = [(loc, caps.normalize(loc.value)) for loc in c.cap_add if loc.resolved]
-    drops = {caps.normalize(loc.value) for loc in c.cap_drop if loc.resolved}
-    if c.privileged is not None and c.privileged.value:
-        return {name: f"privileged ({where(c.privileged)})" for name in sorted(caps.ALL_CAPABILITIES)}
-    add_all = next((loc for loc, name in adds if name == caps.ALL), None)
+    added = {name: loc for loc, name in reversed(_named(c.cap_add))}  # the first mention wins
     result: dict[str, str] = {}
-    if add_all is not None:
-        result = {n: f"ALL added ({where(add_all)})" for n in caps.ALL_CAPABILITIES - drops}
-    elif caps.ALL not in drops:
-        result = {n: f"{c.runtime} default" for n in caps.defaults_for(c.runtime) - drops}
-    for loc, name in adds:
-        if name is not None and name != caps.ALL and add_all is None:
-            result[name] = f"added ({where(loc)})"
-    return dict(sorted(result.items()))
+    for name in sorted(effective_capabilities(c)):
+        if c.privileged is not None and c.privileged.value:
+            result[name] = f"privileged ({where(c.privileged)})"
+        elif name in added:
+            result[name] = f"added ({where(added[name])})"
+        elif caps.ALL in added:
+            result[name] = f"ALL added ({where(added[caps.ALL])})"
+        else:
+            result[name] = f"{c.runtime} default"
+    return result
 
 
 def describe(c: Container) -> str:

@@ -27,7 +27,8 @@ def test_kind_by_name(name: str, kind: str | None) -> None:
     ("#!/bin/bash\ndocker run x\n", "shell"), ("#!/usr/bin/env bash\n", "shell"), ("#!/bin/sh\n", "shell"),
     ("#!/usr/bin/env -S bash -e\n", "shell"), ("#!/usr/bin/python3\n", None),
     ("# syntax=docker/dockerfile:1\nFROM alpine\n", "dockerfile"), ("services:\n  a: {}\n", "yaml"),
-    ("hello\n", None), ("", None),
+    ("ARG BASE=alpine:3.20\nFROM $BASE\n", "dockerfile"), ("name: app\nservices:\n  a: {}\n", "yaml"),
+    ("hello\n", None), ("", None), ("ARG only\n", None),
 ])
 def test_kind_by_content(text: str, kind: str | None) -> None:
     assert kind_by_content(text) == kind

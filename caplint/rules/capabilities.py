@@ -21,6 +21,14 @@ def _drops_all(c: Container) -> bool:
     return any(name == caps.ALL for _, name in _named(c.cap_drop))
 
 
+def _single_adds(c: Container) -> Iterator[tuple[Located[str], str]]:
+    """Capabilities added one by one — unless ALL is added too: then CAP201 is
+    the finding, and a single add is either redundant or undone by a drop."""
+    named = list(_named(c.cap_add))
+    if all(name != caps.ALL for _, name in named):
+        yield from named
+
+
 @rule("CAP201", "all-capabilities", Severity.CRITICAL, (Container,))
 def all_capabilities(c: Container) -> Iterator[Hit]:
     """
@@ -72,7 +80,8 @@ def critical_capability(c: Container) -> Iterator[Hit]:
     Flags adding `SYS_ADMIN`, `SYS_MODULE`, `SYS_RAWIO`, `SYS_PTRACE`,
     `DAC_READ_SEARCH`, `BPF`, `MAC_ADMIN` or `MAC_OVERRIDE`, with or without the
     `CAP_` prefix, in any case. The message says what the capability lets an
-    attacker do.
+    attacker do. When `ALL` is added as well, [CAP201](CAP201.md) is the
+    finding instead.
 
     ## Why is this bad?
     Each of these breaks the container boundary on its own: `SYS_ADMIN` can mount
@@ -108,7 +117,7 @@ def critical_capability(c: Container) -> Iterator[Hit]:
     - [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
     - [Understanding Docker container escapes (Trail of Bits)](https://blog.trailofbits.com/2019/07/19/understanding-docker-container-escapes/)
     """
-    for loc, name in _named(c.cap_add):
+    for loc, name in _single_adds(c):
         cap = caps.CAPABILITIES.get(name)
         if cap is not None and cap.tier is caps.Tier.CRITICAL:
             yield Hit(loc.span, f"{c.name} adds {loc.shown}: lets an attacker {cap.grants}")
@@ -123,7 +132,8 @@ def elevated_capability(c: Container) -> Iterator[Hit]:
     Flags adding any capability that Docker (or Podman, for `podman` commands) does
     not grant by default and that is not already covered by
     [CAP202](CAP202.md): `NET_ADMIN`, `SYS_TIME`, `SYSLOG`, `SYS_BOOT`, `PERFMON`,
-    `SYS_NICE`, `IPC_LOCK`, …
+    `SYS_NICE`, `IPC_LOCK`, … When `ALL` is added as well,
+    [CAP201](CAP201.md) is the finding instead.
 
     ## Why is this bad?
     These do not hand over the host on their own, but each widens what an attacker
@@ -156,7 +166,7 @@ def elevated_capability(c: Container) -> Iterator[Hit]:
     - [Docker default capabilities](https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities)
     """
     defaults = caps.defaults_for(c.runtime)
-    for loc, name in _named(c.cap_add):
+    for loc, name in _single_adds(c):
         cap = caps.CAPABILITIES.get(name)
         if cap is not None and cap.tier is not caps.Tier.CRITICAL and name not in defaults:
             yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} does not grant by default: lets an attacker {cap.grants}")
@@ -317,14 +327,16 @@ def redundant_capability(c: Container) -> Iterator[Hit]:
     drop_all = caps.ALL in drop_names
     add_all = caps.ALL in add_names
 
+    # The order of the tests follows TweakCapabilities: an added ALL wins over
+    # everything, then drops apply before adds.
     seen: set[str] = set()
     for loc, name in adds:
         if name in seen:
             yield Hit(loc.span, f"{c.name} adds {loc.shown} twice")
-        elif name in drop_names:
-            yield Hit(loc.span, f"{c.name} both adds and drops {loc.shown}; drops apply first, so it keeps {name}")
         elif add_all and name != caps.ALL:
             yield Hit(loc.span, f"{c.name} adds {loc.shown} although it already adds ALL")
+        elif name in drop_names and name != caps.ALL:
+            yield Hit(loc.span, f"{c.name} both adds and drops {loc.shown}; drops apply first, so it keeps {name}")
         elif name in defaults and not drop_all:
             yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} grants by default")
         seen.add(name)
@@ -333,10 +345,14 @@ def redundant_capability(c: Container) -> Iterator[Hit]:
     for loc, name in drops:
         if name in seen:
             yield Hit(loc.span, f"{c.name} drops {loc.shown} twice")
+        elif add_all:
+            if name == caps.ALL:
+                yield Hit(loc.span, f"{c.name} drops {loc.shown} but also adds ALL, which wins: it keeps every capability")
+            # Otherwise the drop is what takes the capability away from ALL.
         elif name in add_names:
             pass  # reported on the add above
         elif drop_all and name != caps.ALL:
             yield Hit(loc.span, f"{c.name} drops {loc.shown} although it already drops ALL")
-        elif name != caps.ALL and name not in defaults and not add_all:
+        elif name != caps.ALL and name not in defaults:
             yield Hit(loc.span, f"{c.name} drops {loc.shown}, which it never had ({c.runtime} does not grant it by default)")
         seen.add(name)
