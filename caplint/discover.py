@@ -92,16 +92,13 @@ def _is_virtualenv(path: str) -> bool:
 
 
 def excluded(path: str, patterns: Iterable[str]) -> bool:
-    """Glob patterns match the relative path or any of its trailing parts."""
+    """A glob pattern excludes a path when it matches the path or any run of
+    its parts: `vendor` excludes `vendor/run.sh` and `a/vendor/b/run.sh`,
+    `*.sh` every script, `deploy/legacy` that folder wherever it is seen from."""
     norm = path.replace(os.sep, "/").removeprefix("./")
     parts = norm.split("/")
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(norm, pattern) or any(
-            fnmatch.fnmatch("/".join(parts[i:]), pattern) for i in range(1, len(parts))
-        ):
-            return True
-    return False
+    runs = {"/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
+    return any(fnmatch.fnmatch(run, pattern.rstrip("/")) for pattern in patterns for run in runs)
 
 
 def _clean(path: str) -> str:

@@ -71,3 +71,15 @@ def test_explicit_file_is_always_linted(tmp_path: Path) -> None:
     _touch(tmp_path / "notes.txt", "FROM alpine\n")
     (found,) = discover([str(tmp_path / "notes.txt")])
     assert found.kind == "unknown"  # sniffed by content when it is read
+
+
+@pytest.mark.parametrize(("path", "patterns", "out"), [
+    ("vendor/run.sh", ["vendor"], True), ("a/vendor/b/run.sh", ["vendor"], True),
+    ("vendor/run.sh", ["vendor/**"], True), ("src/run.sh", ["vendor"], False),
+    ("deploy/legacy/x.yml", ["deploy/legacy"], True), ("x/deploy/legacy/y.yml", ["deploy/legacy"], True),
+    ("scripts/a.sh", ["*.sh"], True), ("vendored/run.sh", ["vendor"], False), ("./vendor/x", ["vendor/"], True),
+])
+def test_excluded(path: str, patterns: list[str], out: bool) -> None:
+    from caplint.discover import excluded
+
+    assert excluded(path, patterns) is out
