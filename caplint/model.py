@@ -125,10 +125,17 @@ class Container:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One simple shell command: its words after quote removal, each located."""
+    """One simple shell command: its words after quote removal, each located.
+
+    `program` is the index in `words` of the program that really runs, behind
+    wrappers such as `sudo -u app env A=1 nice -n 5`; it equals `len(words)`
+    when the command runs none (`sudo -l`, `command -v chmod`). The parser
+    decides it, so a rule never needs to know a wrapper's options.
+    """
 
     words: tuple[Located[str], ...]
     span: Span
+    program: int = 0
 
     @property
     def argv(self) -> tuple[str, ...]:

@@ -1,6 +1,8 @@
 """The Dockerfile parser and the image rules (CAP207, CAP402, CAP403)."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -314,6 +316,18 @@ def test_exec_form_shell_c_script_is_parsed() -> None:
     assert findings(text) == {(2, "CAP207")}
 
 
+def test_exec_form_records_the_program_behind_wrappers() -> None:
+    text = 'FROM a\nRUN ["timeout", "60", "setcap", "cap_sys_admin+ep", "/bin/x"]\nUSER app\n'
+    (run,) = runs(text)
+    (command,) = run.commands
+    assert command.program == 2
+    assert findings(text) == {(2, "CAP207")}
+
+
+def test_nohup_setcap_is_reported() -> None:
+    assert findings("FROM a\nRUN nohup setcap cap_sys_admin+ep /usr/bin/bar\nUSER app\n") == {(2, "CAP207")}
+
+
 def test_invalid_json_is_shell_form() -> None:
     assert argvs("FROM a\nRUN [ -f /x ] && chmod u+s /x\nUSER app\n")[-1] == ("chmod", "u+s", "/x")
 
@@ -370,6 +384,16 @@ def test_crlf_file_keeps_its_lines(tmp_path: Path) -> None:
     assert findings(text, str(path)) == {(3, "CAP402"), (4, "CAP401")}
     # Even text that still has carriage returns parses without a traceback.
     assert image("FROM a\r\nUSER app\r\n").stages[0].users[0].value == "app"
+
+
+def test_parsing_a_dockerfile_does_not_load_the_docker_run_option_tables() -> None:
+    # Only shell scripts need runflags/_runmodel; a Dockerfile-only run should not pay for them.
+    code = ("import sys; from caplint.parsers.dockerfile import parse; "
+            "parse('FROM a\\nRUN sudo chmod u+s /x && docker run --privileged x\\n', 'Dockerfile'); "
+            "print(sorted(m for m in sys.modules if m.startswith('caplint.parsers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "runflags" not in out and "_runmodel" not in out and "parsers.shell'" not in out
+    assert "caplint.parsers._commands" in out
 
 
 def test_five_thousand_line_dockerfile() -> None:
@@ -451,6 +475,10 @@ def test_setcap_several_files_reports_each_grant_and_names_capabilities() -> Non
         "chmod -v u+x,u+s /bin/x", "chmod u=rwxs /bin/x", "install -m 4755 a /bin/x",
         "install -m4755 a /bin/x", "install --mode=4755 a /bin/x", "install --mode 2755 a /bin/x",
         "install -Dm4755 a /bin/x", "/bin/chmod u+s /bin/x",
+        # behind wrappers: the parser, not the rule, knows their options
+        "timeout 60 chmod 4755 /bin/x", "nohup chmod u+s /bin/x", "doas -u root chmod u+s /bin/x",
+        "sudo -E chmod u+s /bin/x", "env -i PATH=/bin chmod u+s /bin/x", "busybox chmod u+s /bin/x",
+        "find /opt -name x | xargs -0 -n 1 chmod 4755", "exec -a x nice -n 5 chmod u+s /bin/x",
     ],
 )
 def test_setuid_reported(command: str) -> None:
@@ -463,6 +491,7 @@ def test_setuid_reported(command: str) -> None:
         "chmod u-s /bin/x", "chmod 755 /bin/x", "chmod 0755 /bin/x", "chmod o+s /bin/x",
         "chmod -R go-w /srv", "chmod --reference=/bin/ls /bin/x", "install -m 0755 a /bin/x",
         "install -D a /bin/x", 'echo "chmod u+s /bin/x"', "chmod +t /tmp/shared",
+        "sudo -l chmod u+s /bin/x", "command -v chmod u+s", "timeout 60 chmod 0755 /bin/x",
     ],
 )
 def test_setuid_not_reported(command: str) -> None:

@@ -133,6 +133,24 @@ def test_wrappers(line: str) -> None:
     assert c.privileged is not None and c.privileged.value and c.name == "docker run app"
 
 
+@pytest.mark.parametrize(
+    ("line", "program"),
+    [
+        ("chmod u+s /x", "chmod"),
+        ("sudo -u app env A=1 nice -n 5 chmod u+s /x", "chmod"),
+        ("timeout -k 5 60 setcap cap_net_raw+ep /x", "setcap"),
+        ("doas -u root nohup busybox chmod u+s /x", "chmod"),
+        ("find . -print0 | xargs -0 -n 1 chmod 4755", "chmod"),
+        ("sudo -l", None),
+        ("command -v docker", None),
+    ],
+)
+def test_commands_record_the_program_behind_wrappers(line: str, program: str | None) -> None:
+    cmd = shell.commands(line + "\n", "t.sh")[0][-1]
+    real = cmd.words[cmd.program:]
+    assert (real[0].value if real else None) == program
+
+
 def test_xargs_runs_the_command_with_its_input_appended() -> None:
     (c,) = containers("cat ids | xargs -n 1 docker run --privileged\n")
     assert c.privileged is not None and c.name == "docker run"

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from dockerfile_parse import DockerfileParser
 
 from caplint.model import Command, Image, Located, ParseResult, Problem, RunInstruction, Span, Stage
-from caplint.parsers.shell import commands as shell_commands
+from caplint.parsers import _commands
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
@@ -484,7 +484,7 @@ class _Builder:
         if not argv:
             return []
         span = Span(self.path, argv[0].line + 1, argv[0].start + 1, argv[-1].line + 1, argv[-1].end + 1)
-        found = [Command(tuple(self.located(w) for w in argv), span)]
+        found = [_commands.command([self.located(w) for w in argv], span)]
         # ["sh", "-c", "script"]: the script is shell, parsed like a shell-form RUN.
         program = argv[0].value.rsplit("/", 1)[-1]
         if program in POSIX_SHELLS and len(argv) >= 3 and _SHELL_C.match(argv[1].value):
@@ -494,7 +494,7 @@ class _Builder:
         return found
 
     def parse_shell(self, text: str, first_line: int) -> list[Command]:
-        found, problems = shell_commands(text, self.path, first_line=first_line + 1)
+        found, problems = _commands.commands(text, self.path, first_line=first_line + 1)
         self.result.problems.extend(problems)
         return found
 

@@ -10,10 +10,11 @@ where bash runs them too), pipelines, `&&`/`||` lists and subshells.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from caplint.model import Command, Container, Located, ParseResult, Problem, Span
+from caplint.model import Container, Located, ParseResult
 from caplint.parsers import _bash, runflags
+from caplint.parsers._commands import WRAPPERS, basename, cover, unwrap
+from caplint.parsers._commands import commands as commands  # re-exported: one shell API for callers
 from caplint.parsers._runmodel import fields
 from caplint.parsers.runflags import Table
 
@@ -25,61 +26,7 @@ _PROGRAMS: dict[str, tuple[str, bool]] = {
     "docker-compose": ("docker", True),
     "podman-compose": ("podman", True),
 }
-
-
-@dataclass(frozen=True)
-class _Wrapper:
-    """A command that runs the rest of its arguments as another command."""
-
-    short_values: str = ""  # short options that take a value
-    long_values: frozenset[str] = frozenset()
-    assignments: bool = False  # `env A=1 cmd`, `sudo A=1 cmd`
-    operands: int = 0  # `timeout 30 cmd`: words between the options and the command
-    no_command: frozenset[str] = field(default_factory=frozenset)  # `command -v docker` runs nothing
-
-
-# Option letters from sudo(8), doas(1), env(1), GNU time(1), nice(1), exec
-# (bash builtin), timeout(1) and GNU xargs(1). xargs appends its input to the
-# command, so a `docker run` behind it may have no image word: its options
-# before that still count.
-_WRAPPERS: dict[str, _Wrapper] = {
-    "sudo": _Wrapper(
-        "CDgpRrTtUu",
-        frozenset({"--close-from", "--chdir", "--group", "--host", "--prompt", "--chroot", "--role",
-                   "--command-timeout", "--type", "--other-user", "--user"}),
-        assignments=True,
-        no_command=frozenset({"-e", "--edit", "-l", "--list", "-V", "--version", "-v", "--validate"}),
-    ),
-    "doas": _Wrapper("uC"),
-    "env": _Wrapper("uCS", frozenset({"--unset", "--chdir", "--split-string"}), assignments=True),
-    "time": _Wrapper("fo", frozenset({"--format", "--output"})),
-    "command": _Wrapper(no_command=frozenset({"-v", "-V"})),
-    "nice": _Wrapper("n", frozenset({"--adjustment"})),
-    "nohup": _Wrapper(),
-    "exec": _Wrapper("a"),
-    "timeout": _Wrapper("sk", frozenset({"--signal", "--kill-after"}), operands=1),
-    "xargs": _Wrapper(
-        "adEILnPs",
-        frozenset({"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}),
-    ),
-}
-_INTERESTING = frozenset(_PROGRAMS) | frozenset(_WRAPPERS)
-
-
-def commands(text: str, path: str, *, first_line: int = 1) -> tuple[list[Command], list[Problem]]:
-    """Every simple command in `text`, with each word after quote removal and located.
-
-    Line 1 of `text` is line `first_line` of the file (the Dockerfile parser
-    passes a `RUN` instruction's lines with the keyword blanked out).
-    """
-    src = _bash.Source(text, path, first_line)
-    out = []
-    for node in src.command_nodes():
-        words = [_bash.located(g, src) for g in _bash.word_groups(node, src)]
-        if words:
-            out.append(Command(tuple(words), _cover(words)))
-    problem = _bash.first_problem(src)
-    return out, [problem] if problem else []
+_INTERESTING = frozenset(_PROGRAMS) | frozenset(WRAPPERS)
 
 
 def parse(text: str, path: str) -> ParseResult:
@@ -88,7 +35,7 @@ def parse(text: str, path: str) -> ParseResult:
     result = ParseResult()
     for node in src.command_nodes():
         name = _bash.name_node(node)
-        if name is None or name.type in _bash.EXPANSION_TYPES or _basename(_bash.value_of(name, src)) not in _INTERESTING:
+        if name is None or name.type in _bash.EXPANSION_TYPES or basename(_bash.value_of(name, src)) not in _INTERESTING:
             continue  # most commands: skip before locating every word
         words = [_bash.located(g, src) for g in _bash.word_groups(node, src)]
         container = container_for(words)
@@ -102,10 +49,10 @@ def parse(text: str, path: str) -> ParseResult:
 
 def container_for(words: Sequence[Located[str]]) -> Container | None:
     """The Container a command's words declare, or None if it declares none."""
-    i = _unwrap(words)
+    i = unwrap(words)
     if i is None or i >= len(words) or not words[i].resolved:
         return None
-    program = _basename(words[i].value)
+    program = basename(words[i].value)
     if program not in _PROGRAMS:
         return None
     runtime, compose_front_end = _PROGRAMS[program]
@@ -122,7 +69,7 @@ def container_for(words: Sequence[Located[str]]) -> Container | None:
     name = " ".join([program, label] + ([target.value] if target else []))
     return Container(
         name=name,
-        span=_cover(words),
+        span=cover(words),
         source_kind="shell",
         runtime=runtime,  # type: ignore[arg-type]
         complete=complete,
@@ -168,60 +115,6 @@ def _compose_run(words: Sequence[Located[str]], k: int) -> tuple[str, Table, int
     return None
 
 
-def _unwrap(words: Sequence[Located[str]]) -> int | None:
-    """The index of the real program behind `sudo -u x env A=1 nice -n 5 …`."""
-    i = 0
-    while i < len(words):
-        wrapper = _WRAPPERS.get(_basename(words[i].value)) if words[i].resolved else None
-        if wrapper is None:
-            return i
-        after = _skip_wrapper_args(words, i + 1, wrapper)
-        if after is None:
-            return None
-        i = after
-    return None
-
-
-def _skip_wrapper_args(words: Sequence[Located[str]], i: int, w: _Wrapper) -> int | None:
-    while i < len(words):
-        text = words[i].value
-        if text in w.no_command:
-            return None
-        if text == "--":
-            i += 1
-            break
-        if text.startswith("--"):
-            i += 2 if text in w.long_values else 1
-        elif text.startswith("-") and len(text) > 1:
-            i += 1
-            for j, letter in enumerate(text[1:], 1):
-                if "-" + letter in w.no_command:
-                    return None
-                if letter in w.short_values:
-                    i += 1 if j == len(text) - 1 else 0  # `-u root` vs `-uroot`
-                    break
-        elif w.assignments and _is_assignment(text):
-            i += 1
-        else:
-            break
-    while i < len(words) and w.assignments and _is_assignment(words[i].value):
-        i += 1
-    return i + w.operands
-
-
-def _is_assignment(text: str) -> bool:
-    name, eq, _ = text.partition("=")
-    return bool(eq) and name.replace("_", "a").isalnum() and not name[:1].isdigit()
-
-
 def _word(words: Sequence[Located[str]], i: int) -> str | None:
     return words[i].value if i < len(words) and words[i].resolved else None
 
-
-def _basename(text: str) -> str:
-    return text.rsplit("/", 1)[-1]
-
-
-def _cover(words: Sequence[Located[str]]) -> Span:
-    first, last = words[0].span, words[-1].span
-    return Span(first.path, first.line, first.column, last.end_line, last.end_column)

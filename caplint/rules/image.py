@@ -5,11 +5,9 @@ import re
 from collections.abc import Iterator
 
 from caplint import capabilities as caps
-from caplint.model import Command, Hit, Image, Located, Severity
+from caplint.model import Hit, Image, Located, Severity
 from caplint.rules import rule
 
-# Programs that run the command after them; the option letters that take a value.
-_WRAPPERS = {"sudo": "ughpCDrRtTU", "env": "uCS", "command": "", "exec": "a", "nice": "n", "time": "fo", "busybox": ""}
 _CLAUSE = re.compile(r"([^=+\-]*)((?:[=+\-][eip]*)+)")
 _ACTION = re.compile(r"([=+\-])([eip]*)")
 _OCTAL = re.compile(r"[0-7]{1,6}")
@@ -18,33 +16,14 @@ _OPERATION = re.compile(r"([-+=])([rwxXst]*|[ugo])")
 _CHMOD_OPTIONS = re.compile(r"-[Rcfv]+|--(recursive|verbose|changes|silent|quiet|no-preserve-root|preserve-root)")
 
 
-def _program(command: Command) -> tuple[str, tuple[Located[str], ...]]:
-    """The program a command really runs (behind `sudo`, `env X=1`, …) and its arguments."""
-    words = command.words
-    i = 0
-    while i < len(words):
-        word = words[i].value
-        if "=" in word and not word.startswith("-"):  # VAR=value before the program
-            i += 1
-            continue
-        name = word.rsplit("/", 1)[-1]
-        takes_value = _WRAPPERS.get(name)
-        if takes_value is None:
-            return name, words[i + 1:]
-        i += 1
-        while i < len(words) and words[i].value.startswith("-") and words[i].value != "--":
-            flag = words[i].value
-            i += 2 if len(flag) == 2 and flag[1] in takes_value else 1
-        if i < len(words) and words[i].value == "--":
-            i += 1
-    return "", ()
-
-
 def _commands(image: Image) -> Iterator[tuple[str, tuple[Located[str], ...]]]:
+    """(program, its arguments) for every command of every RUN, behind any wrappers."""
     for stage in image.stages:
         for run in stage.runs:
             for command in run.commands:
-                yield _program(command)
+                if command.program < len(command.words):
+                    name = command.words[command.program].value.rsplit("/", 1)[-1]
+                    yield name, command.words[command.program + 1:]
 
 
 def _granted(text: str) -> frozenset[str] | None:
