@@ -58,13 +58,7 @@ def parse_file(path: str, kind: str) -> ParseResult:
     except ReadError as err:
         return ParseResult(problems=[err.problem])
     kind = kind if kind != "unknown" else (detect_kind(path, text) or "unknown")
-    if kind == "yaml":
-        from caplint.parsers import compose
-
-        return compose.parse(text, path, require_services=True)
-    if kind == "unknown":
-        return ParseResult()
-    return parser_for(kind)(text, path)
+    return ParseResult() if kind == "unknown" else parser_for(kind)(text, path)
 
 
 def describe_paths(paths: Sequence[str]) -> str:

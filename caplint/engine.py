@@ -6,6 +6,7 @@ can be spread over processes and one broken file never stops the others.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -88,8 +89,13 @@ def _selected(rule_id: str, codes: Iterable[str]) -> bool:
 
 
 def parser_for(kind: str) -> Parser:
-    module = "compose" if kind == "yaml" else kind
-    return importlib.import_module(f"caplint.parsers.{module}").parse  # type: ignore[no-any-return]
+    """The parser of a kind. A `yaml` file is Compose only if its content says so:
+    otherwise (a CI config, a Kubernetes manifest, a template) it yields nothing."""
+    if kind == "yaml":
+        from caplint.parsers import compose
+
+        return functools.partial(compose.parse, require_services=True)
+    return importlib.import_module(f"caplint.parsers.{kind}").parse  # type: ignore[no-any-return]
 
 
 def detect_kind(path: str, text: str) -> str | None:
@@ -105,17 +111,13 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
                                           "(not a Dockerfile, Compose file or shell script by name or content)")],
                                  text, settings, path)
     try:
-        if kind == "yaml":
-            from caplint.parsers import compose
-            result = compose.parse(text, path, require_services=True)
-        else:
-            result = parser_for(kind)(text, path)
-        return _findings(result, text, path, settings, kind)
+        result = parser_for(kind)(text, path)
     except Exception as err:  # noqa: BLE001 — a bug on one file must not end the run
         # Parsers never raise on bad input by design; this is the net under
         # that design, for every front end (CLI, workers, language server).
-        return problem_findings([Problem(Span.point(path, 1), f"caplint failed on this file ({type(err).__name__}: "
-                                         f"{err}); please report it with the file attached")], text, settings, path)
+        result = ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to parse this file "
+                                               f"({type(err).__name__}: {err}); please report it with the file attached")])
+    return _findings(result, text, path, settings, kind)
 
 
 def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Finding]:
@@ -150,8 +152,14 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         for subject in subjects:
             if isinstance(subject, rule.subjects):
                 name = subject.name if isinstance(subject, Container) else None
-                for hit in rule.check(subject):
-                    out.append(stamp(rule, hit.span, hit.message, name, hit.fix))
+                try:
+                    hits = list(rule.check(subject))
+                except Exception as err:  # noqa: BLE001 — one broken (plugin) rule must not hide the others
+                    where = subject.span
+                    out.append(stamp(rule, where, f"rule {rule.id} failed on this {'container' if name else 'image'} "
+                                                  f"({type(err).__name__}: {err}); please report it", name))
+                    continue
+                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix) for hit in hits)
     found = suppressions.scan(text, path, kind)
     if found:
         out, unused = suppressions.apply(
