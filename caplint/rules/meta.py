@@ -15,8 +15,12 @@ parse_error = pseudo_rule(
     Reports a file that caplint could not read (binary content, a file over the size
     limit, an unreadable file) or could not parse (invalid YAML, an unterminated quote
     in a script, a Dockerfile without `FROM`), on the line the parser stopped at.
-    A Compose file that parses but does not follow the Compose schema is not a parse
-    error: caplint lints what it can and reports values it cannot judge precisely.
+    A Compose file that parses but breaks the Compose schema is linted as far as
+    it can be; only the parts caplint cannot read at all are reported here, each
+    on its own line — `services` that is a list, a service that is empty or a
+    list, a mapping where a capability name belongs, `privileged: maybe`, a
+    duplicate key — because nothing in them was checked. Where the intent is
+    clear (`cap_add: SYS_ADMIN` as a plain string) the value is linted instead.
 
     ## Why is this bad?
     A file caplint cannot read is a file nobody has checked: it may hide
