@@ -175,6 +175,28 @@ def test_mounts(opt: str, source: str | None, target: str, kind: str, read_only:
     assert (m.source.value if m.source else None, m.target, m.kind, m.read_only) == (source, target, kind, read_only)
 
 
+@pytest.mark.parametrize(
+    ("opt", "value", "resolved"),
+    [
+        ('-v "$HOME/.aws:/root/.aws"', "~/.aws", True),
+        ('-v "$HOME"/.ssh:/root/.ssh', "~/.ssh", True),
+        ("-v ${HOME}/.kube:/root/.kube:ro", "~/.kube", True),
+        ('--mount "type=bind,source=$HOME/.docker,target=/d"', "~/.docker", True),
+        ("-v $HOME:/home/me", "~", True),
+        # only `$HOME` itself is known
+        ('-v "$HOME/$PROJECT:/src"', "~/$PROJECT", False),
+        ("-v $HOMEDIR/.aws:/root/.aws", "$HOMEDIR/.aws", False),
+        ("-v ${HOME}x/.aws:/root/.aws", "${HOME}x/.aws", False),
+        ("-v ${HOME:-/root}/.aws:/root/.aws", "${HOME:-/root}/.aws", False),
+        ("-v '$HOME/.aws:/root/.aws'", "$HOME/.aws", True),  # single quotes: literal text
+    ],
+)
+def test_home_variable_in_a_bind_source_is_the_home(opt: str, value: str, resolved: bool) -> None:
+    (m,) = container(f"docker run {opt} alpine").mounts
+    assert m.source is not None and (m.source.value, m.source.resolved) == (value, resolved)
+    assert m.source.raw.lstrip("'\"").startswith("$") and m.kind == "bind"
+
+
 def test_mount_source_points_at_the_host_path() -> None:
     (m,) = container("docker run --mount type=bind,source=/etc,target=/e alpine").mounts
     assert m.source is not None and (m.source.span.column, m.source.span.end_column) == (37, 41)

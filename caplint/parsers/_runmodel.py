@@ -6,6 +6,7 @@ points at the host path inside `-v /var/run/docker.sock:/var/run/docker.sock`.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,9 @@ _MOUNT_KINDS = {"bind": "bind", "volume": "volume", "tmpfs": "tmpfs", "npipe": "
                 "cluster": "cluster", "image": "image", "glob": "bind", "ramfs": "tmpfs"}
 _MOUNT_SOURCE = ("source", "src")
 _MOUNT_TARGET = ("target", "dst", "destination")
+# A bind source that starts with the invoking user's home, as written: `$HOME`
+# (not `$HOMEDIR`) or `${HOME}`, optionally inside double quotes.
+_HOME = re.compile(r'"?(\$HOME(?![A-Za-z0-9_])|\$\{HOME\})')
 
 
 def fields(options: Iterable[Option], runtime: str) -> dict[str, Any]:
@@ -125,7 +129,7 @@ def _short_volume(word: Located[str], start: int) -> Mount:
     pieces = _pieces(word.value, start, ":")
     if len(pieces) == 1:
         return Mount(whole.span, None, whole.value, "volume", False)
-    src = sub(word, *pieces[0])
+    src = _home_relative(sub(word, *pieces[0]))
     target = word.value[pieces[1][0]:pieces[1][1]]
     opts = word.value[pieces[2][0]:pieces[-1][1]].split(",") if len(pieces) > 2 else []
     read_only = "ro" in opts or "readonly" in opts
@@ -141,6 +145,24 @@ def _is_host_path(src: Located[str]) -> bool:
     return src.value[:1] in ("/", ".", "~", "$")
 
 
+def _home_relative(src: Located[str]) -> Located[str]:
+    """`$HOME/.aws` → `~/.aws`, resolved: the rules know what lives under a home.
+
+    Only `$HOME` itself: any other expansion is still unknown, and so is the
+    rest of the path if it holds one. `raw` keeps the spelling for messages.
+    """
+    m = _HOME.match(src.raw)
+    if src.resolved or m is None:
+        return src  # single-quoted `'$HOME'` is literal text, not the home
+    variable = m.group(1)
+    if not src.value.startswith(variable):
+        return src
+    rest = src.value[len(variable):]
+    if rest and not rest.startswith("/"):
+        return src  # `${HOME}x` names some other directory
+    return Located("~" + rest, src.span, src.raw, resolved="$" not in rest and "`" not in rest)
+
+
 def _long_mount(word: Located[str], start: int) -> Mount:
     """`--mount type=bind,source=…,target=…,readonly` (the default type is volume)."""
     whole = sub(word, start)
@@ -154,7 +176,7 @@ def _long_mount(word: Located[str], start: int) -> Mount:
         if key == "type":
             kind = _MOUNT_KINDS.get(val.strip().lower(), "unknown")
         elif key in _MOUNT_SOURCE and eq:
-            source = sub(word, begin + len(spelled) + 1, end)
+            source = _home_relative(sub(word, begin + len(spelled) + 1, end))
         elif key in _MOUNT_TARGET:
             target = val
         elif key in ("readonly", "ro"):
