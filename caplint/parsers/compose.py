@@ -15,8 +15,6 @@ from caplint.parsers import yamlnodes as yn
 from caplint.parsers.compose_volumes import device_entry, volume_entry
 from caplint.parsers.interpolation import environment_for, interpolate
 
-_TRUE = frozenset({"true", "yes", "on", "1", "t", "y"})
-_FALSE = frozenset({"false", "no", "off", "0", "f", "n"})
 # Keys that show a mapping under `services` really describes containers.
 _SERVICE_KEYS = frozenset({"image", "build", "command", "entrypoint", "privileged", "cap_add", "cap_drop",
                            "volumes", "ports", "environment", "extends", "network_mode", "security_opt",
@@ -271,8 +269,8 @@ class _Fields:
         if not loc.resolved:
             return Located(False, loc.span, loc.raw, False)
         word = loc.value.strip().lower()
-        if word in _TRUE or word in _FALSE:
-            return Located(word in _TRUE, loc.span, loc.raw)
+        if word in yn.TRUE_WORDS or word in yn.FALSE_WORDS:
+            return Located(word in yn.TRUE_WORDS, loc.span, loc.raw)
         self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is not a boolean; Compose will reject it"))
         return None
 

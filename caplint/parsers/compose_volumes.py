@@ -10,7 +10,6 @@ from caplint.parsers import yamlnodes as yn
 
 Locate = Callable[[Any, Any], Located[str]]
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-_TRUE = frozenset({"true", "yes", "on", "1"})
 
 
 def _is_host_path(source: str) -> bool:
@@ -19,12 +18,21 @@ def _is_host_path(source: str) -> bool:
 
 
 def _split(value: str) -> list[str]:
-    """`SRC:DST:MODE`, keeping a Windows drive letter (`C:\\data`) in one piece."""
-    drive = ""
-    if _DRIVE.match(value):
-        drive, value = value[:2], value[2:]
-    parts = value.split(":")
-    parts[0] = drive + parts[0]
+    """`SRC:DST:MODE`, keeping a Windows drive letter (`C:\\data`) and an
+    unresolved `${VAR:-default}` (whose `:` is not a separator) in one piece."""
+    parts: list[str] = []
+    begin = 2 if _DRIVE.match(value) else 0
+    start, depth = 0, 0
+    for i in range(begin, len(value)):
+        c = value[i]
+        if c == "{" and value[i - 1: i] == "$":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif c == ":" and not depth:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
     return parts
 
 
@@ -57,7 +65,8 @@ def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
         kind = _scalar(fields, "type") or "volume"
         long_source = locate(fields["source"][1], doc) if _scalar(fields, "source") is not None else None
         long_target = _scalar(fields, "target")
-        long_read_only = (_scalar(fields, "read_only") or "").lower() in _TRUE
+        read_only_node = fields.get("read_only", (None, None))[1]
+        long_read_only = yn.is_scalar(read_only_node) and locate(read_only_node, doc).value.strip().lower() in yn.TRUE_WORDS
         # The whole entry's span, or the source's when it is seen through `extends`.
         span = long_source.span if long_source is not None else doc.span_of(item)
         if kind == "volume" and long_source is not None and long_source.resolved:

@@ -21,6 +21,10 @@ _DEEP_LINE = re.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
 # the engine and editors count only \n, so spans would drift.
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
+# Boolean spellings Compose accepts (YAML 1.1 words, Go's ParseBool), any case.
+TRUE_WORDS = frozenset({"true", "yes", "on", "1", "t", "y"})
+FALSE_WORDS = frozenset({"false", "no", "off", "0", "f", "n"})
+
 MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
 MERGE = "tag:yaml.org,2002:merge"
