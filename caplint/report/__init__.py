@@ -4,10 +4,11 @@ never pays for the SARIF object model."""
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from caplint.model import Finding
+from caplint.model import Finding, Severity
 from caplint.rules import Rule
 
 FORMATS = ("text", "json", "sarif", "gnu", "github")
@@ -28,6 +29,21 @@ def renderer(fmt: str) -> Renderer:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     return importlib.import_module(f"caplint.report.{fmt}").render  # type: ignore[no-any-return]
+
+
+# How editors, SARIF and annotations grade a finding: critical and high are
+# errors, medium a warning, low a note.
+LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
+
+
+def relative_path(path: str, cwd: str | None = None) -> str | None:
+    """`path` relative to `cwd` with forward slashes, or None when there is no
+    relative path (another drive on Windows)."""
+    try:
+        rel = os.path.relpath(os.path.abspath(path), cwd or os.getcwd())
+    except ValueError:
+        return None
+    return rel.replace(os.sep, "/")
 
 
 def rule_page_url(rule_id: str) -> str:

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from caplint.model import Finding, Severity
-from caplint.report import Context
-from caplint.report.sarif import relative_path
+from caplint.report import Context, relative_path
 
 COMMANDS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from caplint.model import Finding, Severity
-from caplint.report import Context
-
-LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
+from caplint.model import Finding
+from caplint.report import LEVELS, Context
 
 
 def render(findings: Sequence[Finding], context: Context) -> str:

@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from caplint.model import Finding, Fix, Severity, Span
-from caplint.report import Context, rule_page_url
-from caplint.report.gnu import LEVELS
+from caplint.report import LEVELS, Context, relative_path, rule_page_url
 from caplint.rules import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -146,16 +145,6 @@ def _automation(om: Any, category: str | None) -> Any:
     # GitHub takes everything up to the last "/" of the id as the category, and
     # upload-sarif adds the slash the same way when a category lacks one.
     return _new(om.RunAutomationDetails, id=category if category.endswith("/") else f"{category}/")
-
-
-def relative_path(path: str, cwd: str | None = None) -> str | None:
-    """`path` relative to `cwd` with forward slashes, or None when there is no
-    relative path (another drive on Windows)."""
-    try:
-        rel = os.path.relpath(os.path.abspath(path), cwd or os.getcwd())
-    except ValueError:
-        return None
-    return rel.replace(os.sep, "/")
 
 
 @lru_cache(maxsize=4096)  # a report names the same few files over and over
