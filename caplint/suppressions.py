@@ -29,10 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from caplint.model import Finding, Span
+from caplint.parsers._directives import escape_char
 
 UNUSED_ID = "CAP002"
 _MARKER = re.compile(r"#\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
-_ESCAPE_DIRECTIVE = re.compile(r"#\s*escape\s*=\s*(\S)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +77,6 @@ def comment_start(line: str) -> int | None:
     return None
 
 
-def _continuation_char(text: str) -> str:
-    # A Dockerfile's `# escape=`` ` directive (Windows images) changes it.
-    m = _ESCAPE_DIRECTIVE.match(text)
-    return m.group(1) if m else "\\"
-
-
 def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") -> list[range]:
     """Groups of 1-based physical line numbers that form one command or instruction.
 
@@ -111,7 +105,7 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
         return []  # the common case, and the fast path
     lines = text.split("\n")
     group_of: dict[int, range] = {}
-    for group in logical_lines(lines, kind, _continuation_char(text) if kind == "dockerfile" else "\\"):
+    for group in logical_lines(lines, kind, escape_char(lines) if kind == "dockerfile" else "\\"):
         for n in group:
             group_of[n] = group
     found: list[Suppression] = []

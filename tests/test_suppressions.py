@@ -116,6 +116,22 @@ def test_dockerfile_backtick_escape_continues_lines() -> None:
     assert found("Dockerfile", text) == set()
 
 
+@pytest.mark.parametrize("directives", ["# syntax=docker/dockerfile:1\n# escape=`\n",
+                                        "# check=skip=JSONArgsRecommended\n# syntax=docker/dockerfile:1\n# escape=`\n"])
+def test_dockerfile_escape_directive_after_other_directives(directives: str) -> None:
+    # The parser honours directives in any order; the suppression must span the same lines.
+    text = (directives + "FROM alpine:3.20\n# caplint: ignore[CAP402] needed by the helper\n"
+            "RUN apk add foo && `\n    chmod u+s /usr/bin/foo\nUSER app\n")
+    assert found("Dockerfile", text) == set()
+
+
+def test_escape_directive_after_a_comment_does_not_count_for_suppressions_either() -> None:
+    # `# hello` ends the directives, so `\` still continues the RUN, as in the parser.
+    text = ("# hello\n# escape=`\nFROM alpine:3.20\n# caplint: ignore[CAP402]\nRUN apk add foo && \\\n"
+            "    chmod u+s /usr/bin/foo\nUSER app\n")
+    assert found("Dockerfile", text) == set()
+
+
 def test_ignore_file_with_a_list_covers_those_rules_everywhere() -> None:
     text = ("# caplint: ignore-file[CAP204, CAP304] a throwaway debugging script\n" + DIND
             + 'docker run --rm -v "$PWD:/src" alpine:3.20 ls /src\n')

@@ -36,6 +36,7 @@ from dockerfile_parse import DockerfileParser
 
 from caplint.model import Command, Image, Located, ParseResult, Problem, RunInstruction, Span, Stage
 from caplint.parsers import _commands
+from caplint.parsers._directives import escape_char
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
@@ -45,8 +46,6 @@ _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
 _NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd"})
 
-_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
 _CONTROL = re.compile("[\x01-\x08\x0e-\x1f\ufffd]")
 _PLAIN_WORD = re.compile(r"[^ \t]+")
 _COMMENT = re.compile(r"^\s*#")
@@ -112,18 +111,6 @@ def _looks_binary(text: str) -> bool:
     if "\x00" in head:
         return True
     return len(_CONTROL.findall(head)) > max(8, len(head) // 20)
-
-
-def _escape_char(lines: list[str]) -> str:
-    """The `# escape=` directive; directives end at the first line that is not one."""
-    for line in lines:
-        m = _DIRECTIVE.match(line)
-        # An unknown directive is a comment, and a comment ends the directives.
-        if m is None or m.group(1).lower() not in _DIRECTIVES:
-            break
-        if m.group(1).lower() == "escape" and m.group(2) in ("\\", "`"):
-            return m.group(2)
-    return "\\"
 
 
 def _continues(line: str, escape: str) -> bool:
@@ -223,7 +210,7 @@ class _Builder:
         self.path = path
         self.lines = text.split("\n")
         self.result = result
-        self.escape = _escape_char(self.lines)
+        self.escape = escape_char(self.lines)
         self.global_args: dict[str, str | None] = {}
         self.stages: list[_StageBuilder] = []
         self.named: dict[str, _StageBuilder] = {}
