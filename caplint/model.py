@@ -217,15 +217,6 @@ class Finding:
         return (s.path, s.line, s.column, self.rule_id, self.message)
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A file to lint. `text` is None until read."""
-
-    path: str
-    kind: Literal["compose", "dockerfile", "shell", "unknown"]
-    text: str | None = None
-
-
 @dataclass(slots=True)
 class ParseResult:
     """What a parser hands to the engine for one file."""

@@ -319,5 +319,3 @@ class _Fields:
                 return sub.boolean("privileged"), sub.names("entitlements")
         return None, ()
 
-
-__all__ = ["parse", "Span"]

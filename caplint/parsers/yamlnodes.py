@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 from caplint.model import Problem, Span
@@ -160,13 +159,3 @@ def mapping_items(
     result = {**merged, **own}
     memo[id(node)] = result
     return result
-
-
-def scalars(node: Any) -> Iterator[Any]:
-    """The scalar items of a sequence node (a lone scalar counts as one)."""
-    if is_scalar(node):
-        yield node
-    elif is_seq(node):
-        for item in node.value:
-            if is_scalar(item):
-                yield item
