@@ -220,6 +220,39 @@ def test_truncated_heredoc_body_stays_text() -> None:
     assert result.containers == [] and len(result.problems) == 1
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        # two heredocs on one line: bash reads the bodies one after the other
+        "cat <<CONF > app.conf && sh <<'SETUP'\nport=80\nCONF\ndocker run --privileged a\nSETUP\n",
+        "cat <<A <<-B\na\nA\n\tb\n\tB\n",
+        "diff <<OLD <<NEW | tee out\nx\nOLD\ny\nNEW\n",
+        # a heredoc redirection before the command name
+        "<<EOT bash\ndocker run --privileged a\nEOT\n",
+        "set -e; <<-EOF cat >/etc/motd\n\thello\n\tEOF\n",
+    ],
+)
+def test_heredocs_bash_accepts_are_not_syntax_errors(script: str) -> None:
+    # Bodies are data here (or another program's script): only what follows is linted.
+    result = shell.parse(script + "docker run --pid=host after\n", "t.sh")
+    assert result.problems == []
+    assert [c.name for c in result.containers] == ["docker run after"]
+
+
+def test_heredoc_repair_keeps_columns_and_real_errors() -> None:
+    cmds, problems = shell.commands("cat <<A > x && sh <<B\na\nA\nb\nB\n  docker run --privileged z\n", "t.sh")
+    assert problems == []
+    assert [(c.argv[0], c.span.line, c.span.column) for c in cmds] == [("cat", 1, 1), ("sh", 1, 16), ("docker", 6, 3)]
+    # A script that is broken elsewhere still says so.
+    _, problems = shell.commands("<<EOT bash\nx\nEOT\necho 'oops\n", "t.sh")
+    assert len(problems) == 1
+
+
+def test_shift_operators_and_here_strings_are_not_heredocs() -> None:
+    cmds, problems = shell.commands("echo $(( 1 << 2 )) && grep x <<< \"$v\"\n", "t.sh")
+    assert [c.argv for c in cmds] == [("echo", "$(( 1 << 2 ))"), ("grep", "x")] and problems == []
+
+
 def test_stray_carriage_returns_do_not_crash() -> None:
     result = shell.parse("#!/bin/sh\r\ndocker run --privileged \\\r\n  alpine\r\n", "t.sh")
     assert len(result.containers) == 1

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from caplint.model import Located, Problem, Span
+from caplint.parsers import _heredocs
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -55,7 +56,15 @@ class Source:
         # BMP after `{` (private-use planes 15-16, tags…). Such characters only
         # ever sit inside words, strings and comments, so the tree is built from
         # a copy where each is four `_` bytes: same byte offsets, same spans.
-        self.tree = _parser().parse(self.data if self._ascii else _ASTRAL.sub(b"____", self.data))
+        safe = self.data if self._ascii else _ASTRAL.sub(b"____", self.data)
+        self.tree = _parser().parse(safe)
+        if self.tree.root_node.has_error and b"<<" in safe:
+            # Heredocs bash accepts and tree-sitter-bash does not: read again
+            # without them, and believe that reading only if it is clean.
+            repaired = _heredocs.blanked(safe)
+            tree = _parser().parse(repaired) if repaired is not None else None
+            if tree is not None and not tree.root_node.has_error:
+                self.tree = tree
 
     def text(self, start: int, end: int) -> str:
         return _decode(self.data[start:end])
