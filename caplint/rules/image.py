@@ -101,7 +101,8 @@ def file_capabilities(image: Image) -> Iterator[Hit]:
     `all=ep`). It reads every form `cap_from_text` accepts: several capabilities
     (`cap_a,cap_b+eip`), several clauses in one argument, `=`, `+` and `-`
     actions, several files in one command, and the `-q`, `-v` and `-n rootid`
-    options; `setcap -r` removes capabilities and is not reported. Granting a
+    options, also behind wrappers (`sudo`, `env`, `timeout`, `nohup`, `doas`,
+    `xargs`, …); `setcap -r` removes capabilities and is not reported. Granting a
     capability from the default set (`cap_net_bind_service=+ep` so a non-root
     server can listen on port 80) is the least-privilege pattern and is not reported.
 
@@ -230,7 +231,9 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
     (`u+s`, `g+s`, `+s`, `ug+s`, `a+s`, `u+x,u+s`, `u=rwxs`) or octal (`4755`,
     `2755`, `6755`, `04755`), with or without `-R`/`--recursive` — and `install`
     with such a mode (`-m 4755`, `-Dm4755`, `--mode=4755`). Clearing the bits
-    (`u-s`) and ordinary modes (`755`, `0755`) are not reported. The commands are
+    (`u-s`) and ordinary modes (`755`, `0755`) are not reported. Wrappers are
+    seen through (`sudo`, `env A=1`, `timeout 60`, `nohup`, `doas`, `xargs`,
+    `busybox`, …). The commands are
     read from the parsed shell of each `RUN`, so `echo "chmod u+s …"` and a
     commented-out `# RUN chmod u+s …` are not commands. A setgid directory
     (`chmod g+s /srv/shared`, for group inheritance) is reported too: caplint
