@@ -152,12 +152,34 @@ def sensitive_path(path: str) -> str | None:
             if tree == "/root" and (secret := _home_secret(norm[len("/root/"):])):
                 return secret
             return why
+    if norm == "~":
+        return HOME_DIRECTORY
     if norm.startswith("~/"):
         return _home_secret(norm[2:])
     parts = norm.split("/")
+    if len(parts) == 3 and parts[1] == "home" and parts[2]:
+        return HOME_DIRECTORY
     if len(parts) >= 4 and parts[1] == "home":
         return _home_secret("/".join(parts[3:]))
     return None
+
+
+HOME_DIRECTORY = "a user's whole home: SSH keys, cloud credentials, shell history"
+_HOME_PREFIX = re.compile(r"^(\$HOME(?![A-Za-z0-9_])|\$\{HOME\})(?=/|$)")
+
+
+def home_relative(written: str) -> str | None:
+    """`$HOME/.aws` or `${HOME}/.aws` as written → `~/.aws`, so a mount of the
+    home is judged the same whoever runs caplint; None for anything else
+    (`$HOMEDIR`, `${HOME:-/x}`, `${HOME}x`). The rest may still hold another
+    expansion (`~/$PROJECT`): the caller decides what is known."""
+    m = _HOME_PREFIX.match(written)
+    return None if m is None else "~" + written[m.end():]
+
+
+def is_literal(path: str) -> bool:
+    """No shell or Compose expansion left in it."""
+    return "$" not in path and "`" not in path
 
 
 # Devices by host path. Block devices give raw access to host disks: mount

@@ -6,10 +6,10 @@ points at the host path inside `-v /var/run/docker.sock:/var/run/docker.sock`.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
+from caplint import hostpaths
 from caplint.model import Device, Located, Mount
 from caplint.parsers._words import sub
 from caplint.parsers.runflags import Option, parse_bool
@@ -23,9 +23,6 @@ _MOUNT_KINDS = {"bind": "bind", "volume": "volume", "tmpfs": "tmpfs", "npipe": "
                 "cluster": "cluster", "image": "image", "glob": "bind", "ramfs": "tmpfs"}
 _MOUNT_SOURCE = ("source", "src")
 _MOUNT_TARGET = ("target", "dst", "destination")
-# A bind source that starts with the invoking user's home, as written: `$HOME`
-# (not `$HOMEDIR`) or `${HOME}`, optionally inside double quotes.
-_HOME = re.compile(r'"?(\$HOME(?![A-Za-z0-9_])|\$\{HOME\})')
 
 
 def fields(options: Iterable[Option], runtime: str) -> dict[str, Any]:
@@ -147,20 +144,11 @@ def _is_host_path(src: Located[str]) -> bool:
 
 def _home_relative(src: Located[str]) -> Located[str]:
     """`$HOME/.aws` → `~/.aws`, resolved: the rules know what lives under a home.
-
-    Only `$HOME` itself: any other expansion is still unknown, and so is the
-    rest of the path if it holds one. `raw` keeps the spelling for messages.
-    """
-    m = _HOME.match(src.raw)
-    if src.resolved or m is None:
+    `raw` keeps the spelling for messages."""
+    if src.resolved or src.raw.startswith("'"):
         return src  # single-quoted `'$HOME'` is literal text, not the home
-    variable = m.group(1)
-    if not src.value.startswith(variable):
-        return src
-    rest = src.value[len(variable):]
-    if rest and not rest.startswith("/"):
-        return src  # `${HOME}x` names some other directory
-    return Located("~" + rest, src.span, src.raw, resolved="$" not in rest and "`" not in rest)
+    home = hostpaths.home_relative(src.value)
+    return src if home is None else Located(home, src.span, src.raw, hostpaths.is_literal(home))
 
 
 def _long_mount(word: Located[str], start: int) -> Mount:

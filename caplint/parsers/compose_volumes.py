@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from caplint import hostpaths
 from caplint.model import Device, Located, Mount, Span
 from caplint.parsers import yamlnodes as yn
 
@@ -46,6 +47,13 @@ def _first_part(loc: Located[str], node: Any, part: str) -> Located[str]:
     return Located(part, span, part if "$" not in loc.raw else loc.raw, loc.resolved)
 
 
+def _home_aware(loc: Located[str], written: str) -> Located[str]:
+    """A bind source written as `${HOME}/…` is `~/…`, whatever HOME is where
+    caplint runs (and also when it is unset there)."""
+    home = hostpaths.home_relative(written)
+    return Located(home, loc.span, loc.raw, hostpaths.is_literal(home)) if home is not None else loc
+
+
 def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
     if yn.is_scalar(item) and not yn.is_null(item):
         loc = locate(item, doc)
@@ -56,14 +64,16 @@ def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
         source, target = parts[0], parts[1]
         options = set(parts[2].split(",")) if len(parts) > 2 else set()
         read_only = bool(options & {"ro", "readonly"})
-        src = _first_part(loc, item, source)
+        src = _home_aware(_first_part(loc, item, source), _split(str(item.value))[0])
         if _is_host_path(source) or not loc.resolved:
             return Mount(loc.span, src, target, "bind", read_only)
         return _named_volume(doc, source, target, read_only, loc.span, locate) or Mount(loc.span, src, target, "volume", read_only)
     if yn.is_map(item):
         fields = yn.mapping_items(item)
         kind = _scalar(fields, "type") or "volume"
-        long_source = locate(fields["source"][1], doc) if _scalar(fields, "source") is not None else None
+        long_source = None
+        if _scalar(fields, "source") is not None:
+            long_source = _home_aware(locate(fields["source"][1], doc), str(fields["source"][1].value))
         long_target = _scalar(fields, "target")
         read_only_node = fields.get("read_only", (None, None))[1]
         long_read_only = yn.is_scalar(read_only_node) and locate(read_only_node, doc).value.strip().lower() in yn.TRUE_WORDS

@@ -72,10 +72,10 @@ def sensitive_host_mount(c: Container) -> Iterator[Hit]:
 
     ## What it does
     Flags bind mounts of `/`, `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`,
-    `/home`, `/var/lib/docker`, `/var/lib/kubelet`, `/lib/modules`, and sensitive
-    files and folders under them (`/etc/shadow`, `/etc/sudoers`, `/etc/ssh`,
-    `/etc/kubernetes`, `~/.ssh`, `~/.aws`, `~/.kube`, …) — read-only too, since
-    reading is the leak. Files images routinely share are not reported:
+    `/home`, a user's whole home (`~`, `$HOME`, `/home/alice`), `/var/lib/docker`,
+    `/var/lib/kubelet`, `/lib/modules`, and sensitive files and folders under
+    them (`/etc/shadow`, `/etc/sudoers`, `/etc/ssh`, `/etc/kubernetes`, `~/.ssh`,
+    `$HOME/.aws`, `~/.kube`, …) — read-only too, since reading is the leak. Files images routinely share are not reported:
     `/etc/localtime`, `/etc/timezone`, `/etc/hostname`, `/etc/machine-id`,
     `/etc/resolv.conf`, `/etc/hosts`, public CA certificates, and the
     world-readable `/etc/passwd` and `/etc/group`. The list, with the reason for
