@@ -95,6 +95,9 @@ def excluded(path: str, patterns: Iterable[str]) -> bool:
     """A glob pattern excludes a path when it matches the path or any run of
     its parts: `vendor` excludes `vendor/run.sh` and `a/vendor/b/run.sh`,
     `*.sh` every script, `deploy/legacy` that folder wherever it is seen from."""
+    patterns = tuple(patterns)
+    if not patterns:
+        return False
     norm = path.replace(os.sep, "/").removeprefix("./")
     parts = norm.split("/")
     runs = {"/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}

@@ -121,7 +121,7 @@ def is_scalar(node: Any) -> bool:
 
 def is_null(node: Any) -> bool:
     return node is None or (is_scalar(node) and (node.tag == NULL or node.value in ("", "~", "null", "Null", "NULL")
-                                                  and node.style is None))
+                                                  and not node.style))
 
 
 def mapping_items(
@@ -145,7 +145,7 @@ def mapping_items(
     own: dict[str, tuple[Any, Any]] = {}
     merged: dict[str, tuple[Any, Any]] = {}
     for key, value in node.value:
-        if key.tag == MERGE or (is_scalar(key) and key.value == "<<" and key.style is None):
+        if key.tag == MERGE or (is_scalar(key) and key.value == "<<" and not key.style):
             for source in (value.value if is_seq(value) else [value]):
                 if is_map(source):
                     for k, kv in mapping_items(source, None, path, memo).items():
