@@ -144,7 +144,7 @@ def _settings(*, start: str, config_file: Optional[str], select: Optional[list[s
     """The config file's choices with the command line's on top: a flag that is
     given replaces the config's value for that key, it does not add to it."""
     from caplint import engine
-    from caplint.config import ConfigError, discover_config
+    from caplint.config import ConfigError, discover_config, unknown_code
     from caplint.registry import RuleLoadError, all_rules
 
     try:
@@ -152,9 +152,9 @@ def _settings(*, start: str, config_file: Optional[str], select: Optional[list[s
         cfg = discover_config(start, known, config_file)
     except (RuleLoadError, ConfigError) as err:
         raise _fail_usage(str(err)) from None
-    for code in _codes(select) | _codes(ignore):
-        if not any(rid.startswith(code) for rid in known):
-            raise _fail_usage(f"unknown rule or prefix {code!r} (see 'caplint rules')")
+    bad = unknown_code(_codes(select) | _codes(ignore), known)
+    if bad is not None:
+        raise _fail_usage(f"unknown rule or prefix {bad!r} (see 'caplint rules')")
     if max_file_size is not None and max_file_size <= 0:
         raise _fail_usage("--max-file-size must be a positive number of bytes")
     settings = engine.settings_from(cfg, select=_codes(select) or None, ignore=_codes(ignore) if ignore else None,

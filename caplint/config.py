@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,16 @@ def discover_config(start: str, known_rules: Collection[str], explicit: str | No
     return load(path, known_rules) if path else Config()
 
 
+def unknown_code(codes: Iterable[str], known: Iterable[str], *, prefixes: bool = True) -> str | None:
+    """The first of `codes` that names no rule (nor, with `prefixes`, a prefix of one)."""
+    known = tuple(known)
+    for code in sorted(codes):
+        ok = any(r.startswith(code) for r in known) if prefixes else code in known
+        if not code or not ok:
+            return code
+    return None
+
+
 def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: frozenset[str]) -> Config:
     for key in table:
         if key not in KEYS:
@@ -119,11 +129,10 @@ def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: fr
     def codes(key: str, value: Any, *, prefixes: bool = True) -> frozenset[str]:
         items = _strings(value, lambda m: fail(key, m))
         out = frozenset(c.strip().upper() for c in items)
-        for code in sorted(out):
-            ok = any(r.startswith(code) for r in known) if prefixes else code in known
-            if not code or not ok:
-                what = "rule or prefix" if prefixes else "rule id"
-                raise fail(key, f"unknown {what} {code!r} (see 'caplint rules')")
+        bad = unknown_code(out, known, prefixes=prefixes)
+        if bad is not None:
+            what = "rule or prefix" if prefixes else "rule id"
+            raise fail(key, f"unknown {what} {bad!r} (see 'caplint rules')")
         return out
 
     def severity(key: str, value: Any) -> Severity:
