@@ -1,18 +1,24 @@
 """The user a container runs as."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from caplint.model import Container, Hit, Image, Located, Severity
 from caplint.rules import rule
 
 
+# A numeric user as the runtime reads it: Go's strconv.Atoi takes an optional sign.
+_NUMERIC = re.compile(r"[+-]?[0-9]+")
+
+
 def is_root(user: Located[str]) -> bool:
-    """True when the user part of `user[:group]` is root; the group does not decide."""
+    """True when the user part of `user[:group]` is root (`root`, `0`, `000`, `+0`, `-0`);
+    the group does not decide."""
     if not user.resolved:
         return False
     name = user.value.strip().split(":", 1)[0].strip()
-    return name == "root" or (name.isdigit() and int(name) == 0)
+    return name == "root" or (_NUMERIC.fullmatch(name) is not None and int(name) == 0)
 
 
 @rule("CAP401", "root-user", Severity.MEDIUM, (Container, Image))
@@ -24,7 +30,9 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     Flags a final Dockerfile stage whose last `USER` is root (`USER root`,
     `USER 0`, `USER 0:0`, `USER root:root`), Compose `user: root` / `"0"` /
     `"0:0"`, and `--user 0` / `-u root`. The user part decides: `root:1000` is
-    root, `1000:0` is not. A `USER root` in an earlier build stage is not
+    root, `1000:0` is not. A numeric user is read as the runtime reads it (Go's
+    `strconv.Atoi`, which takes a sign): `000`, `+0` and `-0` are uid 0, so
+    `USER +0:wheel` is root. A `USER root` in an earlier build stage is not
     reported: only the final stage's user runs.
 
     ## Why is this bad?
