@@ -27,7 +27,7 @@ EXPANSION_TYPES = frozenset(
 )
 _ASTRAL = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")  # a 4-byte UTF-8 sequence
 _NEWLINE = re.compile(rb"\n")
-_REPAIR_ROUNDS = 6  # readings after the first, each rewriting the constructs that hold an error
+_REPAIR_ROUNDS = 8  # readings after the first, each rewriting the constructs that hold an error
 _BARE_ESCAPE = re.compile(r"\\(\n|.)", re.DOTALL)
 _DQ_ESCAPE = re.compile(r'\\([$`"\\\n])')
 _ANSI_C = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
@@ -106,10 +106,11 @@ def _read(data: bytes) -> Tree:
     A repair rewrites constructs bash accepts and the grammar does not (see
     `heredocs` and `misreads`) into same-length forms it reads, so every byte
     offset stays true. Each round rewrites the constructs around the current
-    tree's errors — or, when no construct is around one, those its ERROR nodes
-    swallowed. A clean reading wins; when an error remains, the reading with
-    the fewest errors is kept, so the error reported is the real one and the
-    commands after a misread are still read.
+    tree's errors and those its ERROR nodes swallowed (the grammar's recovery
+    often shows one misread at a time); a last reading rewrites every
+    construct at once. A clean reading wins; when an error remains, the
+    reading with the fewest errors is kept, so the error reported is the real
+    one and the commands after a misread are still read.
     """
     tree = _parser().parse(data)
     errors = _errors(tree)
@@ -128,8 +129,7 @@ def _read(data: bytes) -> Tree:
             return tree
         if len(errors) < fewest:
             best, fewest = tree, len(errors)
-        more = constructs.enclosing([p for error in errors for p in error], chosen) \
-            or constructs.within(errors, chosen)
+        more = constructs.enclosing([p for error in errors for p in error], chosen) | constructs.within(errors, chosen)
         if not more:
             break
         chosen |= more
@@ -139,7 +139,8 @@ def _read(data: bytes) -> Tree:
         return tree
     if len(errors) < fewest:
         best, fewest = tree, len(errors)
-    return best
+    everything = _parser().parse(constructs.neutralised(constructs.rewritable()))
+    return everything if not _errors(everything) else best
 
 
 def _errors(tree: Tree, limit: int = 64) -> list[tuple[int, int]]:

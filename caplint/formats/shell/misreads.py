@@ -132,6 +132,10 @@ class Constructs:
         end = self.data.find(quote, start + 1)
         return len(self.data) if end < 0 else end
 
+    def rewritable(self) -> list[Construct]:
+        """Every construct but assignments (rewriting one changes what its command is)."""
+        return [c for c in self.found if c.kind != "assignment"]
+
     def within(self, ranges: Iterable[tuple[int, int]], skip: set[Construct]) -> set[Construct]:
         """Every construct that starts inside one of `ranges` (what an ERROR node swallowed),
         for errors the grammar reports away from their cause. Not assignments: rewriting
