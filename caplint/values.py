@@ -45,7 +45,9 @@ def _build(cls: type[T]) -> type[T]:
     namespace: dict[str, Any] = {"_MISSING": MISSING}
     params, body = [], []
     for name in names:
-        default = cls.__dict__.get(name, _inherited_default(cls, name))
+        default = cls.__dict__.get(name, MISSING)
+        if default is MISSING and name in inherited:
+            default = _inherited_default(cls, name)
         if isinstance(default, Field):
             if default.default_factory is not MISSING:
                 namespace[f"_factory_{name}"] = default.default_factory
