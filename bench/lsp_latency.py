@@ -1,7 +1,8 @@
 """Language-server latency for a 200-line Compose file, against a real
 `caplint lsp` process driven by pygls's LanguageClient. A measurement, not a test:
 
-    python bench/lsp_latency.py [runs]
+    python bench/lsp_latency.py [runs]          # every figure below
+    python bench/lsp_latency.py --changes [runs]  # only the first (bench/startup.py)
 
 - didChange → publishDiagnostics: the re-lint after an edit, with
   `--debounce-ms 0` (the server's own work: apply the change, lint the whole
@@ -144,8 +145,15 @@ def _summary(times: list[float]) -> str:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    args = sys.argv[1:]
+    changes_only = "--changes" in args  # bench/startup.py: one figure, the re-lint after a change
+    args = [a for a in args if a != "--changes"]
+    runs = int(args[0]) if args else 50
     text = compose_file()
+    if changes_only:
+        times = asyncio.run(measure_changes(runs + 2, text, 0))[2:]  # the first two warm the server up
+        print("didChange → publishDiagnostics (--debounce-ms 0): " + _summary(times))
+        return
     print("didChange → publishDiagnostics, --debounce-ms 0 (the re-lint itself):")
     print("  " + _summary(asyncio.run(measure_changes(runs, text, 0))[2:]))
     print("didChange → publishDiagnostics, default debounce (what a typist waits after the last key):")
