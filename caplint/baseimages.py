@@ -8,10 +8,10 @@ against its publisher's documentation rather than against code.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from caplint.values import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class NonRootBase:
     pattern: re.Pattern[str]  # matched against the normalised reference: registry/path:tag
     user: str

@@ -11,7 +11,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from caplint.values import value
 
 # Folders that never hold a project's own container configuration.
 SKIPPED_DIRS = frozenset({
@@ -34,7 +34,7 @@ _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(b
 TEMPLATE_EXT = (".template", ".tmpl", ".j2", ".jinja", ".in")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Found:
     path: str
     kind: str  # compose | yaml | dockerfile | shell

@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from caplint.values import value
 
 # A script larger than this is not read a second time (no real script is).
 MAX_SIZE = 1 << 20
@@ -59,7 +59,7 @@ _OPERATORS = {b"<>": b"< ", b";;&": b";; ", b";&": b";;"}
 _FILLED = frozenset({"expansion", "subscript", "test", "pattern"})
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Construct:
     """One construct the grammar may misread; a syntax error in `data[start:end]` is blamed on it.
 
