@@ -157,3 +157,18 @@ def test_plugin_rule_without_advice_falls_back_to_its_docs() -> None:
     assert rule.default_advice == "Publish just the ports needed"
 
 
+
+
+def test_a_misspelt_name_in_a_variable_default_is_named_not_edited() -> None:
+    (f,) = [f for f in lint("services:\n  a:\n    image: x\n    cap_drop: [ALL]\n    cap_add: [\"${CAPS:-NET_ADMN}\"]\n")
+            if f.rule_id == "CAP205"]
+    assert f.fix is None
+    assert f.advice.startswith("write NET_ADMIN (the value comes from ${CAPS:-NET_ADMN}")
+
+
+def test_a_value_from_another_file_is_changed_there(tmp_path: Path) -> None:
+    (tmp_path / "base.yml").write_text("services:\n  base:\n    image: x\n    pid: host\n", encoding="utf-8")
+    top = tmp_path / "compose.yaml"
+    top.write_text("services:\n  app:\n    extends:\n      file: base.yml\n      service: base\n", encoding="utf-8")
+    text = fix_of(lint_text(str(top), top.read_text(encoding="utf-8")), "CAP305")
+    assert "written in base.yml:4" in text and "change it there" in text
