@@ -112,5 +112,5 @@ def device_access(c: Container) -> Iterator[Hit]:
 
 def _accept_device(c: Container, loc: Located[str]) -> str:
     """CAP315: keep it if intended, and say so where it is written."""
-    return advice.at(c, loc, f"if the workload needs {advice.as_written(loc)}, give the single device node rather than a "
-                             "folder and record why on its line: `# caplint: ignore[CAP315] <reason>`")
+    return advice.at(c, loc, f"keep {advice.as_written(loc)} only if the workload needs it (a single device node rather "
+                             "than a folder of them) and record why on its line: `# caplint: ignore[CAP315] <reason>`")

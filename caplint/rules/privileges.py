@@ -113,7 +113,7 @@ def privileged_build(subject: Container | Image) -> Iterator[Hit]:
                       advice=advice.at(subject, ent, advice.spelled(
                           subject, f"remove {advice.as_written(ent)} from build.entitlements",
                           f"remove `--allow {advice.as_written(ent)}`")
-                          + " and remove `--security=insecure` from the Dockerfile's RUN steps"))
+                          + ", and rework the Dockerfile's `RUN --security=insecure` steps that need it"))
 
 
 def _unprivileged(c: Container) -> str:
