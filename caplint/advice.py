@@ -10,10 +10,10 @@ suggesting a wrong edit.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from caplint import capabilities as caps
 from caplint.model import Container, Fix, Located, Span
+from caplint.values import value
 
 
 def in_compose(c: Container) -> bool:
@@ -104,7 +104,7 @@ def remove_from_list(c: Container, key: str, flag: str, loc: Located[str]) -> st
     return at(c, loc, f"remove {shown} from {key}" if in_compose(c) else f"remove `{flag}={shown}`")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CapabilitySuggestion:
     """The capabilities to add back after dropping ALL, and how sure that is.
 
