@@ -70,13 +70,19 @@ class Settings:
 
 
 def settings_from(config: Config, *, select: frozenset[str] | None = None, ignore: frozenset[str] | None = None,
+                  extend_select: frozenset[str] = frozenset(), extend_ignore: frozenset[str] = frozenset(),
                   max_bytes: int | None = None) -> Settings:
     """A configuration file's choices; a command-line value that is given (not
-    None) replaces the file's value for that key rather than adding to it."""
+    None) replaces the file's value for that key rather than adding to it, and
+    the `extend_` lists add to whichever list that leaves. An id named by
+    `extend_select` is taken out of the ignore list it extends: it was asked for."""
     size = max_bytes or config.max_file_size
+    chosen = select if select is not None else config.select
+    skipped = ignore if ignore is not None else config.ignore
     return Settings(
-        select=select if select is not None else config.select,
-        ignore=ignore if ignore is not None else config.ignore,
+        # No selection means every rule, which an extension cannot widen.
+        select=chosen | extend_select if chosen is not None else None,
+        ignore=(skipped - extend_select) | extend_ignore,
         severity=config.severity,
         per_path_ignores=config.per_path_ignores,
         exclude=config.exclude,
@@ -149,15 +155,16 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
     lines = text.split("\n")
     out: list[Finding] = []
 
-    def stamp(rule: Rule, span: Span, message: str, container: str | None, fix: Fix | None = None) -> Finding:
+    def stamp(rule: Rule, span: Span, message: str, container: str | None, fix: Fix | None = None,
+              advice: str | None = None) -> Finding:
         line_text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
         return Finding(rule.id, rule.name, settings.severity.get(rule.id, rule.severity), span,
-                       message, container, line_text, fix=fix)
+                       message, container, line_text, fix=fix, advice=advice or rule.default_advice)
 
     parse_rule = next((r for r in rules if r.id == "CAP001"), None)
     if parse_rule is not None:
         for problem in result.problems:
-            out.append(stamp(parse_rule, problem.span, problem.message, None))
+            out.append(stamp(parse_rule, problem.span, problem.message, None, advice=problem.advice))
     subjects: list[Container | Image] = [*result.containers, *result.images]
     for rule in rules:
         for subject in subjects:
@@ -168,9 +175,11 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                 except Exception as err:  # noqa: BLE001 — one broken (plugin) rule must not hide the others
                     where = subject.span
                     out.append(stamp(rule, where, f"rule {rule.id} failed on this {'container' if name else 'image'} "
-                                                  f"({type(err).__name__}: {err}); please report it", name))
+                                                  f"({type(err).__name__}: {err}); please report it", name,
+                                     advice="nothing to change here: the rule could not check this; report the failure "
+                                            "with the file attached"))
                     continue
-                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix) for hit in hits)
+                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice) for hit in hits)
     found = suppressions.scan(text, path, kind)
     if found:
         out, unused = suppressions.apply(
@@ -179,7 +188,7 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         )
         unused_rule = next((r for r in rules if r.id == suppressions.UNUSED_ID), None)
         if unused_rule is not None:
-            out.extend(f for f in (stamp(unused_rule, u.span, u.message, None) for u in unused)
+            out.extend(f for f in (stamp(unused_rule, u.span, u.message, None, advice=u.advice) for u in unused)
                        if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
     return fingerprint(sorted(out, key=Finding.sort_key))
 

@@ -179,11 +179,18 @@ Subject = Union[Container, Image]
 
 @value
 class Hit:
-    """What a rule yields: where and why. The engine stamps rule id and severity."""
+    """What a rule yields: where, why, and what to write instead.
+
+    `advice` is the fix text for this very case (the exact `security_opt` item,
+    the flags for this `docker run`), or says why no exact fix can be given;
+    `fix` is an edit, only where caplint can make it itself. The engine stamps
+    rule id and severity.
+    """
 
     span: Span
     message: str
     fix: Fix | None = None
+    advice: str | None = None
 
 
 @value
@@ -201,6 +208,7 @@ class Problem:
 
     span: Span
     message: str
+    advice: str | None = None
 
 
 @value
@@ -214,6 +222,8 @@ class Finding:
     line_text: str = ""
     fingerprint: str = ""
     fix: Fix | None = None
+    # What to write instead (every reporter's `fix`); never empty once stamped.
+    advice: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         s = self.span

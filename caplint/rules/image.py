@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from caplint import advice
 from caplint import capabilities as caps
-from caplint.model import Hit, Image, Located, Severity
+from caplint.model import Fix, Hit, Image, Located, Severity
 from caplint.rules import rule
 
 _CLAUSE = re.compile(r"([^=+\-]*)((?:[=+\-][eip]*)+)")
@@ -152,7 +153,8 @@ def file_capabilities(image: Image) -> Iterator[Hit]:
             else:
                 what = "; ".join(caps.describe(name) for name in extra)
             yield Hit(text.span, f"setcap {text.raw} gives {path} {what}: "
-                                 "outside Docker's default set, and whoever runs the file gets it")
+                                 "outside Docker's default set, and whoever runs the file gets it",
+                      advice=_setcap_instead(text, granted, path))
 
 
 def _id_bits(mode: str) -> tuple[bool, bool]:
@@ -285,7 +287,8 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
         who = "its owner's and group's" if uid and gid else "its owner's" if uid else "its group's"
         target = " ".join(f.value for f in files) or "its files"
         spelled = f"-m {mode.raw}" if program == "install" and not mode.value.startswith("-") else mode.raw
-        yield Hit(mode.span, f"{program} {spelled} sets the {bits} on {target}: whoever runs it gets {who} privileges")
+        yield Hit(mode.span, f"{program} {spelled} sets the {bits} on {target}: whoever runs it gets {who} privileges",
+                  *_without_id_bits(program, mode, text, target))
 
 
 @rule("CAP403", "missing-user", Severity.LOW, (Image,))
@@ -334,4 +337,32 @@ def missing_user(image: Image) -> Iterator[Hit]:
     if final is None or not final.base.value or final.users:
         return
     yield Hit(final.span, f"the final stage (FROM {final.base.raw}) never sets USER: "
-                          "the container runs as root unless started with --user")
+                          "the container runs as root unless started with --user",
+              advice="end the final stage with `USER 10001` (numeric, so it works without /etc/passwd), after creating "
+                     "the user if the image has none (`RUN useradd --system --uid 10001 app`), or build FROM a "
+                     "non-root variant of the base image")
+
+
+def _setcap_instead(text: Located[str], granted: frozenset[str], path: str) -> str:
+    """CAP207: the file keeps only default capabilities; the container gets the rest."""
+    extra = sorted(granted - caps.DOCKER_DEFAULTS)
+    kept = sorted(granted & caps.DOCKER_DEFAULTS)
+    flags = " ".join(["--cap-drop=ALL", *(f"--cap-add={n}" for n in extra)])
+    if kept and len(extra) < len(caps.ALL_CAPABILITIES - caps.DOCKER_DEFAULTS):
+        on_file = f"grant the file only `setcap {','.join('cap_' + n.lower() for n in kept)}+ep {path}`"
+    else:
+        on_file = f"remove `setcap {text.raw} {path}`"
+    return (f"{on_file}, and add {', '.join(extra)} at run time to the one container that needs it, "
+            f"with everything else dropped ({flags}, or cap_drop: [ALL] and cap_add: [{', '.join(extra)}])")
+
+
+def _without_id_bits(program: str, mode: Located[str], text: str, target: str) -> tuple[Fix | None, str]:
+    """CAP402: the same mode without the setuid/setgid bits, as an edit where it is octal."""
+    if _OCTAL.fullmatch(text):
+        cleared = format(int(text, 8) & ~0o6000, "o").rjust(len(text), "0")
+        # Only where the word is the mode alone (not `-Dm4755` or `--mode=4755`).
+        edit = advice.replace_value(mode, cleared, f"Write {cleared}") if mode.value == text else None
+        spelled = f"install -m {cleared}" if program == "install" else f"chmod {cleared}"
+        return edit, f"write `{spelled}` for {target}: the same permissions without the id bits"
+    return None, (f"remove the s from `{mode.raw}` (or the command, if it does nothing else) for {target}; if the program "
+                  "needs a privilege, add that one capability to the container at run time instead")
