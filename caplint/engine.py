@@ -42,6 +42,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     # The folder config globs are relative to (the config file's); None: the cwd.
     root: str | None = None
+    # The runtime of containers whose format does not say (Compose): docker, podman or nerdctl.
+    runtime: str | None = None
 
     def excludes(self, path: str) -> bool:
         return bool(self.exclude) and discover.excluded(relative_to(path, self.root), self.exclude)
@@ -71,6 +73,7 @@ def settings_from(config: Config, *, select: frozenset[str] | None = None, ignor
         per_path_ignores=config.per_path_ignores,
         exclude=config.exclude,
         root=config.root,
+        runtime=config.runtime,
         **({"max_bytes": size} if size else {}),
     )
 
@@ -112,13 +115,27 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
                                           "(not a Dockerfile, Compose file or shell script by name or content)")],
                                  text, settings, path)
     try:
-        result = parser_for(kind)(text, path)
+        result = assembled(path, text, kind, parser_for(kind)(text, path), settings.runtime)
     except Exception as err:  # noqa: BLE001 — a bug on one file must not end the run
         # Parsers never raise on bad input by design; this is the net under
         # that design, for every front end (CLI, workers, language server).
         result = ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to parse this file "
                                                f"({type(err).__name__}: {err}); please report it with the file attached")])
     return _findings(result, text, path, settings, kind)
+
+
+def assembled(path: str, text: str, kind: str, result: ParseResult, runtime: str | None = None) -> ParseResult:
+    """`result` as part of what really runs: a Compose file merged with the
+    rest of its stack and linked to the images it builds (`caplint.assemble`),
+    its containers on `runtime` when the format does not name one."""
+    if kind in ("compose", "yaml") and result.containers:
+        from caplint import assemble
+
+        result = assemble.compose(path, text, result)
+        if runtime is not None:
+            result.containers = [replace(c, runtime=runtime) if c.source_kind == "compose" else c  # type: ignore[arg-type]
+                                 for c in result.containers]
+    return result
 
 
 def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Finding]:
@@ -160,7 +177,8 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                     out.append(stamp(rule, where, f"rule {rule.id} failed on this {'container' if name else 'image'} "
                                                   f"({type(err).__name__}: {err}); please report it", name))
                     continue
-                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix) for hit in hits)
+                # A container merged from several files: each file reports what is written in it.
+                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix) for hit in hits if hit.span.path == path)
     found = suppressions.scan(text, path, kind)
     if found:
         out, unused = suppressions.apply(
