@@ -106,7 +106,8 @@ def parse_stack(files: list[tuple[str, str]]) -> ParseResult:
 _CANONICAL = frozenset({"build", "environment", "labels", "depends_on", "networks", "env_file", "dns", "dns_search",
                         "tmpfs", "extends", "command", "entrypoint", "sysctls", "annotations", "ulimits", "extra_hosts",
                         "healthcheck", "logging", "deploy", "develop", "secrets", "configs"})
-_ALL_LAYERS = frozenset({"build", "healthcheck"})  # mappings merged key by key by the readers
+_ALL_LAYERS = frozenset({"build", "healthcheck"})
+_SHAPES = {"scalar": "string", "sequence": "list", "mapping": "mapping"}  # mappings merged key by key by the readers
 
 
 def _merge_into(base: dict[str, list[Layer]], over: dict[str, list[Layer]], label: str, problems: list[Problem]) -> None:
@@ -118,7 +119,7 @@ def _merge_into(base: dict[str, list[Layer]], over: dict[str, list[Layer]], labe
         if key not in _CANONICAL and not yn.is_null(after) and not yn.is_null(before) and before.id != after.id:
             where = f"{os.path.basename(base[key][-1][2].path)}:{before.start_mark.line + 1}"
             problems.append(Problem(yn.span(after, layers[0][2].path),
-                                    f"{label}: {key} is a {after.id} here but a {before.id} in {where}: "
+                                    f"{label}: {key} is a {_SHAPES[after.id]} here but a {_SHAPES[before.id]} in {where}: "
                                     "Compose refuses to merge these files (cannot override); this value was not used"))
             continue
         base[key] = base[key] + layers if key in _MERGED_LISTS or key in _ALL_LAYERS else layers
