@@ -220,7 +220,30 @@ def _walk(found: Sequence[Process], scripts: dict[str, Script], unknown: list[st
                 yield from _walk([script.process], scripts, unknown, seen, depth + 1)
 
 
+def _with_find_exec(command: Command) -> Iterator[Command]:
+    """The command, and the commands `find … -exec CMD {} +` runs for it."""
+    yield command
+    words = command.words
+    if command.program >= len(words) or posixpath.basename(words[command.program].value) != "find":
+        return
+    from caplint.formats.shell.commands import command as make_command
+
+    i = command.program + 1
+    while i < len(words):
+        if words[i].value in ("-exec", "-execdir", "-ok", "-okdir"):
+            end = next((j for j in range(i + 1, len(words)) if words[j].value in (";", "+")), len(words))
+            if end > i + 1:
+                yield make_command(words[i + 1:end])
+            i = end
+        i += 1
+
+
 def _needs(command: Command, files: dict[str, filecaps.FileCaps], root: bool) -> Iterator[Evidence]:
+    for each in _with_find_exec(command):
+        yield from _needs_one(each, files, root)
+
+
+def _needs_one(command: Command, files: dict[str, filecaps.FileCaps], root: bool) -> Iterator[Evidence]:
     if command.program >= len(command.words):
         return
     word = command.words[command.program]

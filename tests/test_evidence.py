@@ -78,6 +78,7 @@ def needs(tmp_path: Path, script: str, **kw: str) -> tuple[list[str], bool, list
     ("chroot /jail /bin/true", ["SYS_CHROOT"]),
     ("chown app /data", ["CHOWN"]),
     ("chgrp app /data", ["CHOWN"]),
+    ("find /data \\! -user app -exec chown app '{}' +", ["CHOWN"]),
     ("ip link set eth0 up", ["NET_ADMIN"]),
     ("ip addr show", []),
     ("iptables -A INPUT -j DROP", ["NET_ADMIN"]),
@@ -160,3 +161,56 @@ def test_caps_json_has_the_documented_shape(tmp_path: Path) -> None:
 def test_caps_json_for_the_fixtures_is_valid() -> None:
     root = Path(__file__).parent / "fixtures"
     jsonschema.validate(json.loads(json_paths([str(root)])), SCHEMA)
+
+
+def build_of(tmp_path: Path, service: str, files: dict[str, str]) -> Any:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n" + service)
+    (found,), _ = containers([str(tmp_path / "compose.yaml")])
+    return found
+
+
+def test_target_stage_decides_user_and_commands(tmp_path: Path) -> None:
+    dockerfile = ("FROM alpine:3.20 AS base\nENTRYPOINT [\"gosu\", \"app\"]\nCMD [\"server\"]\n"
+                  "FROM base AS prod\nUSER 1000\n")
+    base = build_of(tmp_path, "    build:\n      context: ./src\n      dockerfile: build/Containerfile\n"
+                              "      target: base\n", {"src/build/Containerfile": dockerfile})
+    assert suggest(base).cap_add == ("SETGID", "SETUID")
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build:\n      context: ./src\n"
+                                           "      dockerfile: build/Containerfile\n")
+    (prod,), _ = containers([str(tmp_path / "compose.yaml")])
+    s = suggest(prod)
+    assert (s.cap_add, s.complete) == ((), True) and "not root" in s.note  # USER 1000 of the final stage
+
+
+def test_compose_user_and_entrypoint_override_the_image(tmp_path: Path) -> None:
+    c = build_of(tmp_path, "    build: .\n    user: root\n    entrypoint: [\"chroot\", \"/jail\"]\n",
+                 {"Dockerfile": "FROM scratch\nUSER 1000\nENTRYPOINT [\"/server\"]\n"})
+    assert (suggest(c).cap_add, suggest(c).complete) == (("SYS_CHROOT",), True)
+
+
+def test_dockerfile_inline_is_linked(tmp_path: Path) -> None:
+    c = build_of(tmp_path, "    build:\n      context: .\n      dockerfile_inline: |\n        FROM scratch\n"
+                           "        ENTRYPOINT [\"/sbin/iptables\", \"-A\", \"INPUT\"]\n", {})
+    s = suggest(c)
+    assert (s.cap_add, s.complete) == (("NET_ADMIN",), True)
+    assert [e.span.line for e in s.evidence] == [7]  # the inline Dockerfile's line in compose.yaml
+
+
+@pytest.mark.parametrize(("service", "why"), [
+    ("    build: ./missing\n", "cannot be read"),
+    ("    build:\n      context: .\n      target: nope\n", "target 'nope'"),
+    ("    build: git@github.com:example/app.git\n", "remote"),
+    ("    build: ${CONTEXT}\n", "unset"),
+])
+def test_a_build_that_cannot_be_followed_is_unknown(tmp_path: Path, service: str, why: str) -> None:
+    c = build_of(tmp_path, service, {"Dockerfile": "FROM scratch\nCMD [\"/x\"]\n"})
+    s = suggest(c)
+    assert s.complete is False and why in (s.unknown or "")
+
+
+def test_a_script_not_copied_from_the_context_is_unknown(tmp_path: Path) -> None:
+    c = build_of(tmp_path, "    build: .\n", {"Dockerfile": "FROM alpine:3.20\nENTRYPOINT [\"/entrypoint.sh\"]\n"})
+    assert "not COPYed" in (suggest(c).unknown or "")

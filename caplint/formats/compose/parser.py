@@ -203,7 +203,10 @@ def _container(doc: _Doc, name: str, key: Any, fields: dict[str, list[Layer]], *
         user=reader.text("user"),
         build_privileged=build[0],
         build_entitlements=build[1],
-        processes=reader.processes(),
+        # What a service runs is evidence only with the image it runs in: for
+        # a pulled image nothing is known anyway, and a Compose file of pulled
+        # images then never needs the shell parser.
+        processes=reader.processes() if "build" in fields else (),
         ports=reader.ports(),
         build=reader.build_link(),
     )

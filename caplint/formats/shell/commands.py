@@ -115,8 +115,11 @@ def embedded_script(cmd: Command) -> tuple[str, int] | None:
         return None
     script = words[i]
     raw, span = script.raw, script.span
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and script.value == raw[1:-1]:
-        return " " * span.column + script.value, span.line  # after the opening quote
+    inner = raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and script.value in (inner, inner.replace("\\\n", "")):
+        # After the opening quote; a `\`-newline bash removed inside "…" is
+        # kept, as the inner shell reads it the same way and lines stay put.
+        return " " * span.column + inner, span.line
     if script.value == raw:
         return " " * (span.column - 1) + script.value, span.line
     return script.value, span.line  # escapes inside: lines are kept, columns are not
