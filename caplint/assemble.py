@@ -21,10 +21,13 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import replace
+from typing import TypeVar
 
 from caplint import evidence
 from caplint.formats.compose.interpolation import load_dotenv
 from caplint.model import Build, Container, Copy, Image, ParseResult, Problem, Process, Script, Span
+
+T = TypeVar("T")
 
 BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_NAMES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
@@ -32,8 +35,18 @@ OVERRIDE_NAMES = ("compose.override.yml", "compose.override.yaml", "docker-compo
 MAX_SCRIPT_BYTES = 1_000_000
 _SHEBANG_SHELLS = (b"sh", b"bash", b"dash", b"ash", b"ksh")
 
+# Bounded, so a scan's memory stays flat in the number of files: a stack's
+# partner or a Dockerfile is asked for by a few neighbours, close together.
+CACHE_SIZE = 128
 _texts: dict[tuple[str, int, int], str | None] = {}
 _images: dict[tuple[str, int, int], Image | None] = {}
+
+
+def _remember(cache: dict[tuple[str, int, int], T], key: tuple[str, int, int], value: T) -> T:
+    if len(cache) >= CACHE_SIZE:
+        del cache[next(iter(cache))]  # the oldest
+    cache[key] = value
+    return value
 
 
 def stack_for(path: str) -> list[str]:
@@ -189,30 +202,31 @@ def _read(path: str, limit: int | None = None) -> str | None:
     key = _stat_key(path)
     if key is None:
         return None
-    if key not in _texts:
-        from caplint.reading import ReadError, read_file
+    if key in _texts:
+        return _texts[key]
+    from caplint.reading import ReadError, read_file
 
-        try:
-            _texts[key] = read_file(path, **({"max_bytes": limit} if limit else {}))
-        except ReadError:
-            _texts[key] = None
-    return _texts[key]
+    try:
+        text: str | None = read_file(path, **({"max_bytes": limit} if limit else {}))
+    except ReadError:
+        text = None
+    return _remember(_texts, key, text)
 
 
 def _image(path: str) -> Image | None:
     key = _stat_key(path)
     if key is None or not os.path.isfile(path):
         return None
-    if key not in _images:
-        text = _read(path)
-        if text is None:
-            _images[key] = None
-        else:
-            from caplint.formats.dockerfile.parser import parse
+    if key in _images:
+        return _images[key]
+    text = _read(path)
+    image = None
+    if text is not None:
+        from caplint.formats.dockerfile.parser import parse
 
-            images = parse(text, path).images
-            _images[key] = images[0] if images else Image(path, Span.point(path, 1))
-    return _images[key]
+        images = parse(text, path).images
+        image = images[0] if images else Image(path, Span.point(path, 1))
+    return _remember(_images, key, image)
 
 
 def _inline_image(build: Build) -> Image:

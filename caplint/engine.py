@@ -1,9 +1,13 @@
 """Sources × rules → findings.
 
 The one place that stamps rule ids and severities, applies configuration and
-suppressions, and sorts. Each file is linted on its own, so a directory scan
-can be spread over processes (`caplint.parallel`, which sits above this
-module: the engine never imports it) and one broken file never stops the others.
+suppressions, and sorts. Each file is linted on its own — parse, then
+`assemble` (a Compose file merged with the rest of its stack, read from disk,
+and linked to the Dockerfiles it builds), then the rules, keeping the findings
+written in that file — so a directory scan can be spread over processes
+(`caplint.parallel`, which sits above this module: the engine never imports
+it), the findings of a file never depend on which other files were named or
+how they were spread, and one broken file never stops the others.
 """
 from __future__ import annotations
 

@@ -106,8 +106,8 @@ def parse_stack(files: list[tuple[str, str]]) -> ParseResult:
 _CANONICAL = frozenset({"build", "environment", "labels", "depends_on", "networks", "env_file", "dns", "dns_search",
                         "tmpfs", "extends", "command", "entrypoint", "sysctls", "annotations", "ulimits", "extra_hosts",
                         "healthcheck", "logging", "deploy", "develop", "secrets", "configs"})
-_ALL_LAYERS = frozenset({"build", "healthcheck"})
-_SHAPES = {"scalar": "string", "sequence": "list", "mapping": "mapping"}  # mappings merged key by key by the readers
+_ALL_LAYERS = frozenset({"build", "healthcheck"})  # mappings the readers merge key by key
+_SHAPES = {"scalar": "string", "sequence": "list", "mapping": "mapping"}
 
 
 def _merge_into(base: dict[str, list[Layer]], over: dict[str, list[Layer]], label: str, problems: list[Problem]) -> None:
