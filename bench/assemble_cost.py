@@ -1,6 +1,6 @@
 """What the assemble stage costs: the bench corpus linted in this process
-(`--jobs 1`) with `engine.assembled` as it is and with it replaced by a
-pass-through, median of a few runs each, CPU seconds.
+(`--jobs 1`) with `engine.parse_assembled` as it is and with each file
+parsed alone instead, median of a few runs each, CPU seconds.
 
     python bench/assemble_cost.py [--repeats 3]
 """
@@ -21,11 +21,16 @@ from caplint import assemble, discover, engine  # noqa: E402
 
 
 def _cpu(found: list[discover.Found]) -> tuple[float, int]:
-    assemble._texts.clear()
-    assemble._images.clear()
+    for cache in (assemble._texts, assemble._images, assemble._trees, assemble._parsed):
+        cache.clear()
     start = time.process_time()
     findings = engine.lint_found(found)
     return time.process_time() - start, len(findings)
+
+
+def _alone(path: str, text: str, kind: str, runtime: str | None = None) -> engine.ParseResult:
+    """Each file judged alone, as before the assemble stage."""
+    return engine.parser_for(kind)(text, path)
 
 
 def main() -> None:
@@ -35,13 +40,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = generate(Path(tmp) / "tree")
         found = list(discover.discover([str(corpus.root)]))
-        real = engine.assembled
+        real = engine.parse_assembled
         with_stage = [_cpu(found) for _ in range(args.repeats)]
-        engine.assembled = lambda path, text, kind, result, runtime=None: result  # type: ignore[assignment]
+        engine.parse_assembled = _alone  # type: ignore[assignment]
         try:
             without = [_cpu(found) for _ in range(args.repeats)]
         finally:
-            engine.assembled = real  # type: ignore[assignment]
+            engine.parse_assembled = real  # type: ignore[assignment]
     a, b = statistics.median(t for t, _ in with_stage), statistics.median(t for t, _ in without)
     print(f"files: {len(found)}")
     print(f"with assemble:    {a:.2f} s CPU, {with_stage[0][1]} findings")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from caplint import evidence
 from caplint.formats.compose.interpolation import load_dotenv
@@ -40,6 +40,10 @@ _SHEBANG_SHELLS = (b"sh", b"bash", b"dash", b"ash", b"ksh")
 CACHE_SIZE = 128
 _texts: dict[tuple[str, int, int], str | None] = {}
 _images: dict[tuple[str, int, int], Image | None] = {}
+# Keyed by path and checked against the text's (length, hash): the text may be
+# an editor's unsaved buffer, and the cache must never change a result.
+_trees: dict[str, tuple[tuple[int, int], Any, Problem | None]] = {}  # YAML roots of stacks' files
+_parsed: dict[str, tuple[tuple[int, int], Image]] = {}  # Dockerfiles the engine has parsed
 
 
 def _remember(cache: dict[tuple[str, int, int], T], key: tuple[str, int, int], value: T) -> T:
@@ -66,14 +70,18 @@ def stack_for(path: str) -> list[str]:
     return [os.path.join(folder, base), os.path.join(folder, override)]
 
 
-def compose(path: str, text: str, result: ParseResult) -> ParseResult:
+def compose(path: str, text: str, *, require_services: bool = False) -> ParseResult:
     """The containers of the stack `path` belongs to, each linked to what it builds.
 
-    `text` is `path`'s own (perhaps unsaved) text; the stack's other files come from disk."""
-    stack = stack_for(path)
-    if len(stack) > 1:
-        from caplint.formats.compose.parser import parse_stack
+    `text` is `path`'s own (perhaps unsaved) text; the stack's other files come
+    from disk. With `require_services` (a `.yaml` not named as Compose) a file
+    that is not Compose yields nothing."""
+    from caplint.formats.compose import parser
 
+    stack = stack_for(path)
+    if len(stack) == 1:
+        result = parser.parse(text, path, require_services=require_services)
+    else:
         same = os.path.normpath(path)
         files: list[tuple[str, str]] = []
         missing: list[str] = []
@@ -86,12 +94,11 @@ def compose(path: str, text: str, result: ParseResult) -> ParseResult:
                 missing.append(other)
             else:
                 files.append((other, other_text))
-        stacked = parse_stack(files)
-        problems = [p for p in stacked.problems if os.path.normpath(p.span.path) == same]
+        result = parser.parse_stack(files, load=_load)
+        result.problems = [p for p in result.problems if os.path.normpath(p.span.path) == same]
         if missing:
-            problems.append(Problem(Span.point(path, 1), f"COMPOSE_FILE in .env names {', '.join(missing)}, "
-                                                         "which cannot be read: Compose will refuse this stack"))
-        result = ParseResult(containers=stacked.containers, images=result.images, problems=problems)
+            result.problems.append(Problem(Span.point(path, 1), f"COMPOSE_FILE in .env names {', '.join(missing)}, "
+                                                                "which cannot be read: Compose will refuse this stack"))
     base_dir = os.path.dirname(stack[0])
     result.containers = [link(c, base_dir) for c in result.containers]
     return result
@@ -221,12 +228,42 @@ def _image(path: str) -> Image | None:
         return _images[key]
     text = _read(path)
     image = None
-    if text is not None:
+    known = _parsed.get(path)
+    if text is not None and known is not None and known[0] == _identity(text):
+        image = known[1]
+    elif text is not None:
         from caplint.formats.dockerfile.parser import parse
 
         images = parse(text, path).images
         image = images[0] if images else Image(path, Span.point(path, 1))
     return _remember(_images, key, image)
+
+
+def _load(text: str, path: str) -> tuple[Any, Problem | None]:
+    """A YAML node tree, loaded once per process for the same file and text:
+    a stack's files are each other's partners, and the tree is only read."""
+    from caplint.formats import yamlnodes
+
+    known = _trees.get(path)
+    if known is not None and known[0] == _identity(text):
+        return known[1], known[2]
+    root, problem = yamlnodes.load(text, path)
+    if len(_trees) >= CACHE_SIZE:
+        del _trees[next(iter(_trees))]
+    _trees[path] = (_identity(text), root, problem)
+    return root, problem
+
+
+def _identity(text: str) -> tuple[int, int]:
+    return len(text), hash(text)
+
+
+def remember_image(path: str, text: str, result: ParseResult) -> None:
+    """A Dockerfile the engine has just parsed, kept for the services that build it."""
+    if result.images and os.path.isfile(path):
+        _parsed[path] = (_identity(text), result.images[0])
+        if len(_parsed) > CACHE_SIZE:
+            del _parsed[next(iter(_parsed))]
 
 
 def _inline_image(build: Build) -> Image:

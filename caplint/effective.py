@@ -94,7 +94,7 @@ def as_json(c: Container) -> dict[str, Any]:
 def parse_file(path: str, kind: str, runtime: str | None = None) -> ParseResult:
     """One file's containers as `caplint check` sees them: merged with its
     stack and linked to the images it builds."""
-    from caplint.engine import assembled, detect_kind, parser_for
+    from caplint.engine import detect_kind, parse_assembled
     from caplint.reading import ReadError, read_file
 
     try:
@@ -104,7 +104,7 @@ def parse_file(path: str, kind: str, runtime: str | None = None) -> ParseResult:
     kind = kind if kind != "unknown" else (detect_kind(path, text) or "unknown")
     if kind == "unknown":
         return ParseResult()
-    return assembled(path, text, kind, parser_for(kind)(text, path), runtime)
+    return parse_assembled(path, text, kind, runtime)
 
 
 def containers(paths: Sequence[str], runtime: str | None = None) -> tuple[list[Container], list[str]]:

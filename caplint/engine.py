@@ -119,7 +119,7 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
                                           "(not a Dockerfile, Compose file or shell script by name or content)")],
                                  text, settings, path)
     try:
-        result = assembled(path, text, kind, parser_for(kind)(text, path), settings.runtime)
+        result = parse_assembled(path, text, kind, settings.runtime)
     except Exception as err:  # noqa: BLE001 — a bug on one file must not end the run
         # Parsers never raise on bad input by design; this is the net under
         # that design, for every front end (CLI, workers, language server).
@@ -128,17 +128,21 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
     return _findings(result, text, path, settings, kind)
 
 
-def assembled(path: str, text: str, kind: str, result: ParseResult, runtime: str | None = None) -> ParseResult:
-    """`result` as part of what really runs: a Compose file merged with the
-    rest of its stack and linked to the images it builds (`caplint.assemble`),
+def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:
+    """One file's model as part of what really runs: a Compose file merged with
+    the rest of its stack and linked to the images it builds (`caplint.assemble`),
     its containers on `runtime` when the format does not name one."""
-    if kind in ("compose", "yaml") and result.containers:
-        from caplint import assemble
+    from caplint import assemble
 
-        result = assemble.compose(path, text, result)
-        if runtime is not None:
-            result.containers = [replace(c, runtime=runtime) if c.source_kind == "compose" else c  # type: ignore[arg-type]
-                                 for c in result.containers]
+    if kind not in ("compose", "yaml"):
+        result = parser_for(kind)(text, path)
+        if kind == "dockerfile":
+            assemble.remember_image(path, text, result)
+        return result
+    result = assemble.compose(path, text, require_services=kind == "yaml")
+    if runtime is not None:
+        result.containers = [replace(c, runtime=runtime) if c.source_kind == "compose" else c  # type: ignore[arg-type]
+                             for c in result.containers]
     return result
 
 

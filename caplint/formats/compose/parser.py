@@ -6,9 +6,9 @@ and column where it is written — inside an anchor or a merged mapping too.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from caplint.model import Build, Container, Device, Located, Mount, ParseResult, Problem, Process, Span
 from caplint.formats import yamlnodes as yn
@@ -41,11 +41,14 @@ class _Doc:
         return yn.span(node, self.path)
 
 
-def parse(text: str, path: str, *, require_services: bool = False) -> ParseResult:
+Loader = Callable[[str, str], tuple[Any, Optional[Problem]]]
+
+
+def parse(text: str, path: str, *, require_services: bool = False, load: Loader = yn.load) -> ParseResult:
     """Lint-model of a Compose file; with `require_services`, a YAML file that
     is not Compose (a CI config, a Kubernetes manifest, a Helm template) yields
     nothing at all rather than noise."""
-    root, problem = yn.load(text, path)
+    root, problem = load(text, path)
     if problem is not None:
         return ParseResult(problems=[] if require_services else [problem])
     if yn.is_null(root):
@@ -62,7 +65,7 @@ def parse(text: str, path: str, *, require_services: bool = False) -> ParseResul
     return ParseResult(containers=containers, problems=doc.problems)
 
 
-def parse_stack(files: list[tuple[str, str]]) -> ParseResult:
+def parse_stack(files: list[tuple[str, str]], *, load: Loader = yn.load) -> ParseResult:
     """The containers that really run when Compose reads `files` (path, text)
     together, in order: each service merged across them by Compose's rules.
 
@@ -73,7 +76,7 @@ def parse_stack(files: list[tuple[str, str]]) -> ParseResult:
     docs: list[_Doc] = []
     problems: list[Problem] = []
     for path, text in files:
-        root, problem = yn.load(text, path)
+        root, problem = load(text, path)
         if problem is not None:
             problems.append(problem)
             continue
