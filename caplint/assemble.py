@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from caplint import evidence
 from caplint.formats.compose.interpolation import load_dotenv
+from caplint.values import replace
 from caplint.model import Build, Container, Copy, Image, ParseResult, Problem, Process, Script, Span
 
 T = TypeVar("T")

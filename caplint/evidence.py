@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 from caplint import filecaps
 from caplint.model import Build, Command, Container, Located, Process, Script, Span, Stage
+from caplint.values import value
 
 
 def _always(_: Sequence[str]) -> bool:
@@ -43,7 +43,7 @@ _SETPRIV_SWITCHES = frozenset({"--reuid", "--regid", "--ruid", "--rgid", "--euid
                                "--clear-groups", "--groups", "--keep-groups"})
 
 
-@dataclass(frozen=True)
+@value
 class Row:
     """One line of the evidence table: programs → the capabilities they need, and why."""
 
@@ -74,14 +74,14 @@ _PRIVILEGED_PORT = 1024
 MAX_SCRIPT_DEPTH = 4
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Evidence:
     capability: str
     span: Span
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Suggestion:
     """The capabilities to add back after `cap_drop: [ALL]`, each with its evidence.
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from caplint import capabilities as caps
 from caplint.model import Image, Located, Stage
+from caplint.values import value
 
 _CLAUSE = re.compile(r"([^=+\-]*)((?:[=+\-][eip]*)+)")
 _ACTION = re.compile(r"([=+\-])([eip]*)")
@@ -102,7 +102,7 @@ def effective_flag(text: str) -> bool:
     return on
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class FileCaps:
     """A file `setcap` gives capabilities in the image: which, and where."""
 
