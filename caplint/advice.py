@@ -121,10 +121,21 @@ class CapabilitySuggestion:
 def suggested_capabilities(c: Container) -> CapabilitySuggestion:
     """What `c` should add back after `cap_drop: [ALL]`.
 
-    Until caplint computes the needed set from evidence, this is the container's
-    own additions: they are what its author said it needs beyond the defaults
-    (capabilities it both adds and drops stay, as drops apply first).
+    The set computed from evidence (`caplint.evidence.suggest`: what the
+    container runs, read from the image built here) where it is complete;
+    otherwise the container's own additions, which are what its author said it
+    needs beyond the defaults (capabilities it both adds and drops stay, as
+    drops apply first), marked incomplete.
     """
+    from caplint import evidence
+
+    computed = evidence.suggest(c)
+    if computed.complete:
+        if computed.evidence:
+            why = "; ".join(f"{e.capability} for {e.span.path.rsplit('/', 1)[-1]}:{e.span.line}"
+                            for e in computed.evidence)
+            return CapabilitySuggestion(computed.cap_add, f"computed from what it runs: {why}", complete=True)
+        return CapabilitySuggestion((), computed.note or "nothing it runs needs a capability", complete=True)
     unresolved = [loc.raw for loc in c.cap_add if not loc.resolved]
     if unresolved:
         return CapabilitySuggestion(None, "", unknown=f"cap_add depends on {quoted(unresolved)}, which is unset")

@@ -292,11 +292,31 @@ def explain(rule_id: str = typer.Argument(..., help="A rule id such as CAP202.")
 
 
 @app.command()
-def caps(paths: list[str] = typer.Argument(None, help="Files or folders (default: .).")) -> None:
-    """Print each container's effective capability set and where each capability came from."""
-    from caplint.effective import describe_paths
+def caps(
+    paths: list[str] = typer.Argument(None, help="Files or folders (default: .)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    runtime: Optional[str] = typer.Option(None, "--runtime", show_default=False,
+                                          help="docker, podman or nerdctl for Compose [default: the config's, else docker]."),
+) -> None:
+    """Print each container's effective capability set, where each capability came
+    from, and the capabilities it needs, with the evidence."""
+    from caplint.config import RUNTIMES
+    from caplint.effective import describe_paths, json_paths
 
-    typer.echo(describe_paths(paths or ["."]), nl=False)
+    if fmt not in ("text", "json"):
+        raise _fail_usage(f"unknown format {fmt!r} for caps (choose from text, json)")
+    if runtime is not None and runtime not in RUNTIMES:
+        raise _fail_usage(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
+    paths = paths or ["."]
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    if runtime is None:
+        settings, _ = _settings(start=paths[0], config_file=None, select=None, ignore=None, extend_select=None,
+                                extend_ignore=None, max_file_size=None)
+        runtime = settings.runtime
+    render = json_paths if fmt == "json" else describe_paths
+    typer.echo(render(paths, runtime), nl=False)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -1,9 +1,13 @@
 """Sources × rules → findings.
 
 The one place that stamps rule ids and severities, applies configuration and
-suppressions, and sorts. Each file is linted on its own, so a directory scan
-can be spread over processes (`caplint.parallel`, which sits above this
-module: the engine never imports it) and one broken file never stops the others.
+suppressions, and sorts. Each file is linted on its own — parse, then
+`assemble` (a Compose file merged with the rest of its stack, read from disk,
+and linked to the Dockerfiles it builds), then the rules, keeping the findings
+written in that file — so a directory scan can be spread over processes
+(`caplint.parallel`, which sits above this module: the engine never imports
+it), the findings of a file never depend on which other files were named or
+how they were spread, and one broken file never stops the others.
 """
 from __future__ import annotations
 
@@ -52,6 +56,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     # The folder config globs are relative to (the config file's); None: the cwd.
     root: str | None = None
+    # The runtime of containers whose format does not say (Compose): docker, podman or nerdctl.
+    runtime: str | None = None
 
     def excludes(self, path: str) -> bool:
         return bool(self.exclude) and discover.excluded(relative_to(path, self.root), self.exclude)
@@ -87,6 +93,7 @@ def settings_from(config: Config, *, select: frozenset[str] | None = None, ignor
         per_path_ignores=config.per_path_ignores,
         exclude=config.exclude,
         root=config.root,
+        runtime=config.runtime,
         **({"max_bytes": size} if size else {}),
     )
 
@@ -128,13 +135,31 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
                                           "(not a Dockerfile, Compose file or shell script by name or content)")],
                                  text, settings, path)
     try:
-        result = parser_for(kind)(text, path)
+        result = parse_assembled(path, text, kind, settings.runtime)
     except Exception as err:  # noqa: BLE001 — a bug on one file must not end the run
         # Parsers never raise on bad input by design; this is the net under
         # that design, for every front end (CLI, workers, language server).
         result = ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to parse this file "
                                                f"({type(err).__name__}: {err}); please report it with the file attached")])
     return _findings(result, text, path, settings, kind)
+
+
+def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:
+    """One file's model as part of what really runs: a Compose file merged with
+    the rest of its stack and linked to the images it builds (`caplint.assemble`),
+    its containers on `runtime` when the format does not name one."""
+    from caplint import assemble
+
+    if kind not in ("compose", "yaml"):
+        result = parser_for(kind)(text, path)
+        if kind == "dockerfile":
+            assemble.remember_image(path, text, result)
+        return result
+    result = assemble.compose(path, text, require_services=kind == "yaml")
+    if runtime is not None:
+        result.containers = [replace(c, runtime=runtime) if c.source_kind == "compose" else c
+                             for c in result.containers]
+    return result
 
 
 def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Finding]:
@@ -179,7 +204,8 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                                      advice="nothing to change here: the rule could not check this; report the failure "
                                             "with the file attached"))
                     continue
-                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice) for hit in hits)
+                # A container merged from several files: each file reports what is written in it.
+                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice) for hit in hits if hit.span.path == path)
     found = suppressions.scan(text, path, kind)
     if found:
         out, unused = suppressions.apply(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from caplint import advice
-from caplint.engine import detect_kind, lint_text, parser_for
+from caplint.engine import detect_kind, lint_text, parse_assembled, parser_for
 from caplint.model import Container, Finding
 from caplint.reading import read_file
 from caplint.registry import all_rules
@@ -25,7 +25,8 @@ def fixture_hits() -> dict[str, list[str]]:
         kind = detect_kind(str(path), text)
         if kind is None:
             continue
-        result = parser_for(kind)(text, str(path))
+        # As the engine reads it: a Compose file with its stack and the images it builds.
+        result = parse_assembled(str(path), text, kind)
         for rule in all_rules():
             for subject in [*result.containers, *result.images]:
                 if isinstance(subject, rule.subjects):

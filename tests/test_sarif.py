@@ -71,7 +71,7 @@ services:
     image: nginx:1.27
     user: "101:101"
     cap_drop: [ALL]
-    cap_add: [NET_BIND_SERVICE]
+    cap_add: [CHOWN]
     security_opt: [no-new-privileges:true]
 """
 

@@ -6,89 +6,14 @@ from collections.abc import Iterator
 
 from caplint import advice
 from caplint import capabilities as caps
+from caplint.filecaps import program_commands as _commands, setcap_grants as _setcap_grants
 from caplint.model import Fix, Hit, Image, Located, Severity
 from caplint.rules import rule
 
-_CLAUSE = re.compile(r"([^=+\-]*)((?:[=+\-][eip]*)+)")
-_ACTION = re.compile(r"([=+\-])([eip]*)")
 _OCTAL = re.compile(r"[0-7]{1,6}")
 _SYMBOLIC = re.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
 _OPERATION = re.compile(r"([-+=])([rwxXst]*|[ugo])")
 _CHMOD_OPTIONS = re.compile(r"-[Rcfv]+|--(recursive|verbose|changes|silent|quiet|no-preserve-root|preserve-root)")
-
-
-def _commands(image: Image) -> Iterator[tuple[str, tuple[Located[str], ...]]]:
-    """(program, its arguments) for every command of every RUN, behind any wrappers."""
-    for stage in image.stages:
-        for run in stage.runs:
-            for command in run.commands:
-                if command.program < len(command.words):
-                    name = command.words[command.program].value.rsplit("/", 1)[-1]
-                    yield name, command.words[command.program + 1:]
-
-
-def _granted(text: str) -> frozenset[str] | None:
-    """Capabilities a `cap_from_text` string leaves permitted or inheritable; None if invalid.
-
-    Clauses are separated by spaces; each is `name[,name…]` followed by actions
-    `=`, `+`, `-` with flags `e`, `i`, `p`. An empty name list or `all` means every
-    capability; `=` first clears the named capabilities.
-    """
-    flags: dict[str, set[str]] = {}
-    for clause in text.lower().split():
-        m = _CLAUSE.fullmatch(clause)
-        if m is None:
-            return None
-        names = m.group(1)
-        if names in ("", "all"):
-            if names == "" and not m.group(2).startswith("="):
-                return None
-            targets = sorted(caps.ALL_CAPABILITIES)
-        else:
-            targets = []
-            for name in names.split(","):
-                canonical = _capability(name)
-                if canonical is None:
-                    return None
-                targets.append(canonical)
-        for op, letters in _ACTION.findall(m.group(2)):
-            for target in targets:
-                current = flags.setdefault(target, set())
-                if op == "=":
-                    current.clear()
-                if op == "-":
-                    current.difference_update(letters)
-                else:
-                    current.update(letters)
-    return frozenset(name for name, f in flags.items() if f & {"p", "i"})
-
-
-def _capability(name: str) -> str | None:
-    if name.isdigit():
-        return next((c.name for c in caps.CAPABILITIES.values() if c.number == int(name)), None)
-    canonical = caps.normalize(name)
-    return None if canonical == caps.ALL else canonical
-
-
-def _setcap_grants(args: tuple[Located[str], ...]) -> Iterator[tuple[Located[str], frozenset[str], str]]:
-    """(capability text, what it grants, file) for each pair of a setcap command line."""
-    i = 0
-    while i < len(args):
-        word = args[i].value
-        if word in ("-q", "-v", "-f", "-F"):
-            i += 1
-        elif word == "-n":
-            i += 2
-        elif word in ("-h", "--license"):
-            return
-        elif i + 1 < len(args):
-            # `-r` removes and `-` reads from stdin: nothing known is granted.
-            granted = _granted(word) if word not in ("-r", "-") and args[i].resolved else None
-            if granted:
-                yield args[i], granted, args[i + 1].value
-            i += 2
-        else:
-            return
 
 
 @rule("CAP207", "file-capabilities", Severity.HIGH, (Image,))

@@ -4,16 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from caplint import advice
+from caplint.evidence import is_root as is_root  # one reading of "root", shared with the evidence
 from caplint.model import Container, Hit, Image, Located, Severity
 from caplint.rules import rule
-
-
-def is_root(user: Located[str]) -> bool:
-    """True when the user part of `user[:group]` is root; the group does not decide."""
-    if not user.resolved:
-        return False
-    name = user.value.strip().split(":", 1)[0].strip()
-    return name == "root" or (name.isdigit() and int(name) == 0)
 
 
 @rule("CAP401", "root-user", Severity.MEDIUM, (Container, Image))
