@@ -29,6 +29,11 @@ _SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
+# Templates are not yet the file they name (`Dockerfile-alpine.template` is full
+# of `{{ }}`): a directory scan skips them; named on the command line, they are linted.
+TEMPLATE_EXT = (".template", ".tmpl", ".j2", ".jinja", ".in")
+
+
 @value
 class Found:
     path: str
@@ -140,7 +145,7 @@ def _walk(root: str, patterns: tuple[str, ...]) -> Iterator[Found]:
         )
         for name in sorted(filenames):
             path = _clean(os.path.join(dirpath, name))
-            if patterns and excluded(path, patterns):
+            if patterns and excluded(path, patterns) or name.lower().endswith(TEMPLATE_EXT):
                 continue
             kind = kind_by_name(name)
             if kind is None and "." not in name:

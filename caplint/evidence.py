@@ -12,6 +12,7 @@ never guessed.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 from caplint import filecaps
@@ -96,12 +97,17 @@ class Suggestion:
     note: str = ""
 
 
+_NUMERIC_USER = re.compile(r"[+-]?[0-9]+")
+
+
 def is_root(user: Located[str]) -> bool:
-    """True when the user part of `user[:group]` is root; the group does not decide."""
+    """True when the user part of `user[:group]` is root (`root`, `0`, `000`, `+0`, `-0`:
+    the runtime reads a numeric user with Go's strconv.Atoi, which takes a sign);
+    the group does not decide."""
     if not user.resolved:
         return False
     name = user.value.strip().split(":", 1)[0].strip()
-    return name == "root" or (name.isdigit() and int(name) == 0)
+    return name == "root" or (_NUMERIC_USER.fullmatch(name) is not None and int(name) == 0)
 
 
 def user_of(c: Container) -> Located[str] | None:

@@ -21,6 +21,7 @@ RUNTIME_SOCKETS: dict[str, str] = {
 
 # Folders that hold runtime sockets: mounting one mounts the socket too.
 SOCKET_FOLDERS: dict[str, str] = {
+    "/": "the host's whole filesystem, with every runtime socket below it (/run/docker.sock …)",
     "/run": "holds docker.sock, containerd and podman sockets",
     "/var/run": "holds docker.sock (a link to /run)",
     "/run/containerd": "holds containerd.sock",
@@ -36,17 +37,13 @@ SOCKET_FOLDERS: dict[str, str] = {
 # Host folders whose whole subtree is sensitive: anything under them leaks or
 # controls the host. Reading is the leak, so read-only does not help.
 SENSITIVE_TREES: dict[str, str] = {
-    "/": "the host's whole filesystem",
     "/proc": "host kernel and process interfaces",
     "/sys": "host kernel, device and cgroup controls",
-    "/dev": "every host device",
     "/boot": "the host's kernels and boot loader",
     "/root": "root's home: SSH keys, shell history, credentials",
     "/var/lib/docker": "every container's filesystem and volumes",
     "/var/lib/containerd": "every container's filesystem",
     "/var/lib/kubelet": "pod volumes and service-account tokens",
-    "/lib/modules": "host kernel modules",
-    "/usr/lib/modules": "host kernel modules",
     "/etc/kubernetes": "cluster admin credentials and certificates",
     "/etc/docker": "Docker daemon configuration and TLS keys",
     "/etc/ssh": "host SSH keys and sshd configuration",
@@ -58,10 +55,19 @@ SENSITIVE_TREES: dict[str, str] = {
 # Folders sensitive as a whole but with routine, harmless children, so only the
 # folder itself and the files in SENSITIVE_FILES count.
 SENSITIVE_FOLDERS: dict[str, str] = {
+    # A folder below /dev (/dev/dri, /dev/snd, /dev/bus/usb) is judged as the
+    # devices it holds (CAP314/CAP315, see `dangerous_device`); /dev itself is all of them.
+    "/dev": "every host device",
     "/etc": "host configuration, password hashes and credentials",
     "/home": "every user's home: SSH keys, tokens, source",
     "/var/lib": "state of every host service",
     "/usr": "host binaries, replaceable if writable",
+}
+
+# Sensitive only when writable: read-only, their files are world-readable anyway.
+SENSITIVE_WHEN_WRITABLE: dict[str, str] = {
+    "/lib/modules": "host kernel modules: a container can plant a module the host will load",
+    "/usr/lib/modules": "host kernel modules: a container can plant a module the host will load",
 }
 
 SENSITIVE_FILES: dict[str, str] = {
@@ -139,16 +145,23 @@ def _home_secret(rest: str) -> str | None:
     return None
 
 
-def sensitive_path(path: str) -> str | None:
-    """Why mounting host `path` is sensitive, or None when it is not."""
+def _under(path: str, tree: str) -> bool:
+    return path == tree or path.startswith(tree + "/")
+
+
+def sensitive_path(path: str, *, read_only: bool = False) -> str | None:
+    """Why mounting host `path` (read-only or not) is sensitive, or None when it is not."""
     norm = normalize_host_path(path)
     if norm in HARMLESS_FILES or any(norm.startswith(h + "/") for h in HARMLESS_FILES):
         return None
     for exact in (SENSITIVE_FOLDERS, SENSITIVE_FILES):
         if norm in exact:
             return exact[norm]
+    for tree, why in SENSITIVE_WHEN_WRITABLE.items():
+        if _under(norm, tree):
+            return None if read_only else why
     for tree, why in SENSITIVE_TREES.items():
-        if norm == tree or (tree != "/" and norm.startswith(tree + "/")):
+        if _under(norm, tree):
             if tree == "/root" and (secret := _home_secret(norm[len("/root/"):])):
                 return secret
             return why
@@ -193,6 +206,11 @@ _DANGEROUS_DEVICES = [
     (re.compile(r"/dev/(mmcblk\d+(p\d+)?|md\d+|dm-\d+|loop\d+|loop-control|nbd\d+|sr\d+)$"), "a host block device"),
     (re.compile(r"/dev/(disk|mapper|raw)(/.*)?$"), "host disks (block devices)"),
 ]
+
+
+def device_folder(path: str) -> bool:
+    """A path strictly below /dev: a device or a folder of them, judged as devices."""
+    return normalize_host_path(path).startswith("/dev/")
 
 
 def dangerous_device(path: str) -> str | None:

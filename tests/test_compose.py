@@ -121,3 +121,15 @@ def test_cli_hardened_file_exits_0_and_examples_exit_1() -> None:
     dirty = run_caplint("check", "examples")
     assert dirty.returncode == 1, dirty.stdout + dirty.stderr
     assert "Traceback" not in dirty.stderr
+
+
+def test_an_interpolated_bind_source_is_quoted_and_pointed_at_alone(tmp_path: Path) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_text('services:\n  tools:\n    image: alpine:3.20\n    volumes:\n'
+                    '      - ${HOME}/.ssh:/root/.ssh\n      - "${HOME}/.aws:/root/.aws:ro"\n')
+    found = [(f.span.line, f.span.column, f.span.end_column, f.message)
+             for f in lint_file(str(path), "compose") if f.rule_id == "CAP313"]
+    assert found == [
+        (5, 9, 21, "service 'tools' mounts host ${HOME}/.ssh (= ~/.ssh) (writable): SSH private keys"),
+        (6, 10, 22, "service 'tools' mounts host ${HOME}/.aws (= ~/.aws) (read-only): AWS credentials"),
+    ]

@@ -83,3 +83,16 @@ def test_excluded(path: str, patterns: list[str], out: bool) -> None:
     from caplint.discover import excluded
 
     assert excluded(path, patterns) is out
+
+
+def test_a_scan_skips_templates_and_an_explicit_template_is_linted(tmp_path: Path) -> None:
+    # docker-library/postgres: Dockerfile-alpine.template is full of `{{ }}`, not a Dockerfile yet.
+    for name in ("Dockerfile-alpine.template", "Dockerfile.tmpl", "compose.yaml.j2", "docker-compose.yml.jinja",
+                 "deploy.sh.in", "Dockerfile.IN"):
+        _touch(tmp_path / name, "#!/bin/sh\n")
+    _touch(tmp_path / "Dockerfile")
+    assert [os.path.basename(f.path) for f in discover([str(tmp_path)])] == ["Dockerfile"]
+    (found,) = discover([str(tmp_path / "Dockerfile-alpine.template")])
+    assert found.kind == "dockerfile"
+    (found,) = discover([str(tmp_path / "deploy.sh.in")])
+    assert found.kind == "shell"

@@ -204,7 +204,6 @@ def test_service_create_maps_caps_mounts_and_network() -> None:
     [
         ('docker run --privileged a\necho "unterminated\ndocker run b\n', 2, "unterminated quoted string"),
         ("docker run a\necho 'oops\n", 2, "unterminated quoted string"),
-        ("docker run a\ncat <<EOF\ndocker run --privileged b\n", 2, "never terminated"),
         ("if true; then\n  docker run a\n", 1, "missing 'fi'"),
     ],
 )
@@ -216,8 +215,9 @@ def test_syntax_errors_give_one_problem_and_keep_the_rest(script: str, line: int
 
 
 def test_truncated_heredoc_body_stays_text() -> None:
-    result = shell.parse("cat <<EOF\ndocker run --privileged b\n", "t.sh")
-    assert result.containers == [] and len(result.problems) == 1
+    # bash reads the body to the end of the file (`bash -n` warns, exit 0): text, and no syntax error
+    result = shell.parse("docker run a\ncat <<EOF\ndocker run --privileged b\n", "t.sh")
+    assert [c.name for c in result.containers] == ["docker run a"] and result.problems == []
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,14 @@ from caplint.model import Container, Hit, Located, Severity
 from caplint.rules import rule
 
 
+def _device_binds(c: Container) -> Iterator[Located[str]]:
+    """Host sides of bind mounts below /dev (`/dev/dri`, `/dev/bus/usb`): judged as the
+    devices they hold. A bind of /dev itself is CAP313's (every host device)."""
+    for m in c.mounts:
+        if m.kind == "bind" and m.source is not None and m.source.resolved and hostpaths.device_folder(m.source.value):
+            yield m.source
+
+
 @rule("CAP314", "dangerous-device", Severity.HIGH, (Container,))
 def dangerous_device(c: Container) -> Iterator[Hit]:
     """
@@ -19,7 +27,8 @@ def dangerous_device(c: Container) -> Iterator[Hit]:
     (`/dev/sd*`, `/dev/hd*`, `/dev/vd*`, `/dev/xvd*`, `/dev/nvme*`,
     `/dev/mmcblk*`, `/dev/md*`, `/dev/dm-*`, `/dev/loop*`, `/dev/nbd*`,
     `/dev/sr*`, `/dev/disk/…`, `/dev/mapper/…`, `/dev/raw/…`) — judged by the host
-    side of `HOST:CONTAINER`. Also flags `device_cgroup_rules` /
+    side of `HOST:CONTAINER`; a bind mount of such a path (`- /dev/disk:/dev/disk`)
+    is the same access and is reported too. Also flags `device_cgroup_rules` /
     `--device-cgroup-rule` entries that allow all devices (`a *:* rwm`), any
     block device, every character device (`c *:* rwm`) or the memory devices.
 
@@ -57,6 +66,12 @@ def dangerous_device(c: Container) -> Iterator[Hit]:
             yield Hit(dev.host.span, f"{c.name} gets device {dev.host.shown}: {why}",
                       advice=advice.at(c, dev.host, f"remove the device {advice.as_written(dev.host)}; bind the host folder the "
                                                     "workload needs instead of a disk, or give it a volume"))
+    for host in _device_binds(c):
+        why = hostpaths.dangerous_device(host.value)
+        if why:
+            yield Hit(host.span, f"{c.name} mounts host device {host.shown}: {why}",
+                      advice=advice.at(c, host, f"remove the bind of {advice.as_written(host)}; bind the host folder the "
+                                                "workload needs instead of a disk, or give it a volume"))
     for cg in c.device_cgroup_rules:
         why = hostpaths.dangerous_cgroup_rule(cg.value) if cg.resolved else None
         if why:
@@ -74,7 +89,10 @@ def device_access(c: Container) -> Iterator[Hit]:
     Reports every other device mapping (`/dev/dri`, `/dev/net/tun`, `/dev/fuse`,
     `/dev/ttyUSB0`, GPUs, …) and narrow device cgroup rules, so a reviewer sees
     them. These are usually intended; [CAP314](CAP314.md) covers the ones that
-    reach host disks or memory.
+    reach host disks or memory. A bind mount of a device or a folder of them
+    below `/dev` (`- /dev/dri:/dev/dri`, `/dev/snd`, `/dev/bus/usb`, `/dev/input`)
+    is judged the same way, as the devices it holds; only `/dev` itself is
+    every host device ([CAP313](CAP313.md)).
 
     ## Why is this bad?
     A device node is a direct line into a host kernel driver, which is a larger
@@ -105,6 +123,9 @@ def device_access(c: Container) -> Iterator[Hit]:
     for dev in c.devices:
         if not dev.host.resolved or hostpaths.dangerous_device(dev.host.value) is None:
             yield Hit(dev.host.span, f"{c.name} gets host device {dev.host.shown}", advice=_accept_device(c, dev.host))
+    for host in _device_binds(c):
+        if hostpaths.dangerous_device(host.value) is None:
+            yield Hit(host.span, f"{c.name} mounts host devices {host.shown}", advice=_accept_device(c, host))
     for cg in c.device_cgroup_rules:
         if not cg.resolved or hostpaths.dangerous_cgroup_rule(cg.value) is None:
             yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.shown}", advice=_accept_device(c, cg))

@@ -4,16 +4,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from caplint import advice
+from caplint import advice, baseimages
 from caplint import capabilities as caps
 from caplint.filecaps import program_commands as _commands, setcap_grants as _setcap_grants
-from caplint.model import Fix, Hit, Image, Located, Severity
+from caplint.model import Fix, Hit, Image, Located, RunInstruction, Severity, Stage
 from caplint.rules import rule
 
 _OCTAL = re.compile(r"[0-7]{1,6}")
 _SYMBOLIC = re.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
 _OPERATION = re.compile(r"([-+=])([rwxXst]*|[ugo])")
+# install(1) long options that take a value as the next word.
+_INSTALL_VALUES = frozenset({"--owner", "--group", "--suffix", "--target-directory", "--strip-program", "--context"})
 _CHMOD_OPTIONS = re.compile(r"-[Rcfv]+|--(recursive|verbose|changes|silent|quiet|no-preserve-root|preserve-root)")
+
+
+def _run_commands(run: RunInstruction) -> Iterator[tuple[str, tuple[Located[str], ...]]]:
+    for command in run.commands:
+        if command.program < len(command.words):
+            name = command.words[command.program].value.rsplit("/", 1)[-1]
+            yield name, command.words[command.program + 1:]
 
 
 @rule("CAP207", "file-capabilities", Severity.HIGH, (Image,))
@@ -111,9 +120,11 @@ def _chmod_mode(args: tuple[Located[str], ...]) -> tuple[Located[str] | None, tu
     return None, ()
 
 
-def _install_mode(args: tuple[Located[str], ...]) -> tuple[Located[str] | None, tuple[Located[str], ...]]:
+def _install_mode(args: tuple[Located[str], ...]) -> tuple[Located[str] | None, tuple[Located[str], ...], bool]:
+    """install's mode word, its destinations, and whether it makes directories (`-d`)."""
     mode: Located[str] | None = None
     files: list[Located[str]] = []
+    directory = False
     i = 0
     while i < len(args):
         value = args[i].value
@@ -123,9 +134,14 @@ def _install_mode(args: tuple[Located[str], ...]) -> tuple[Located[str] | None, 
                 mode = args[i]
             elif i + 1 < len(args):
                 mode, i = args[i + 1], i + 1
-        elif value.startswith("-") and not value.startswith("--") and len(value) > 1:
-            # A cluster of short options such as `-Dm4755` or `-m 4755`.
+        elif value == "--directory":
+            directory = True
+        elif value.startswith("--"):
+            i += 1 if value in _INSTALL_VALUES else 0
+        elif value.startswith("-") and len(value) > 1:
+            # A cluster of short options such as `-Dm4755`, `-dm 2775` or `-m 4755`.
             for j, letter in enumerate(value[1:], start=1):
+                directory |= letter == "d"
                 if letter in "gmoSt":
                     if letter == "m":
                         mode = args[i] if j + 1 < len(value) else (args[i + 1] if i + 1 < len(args) else None)
@@ -135,7 +151,27 @@ def _install_mode(args: tuple[Located[str], ...]) -> tuple[Located[str] | None, 
         else:
             files.append(args[i])
         i += 1
-    return mode, tuple(files[-1:])
+    return mode, tuple(files if directory else files[-1:]), directory
+
+
+def _directories(program: str, args: tuple[Located[str], ...]) -> Iterator[str]:
+    """The paths a `mkdir` or `install -d` creates as directories."""
+    if program == "mkdir":
+        values = iter(args)
+        for arg in values:
+            if arg.value in ("-m", "--mode", "--context"):
+                next(values, None)
+            elif not arg.value.startswith("-"):
+                yield arg.value.rstrip("/")
+    elif program == "install":
+        mode, files, directory = _install_mode(args)
+        if directory:
+            yield from (f.value.rstrip("/") for f in files)
+
+
+def _is_directory(path: Located[str], made: set[str]) -> bool:
+    """Known to be a directory: written with a trailing `/`, or created as one earlier in the RUN."""
+    return path.value.endswith("/") or path.value.rstrip("/") in made
 
 
 def _mode_text(mode: Located[str]) -> str:
@@ -162,9 +198,12 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
     seen through (`sudo`, `env A=1`, `timeout 60`, `nohup`, `doas`, `xargs`,
     `busybox`, …). The commands are
     read from the parsed shell of each `RUN`, so `echo "chmod u+s …"` and a
-    commented-out `# RUN chmod u+s …` are not commands. A setgid directory
-    (`chmod g+s /srv/shared`, for group inheritance) is reported too: caplint
-    cannot tell directories from files; suppress it with a reason.
+    commented-out `# RUN chmod u+s …` are not commands. Not on a directory:
+    setgid there is group inheritance and Linux ignores setuid on one — `install
+    -d` / `--directory` with any mode, `mkdir -m 3777`, a path written with a
+    trailing `/`, or one the same `RUN` created as a directory (`mkdir -p
+    /srv/shared && chmod g+s /srv/shared`). A directory made in another `RUN`
+    cannot be told from a file: suppress that finding with a reason.
 
     ## Why is this bad?
     A setuid-root file runs as root whoever starts it, so the image's non-root
@@ -194,26 +233,42 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
     - [chmod(1): setuid and setgid bits](https://man7.org/linux/man-pages/man1/chmod.1.html)
     - [CIS Docker Benchmark 4.8: remove setuid and setgid permissions](https://www.cisecurity.org/benchmark/docker)
     """
-    for program, args in _commands(image):
-        if program == "chmod":
-            mode, files = _chmod_mode(args)
-            text = mode.value if mode is not None else ""
-        elif program == "install":
-            mode, files = _install_mode(args)
-            text = _mode_text(mode) if mode is not None else ""
-        else:
-            continue
-        if mode is None or not mode.resolved:
-            continue
-        uid, gid = _id_bits(text)
-        if not (uid or gid):
-            continue
-        bits = "setuid and setgid bits" if uid and gid else "setuid bit" if uid else "setgid bit"
-        who = "its owner's and group's" if uid and gid else "its owner's" if uid else "its group's"
-        target = " ".join(f.value for f in files) or "its files"
-        spelled = f"-m {mode.raw}" if program == "install" and not mode.value.startswith("-") else mode.raw
-        yield Hit(mode.span, f"{program} {spelled} sets the {bits} on {target}: whoever runs it gets {who} privileges",
-                  *_without_id_bits(program, mode, text, target))
+    for stage in image.stages:
+        for run in stage.runs:
+            made: set[str] = set()  # directories this RUN created so far
+            for program, args in _run_commands(run):
+                hit = _setuid_hit(program, args, made)
+                made.update(_directories(program, args))
+                if hit is not None:
+                    yield hit
+
+
+def _setuid_hit(program: str, args: tuple[Located[str], ...], made: set[str]) -> Hit | None:
+    """The finding for one chmod/install that sets the setuid or setgid bit on a file."""
+    if program == "chmod":
+        mode, files = _chmod_mode(args)
+        text = mode.value if mode is not None else ""
+    elif program == "install":
+        mode, files, directory = _install_mode(args)
+        if directory:
+            return None  # setgid on a directory is group inheritance
+        text = _mode_text(mode) if mode is not None else ""
+    else:
+        return None
+    if mode is None or not mode.resolved:
+        return None
+    uid, gid = _id_bits(text)
+    if not (uid or gid):
+        return None
+    if files and all(_is_directory(f, made) for f in files):
+        return None
+    files = tuple(f for f in files if not _is_directory(f, made))
+    bits = "setuid and setgid bits" if uid and gid else "setuid bit" if uid else "setgid bit"
+    who = "its owner's and group's" if uid and gid else "its owner's" if uid else "its group's"
+    target = " ".join(f.value for f in files) or "its files"
+    spelled = f"-m {mode.raw}" if program == "install" and not mode.value.startswith("-") else mode.raw
+    return Hit(mode.span, f"{program} {spelled} sets the {bits} on {target}: whoever runs it gets {who} privileges",
+               *_without_id_bits(program, mode, text, target))
 
 
 @rule("CAP403", "missing-user", Severity.LOW, (Image,))
@@ -229,7 +284,13 @@ def missing_user(image: Image) -> Iterator[Hit]:
     scratch` final stage is reported too: a static binary in a scratch image
     needs no root, and `USER 65532:65532` (numeric, since scratch has no
     `/etc/passwd`) is all it takes. A file without any `FROM` gets a parse error
-    (CAP001) instead.
+    (CAP001) instead. Not reported when the base image is one known to run as a
+    non-root user — distroless `:nonroot` / `:debug-nonroot`, Chainguard images
+    other than the `-dev` variants, `nginxinc/nginx-unprivileged`, Bitnami's
+    application images — also through `FROM <earlier stage>`; the table, with
+    the publisher's documentation for each entry, is `caplint/baseimages.py`.
+    Any other base may set a user too, which caplint cannot see without the
+    image: the message says so.
 
     ## Why is this bad?
     Without `USER`, the container's process runs as root (uid 0) unless whoever
@@ -261,11 +322,24 @@ def missing_user(image: Image) -> Iterator[Hit]:
     final = image.final_stage
     if final is None or not final.base.value or final.users:
         return
-    yield Hit(final.span, f"the final stage (FROM {final.base.raw}) never sets USER: "
-                          "the container runs as root unless started with --user",
+    base = _external_base(image, final)
+    if base is not None and base.resolved and baseimages.non_root_base(base.value) is not None:
+        return
+    yield Hit(final.span, f"the final stage (FROM {final.base.raw}) never sets USER: the container runs "
+                          "as root unless the base image sets a user or it is started with --user",
               advice="end the final stage with `USER 10001` (numeric, so it works without /etc/passwd), after creating "
                      "the user if the image has none (`RUN useradd --system --uid 10001 app`), or build FROM a "
                      "non-root variant of the base image")
+
+
+def _external_base(image: Image, stage: Stage) -> Located[str] | None:
+    """The image a stage is ultimately built on, through `FROM <earlier stage>`."""
+    named = {s.name.lower(): s for s in image.stages if s.name}
+    seen: set[str] = set()
+    while stage.base.value.lower() in named and stage.base.value.lower() not in seen:
+        seen.add(stage.base.value.lower())
+        stage = named[stage.base.value.lower()]
+    return stage.base
 
 
 def _setcap_instead(text: Located[str], granted: frozenset[str], path: str) -> str:

@@ -24,7 +24,9 @@ def runtime_socket_mount(c: Container) -> Iterator[Hit]:
     Flags bind mounts whose host side is `docker.sock`, `containerd.sock`,
     `crio.sock`, `podman.sock` (and cri-dockerd, BuildKit), or a folder that holds
     one (`/run`, `/var/run`, `/run/containerd`, `/run/podman`, …), in short or long
-    syntax, `-v` or `--mount`. Read-only does not help. A single-path entry
+    syntax, `-v` or `--mount`. Read-only does not help. A bind of the host's `/`
+    is reported here (critical), not as a sensitive mount: the sockets are below
+    it (`/:/hostfs:ro` reaches `/hostfs/run/docker.sock`). A single-path entry
     (`- /var/run/docker.sock`) is an anonymous volume, not a bind, and is not
     reported.
 
@@ -72,15 +74,20 @@ def sensitive_host_mount(c: Container) -> Iterator[Hit]:
     A sensitive host path is mounted into a container.
 
     ## What it does
-    Flags bind mounts of `/`, `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`,
+    Flags bind mounts of `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`,
     `/home`, a user's whole home (`~`, `$HOME`, `/home/alice`), `/var/lib/docker`,
-    `/var/lib/kubelet`, `/lib/modules`, and sensitive files and folders under
+    `/var/lib/kubelet`, a writable `/lib/modules`, and sensitive files and folders under
     them (`/etc/shadow`, `/etc/sudoers`, `/etc/ssh`, `/etc/kubernetes`, `~/.ssh`,
     `$HOME/.aws`, `~/.kube`, …) — read-only too, since reading is the leak. Files images routinely share are not reported:
     `/etc/localtime`, `/etc/timezone`, `/etc/hostname`, `/etc/machine-id`,
     `/etc/resolv.conf`, `/etc/hosts`, public CA certificates, and the
-    world-readable `/etc/passwd` and `/etc/group`. The list, with the reason for
-    each entry, lives in `caplint/hostpaths.py`.
+    world-readable `/etc/passwd` and `/etc/group`; nor is a read-only
+    `/lib/modules` (world-readable module files). A bind of `/` is
+    [CAP312](CAP312.md) (the runtime sockets are below it); a device or device
+    folder below `/dev` (`/dev/dri`, `/dev/snd`, `/dev/bus/usb`) is judged as the
+    devices it holds ([CAP314](CAP314.md), [CAP315](CAP315.md)), and only `/dev`
+    itself is every host device. The list, with the reason for each entry, lives
+    in `caplint/hostpaths.py`.
 
     ## Why is this bad?
     A writable `/` or `/etc` lets the container add a root user, a cron job or an
@@ -95,7 +102,7 @@ def sensitive_host_mount(c: Container) -> Iterator[Hit]:
       node-exporter:
         image: prom/node-exporter
         volumes:
-          - /:/host:ro
+          - /etc:/host/etc:ro
     ```
 
     ## Use instead
@@ -107,7 +114,7 @@ def sensitive_host_mount(c: Container) -> Iterator[Hit]:
         volumes:
           - /proc/loadavg:/host/proc/loadavg:ro
     ```
-    If a monitoring agent truly needs the host root, accept this finding with an
+    If a monitoring agent truly needs these host files, accept this finding with an
     inline suppression that says why.
 
     ## References
@@ -117,7 +124,7 @@ def sensitive_host_mount(c: Container) -> Iterator[Hit]:
     for m, host in _binds(c):
         if hostpaths.runtime_socket(host.value):
             continue  # CAP312 says it, with more urgency
-        why = hostpaths.sensitive_path(host.value) if host.resolved else None
+        why = hostpaths.sensitive_path(host.value, read_only=m.read_only) if host.resolved else None
         if why:
             mode = "read-only" if m.read_only else "writable"
             yield Hit(host.span, f"{c.name} mounts host {host.shown} ({mode}): {why}",

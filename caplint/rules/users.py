@@ -18,7 +18,9 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     Flags a final Dockerfile stage whose last `USER` is root (`USER root`,
     `USER 0`, `USER 0:0`, `USER root:root`), Compose `user: root` / `"0"` /
     `"0:0"`, and `--user 0` / `-u root`. The user part decides: `root:1000` is
-    root, `1000:0` is not. A `USER root` in an earlier build stage is not
+    root, `1000:0` is not. A numeric user is read as the runtime reads it (Go's
+    `strconv.Atoi`, which takes a sign): `000`, `+0` and `-0` are uid 0, so
+    `USER +0:wheel` is root. A `USER root` in an earlier build stage is not
     reported: only the final stage's user runs.
 
     ## Why is this bad?

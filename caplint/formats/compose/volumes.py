@@ -38,13 +38,15 @@ def _split(value: str) -> list[str]:
 
 
 def _first_part(loc: Located[str], node: Any, part: str) -> Located[str]:
-    """The located first `:`-part of a short-syntax scalar, with its own columns
-    when it can be told exactly (one line, no interpolation)."""
+    """The located first `:`-part of a short-syntax scalar: its value after
+    interpolation, its spelling as written (`${HOME}/.ssh`, not the whole
+    entry) and, when the scalar is on one line, its own columns."""
     span = loc.span
-    if "$" not in loc.raw and span.line == span.end_line and loc.raw.startswith(part):
+    written = _split(loc.raw)[0] if "$" in loc.raw else part
+    if span.line == span.end_line and loc.raw.startswith(written):
         start = span.column + (1 if node.style in ("'", '"') else 0)
-        span = Span(span.path, span.line, start, span.line, start + len(part))
-    return Located(part, span, part if "$" not in loc.raw else loc.raw, loc.resolved)
+        span = Span(span.path, span.line, start, span.line, start + len(written))
+    return Located(part, span, written, loc.resolved or "$" not in written)
 
 
 def _home_aware(loc: Located[str], written: str) -> Located[str]:

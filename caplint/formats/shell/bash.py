@@ -8,14 +8,16 @@ shell script in them.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from caplint.model import Located, Problem, Span
 from caplint.formats.shell import heredocs as _heredocs
+from caplint.formats.shell import misreads as _misreads
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Parser
+    from tree_sitter import Node, Parser, Tree
 
 _PARSER: Parser | None = None
 
@@ -24,6 +26,8 @@ EXPANSION_TYPES = frozenset(
     {"simple_expansion", "expansion", "command_substitution", "arithmetic_expansion", "process_substitution"}
 )
 _ASTRAL = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")  # a 4-byte UTF-8 sequence
+_NEWLINE = re.compile(rb"\n")
+_REPAIR_ROUNDS = 8  # readings after the first, each rewriting the constructs that hold an error
 _BARE_ESCAPE = re.compile(r"\\(\n|.)", re.DOTALL)
 _DQ_ESCAPE = re.compile(r'\\([$`"\\\n])')
 _ANSI_C = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
@@ -51,35 +55,31 @@ class Source:
         # must still encode; tree-sitter only sees bytes.
         self.data = text.encode("utf-8", "surrogatepass")
         self._ascii = text.isascii()
-        self._lines: list[bytes] | None = None
+        self._starts: list[int] | None = None
         # tree-sitter-bash crashes (SIGSEGV) on some code points above the
         # BMP after `{` (private-use planes 15-16, tags…). Such characters only
         # ever sit inside words, strings and comments, so the tree is built from
         # a copy where each is four `_` bytes: same byte offsets, same spans.
         safe = self.data if self._ascii else _ASTRAL.sub(b"____", self.data)
-        self.tree = _parser().parse(safe)
-        if self.tree.root_node.has_error and b"<<" in safe:
-            # Heredocs bash accepts and tree-sitter-bash does not: read again
-            # without them, and believe that reading only if it is clean.
-            repaired = _heredocs.blanked(safe)
-            tree = _parser().parse(repaired) if repaired is not None else None
-            if tree is not None and not tree.root_node.has_error:
-                self.tree = tree
+        self.tree = _read(safe)
 
     def text(self, start: int, end: int) -> str:
         return _decode(self.data[start:end])
 
-    def point(self, row: int, byte_column: int) -> tuple[int, int]:
-        """1-based file line and character column of a tree-sitter point."""
-        if self._ascii:
-            return row + self.first_line, byte_column + 1
-        if self._lines is None:
-            self._lines = self.data.split(b"\n")
-        line = self._lines[row] if row < len(self._lines) else b""
-        return row + self.first_line, len(_decode(line[:byte_column])) + 1
+    def point(self, offset: int) -> tuple[int, int]:
+        """1-based file line and character column of a byte offset.
+
+        From the bytes, not from tree-sitter's rows: a repaired reading may
+        have turned a newline inside a construct into a blank."""
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in _NEWLINE.finditer(self.data)]
+        row = bisect_right(self._starts, offset) - 1
+        start = self._starts[row]
+        column = offset - start if self._ascii else len(_decode(self.data[start:offset]))
+        return row + self.first_line, column + 1
 
     def span(self, first: Node, last: Node) -> Span:
-        return Span(self.path, *self.point(*first.start_point), *self.point(*last.end_point))
+        return Span(self.path, *self.point(first.start_byte), *self.point(last.end_byte))
 
     def command_nodes(self) -> list[Node]:
         """Every simple command, in document order, wherever it is nested.
@@ -98,6 +98,78 @@ class Source:
             while not cursor.goto_next_sibling():
                 if not cursor.goto_parent():
                     return out
+
+
+def _read(data: bytes) -> Tree:
+    """The tree of `data`, or of a repaired copy when the grammar misreads it.
+
+    A repair rewrites constructs bash accepts and the grammar does not (see
+    `heredocs` and `misreads`) into same-length forms it reads, so every byte
+    offset stays true. Each round rewrites the constructs around the current
+    tree's errors and those its ERROR nodes swallowed (the grammar's recovery
+    often shows one misread at a time); a last reading rewrites every
+    construct at once. A clean reading wins; when an error remains, the
+    reading with the fewest errors is kept, so the error reported is the real
+    one and the commands after a misread are still read.
+    """
+    tree = _parser().parse(data)
+    errors = _errors(tree)
+    if not errors or len(data) > _misreads.MAX_SIZE:
+        return tree
+    best, fewest = tree, len(errors)
+    if b"<<" in data:
+        blanked = _heredocs.blanked(data)
+        if blanked is not None:
+            data, tree = blanked, _parser().parse(blanked)
+            errors = _errors(tree)
+    constructs = _misreads.Constructs(data)
+    chosen: set[_misreads.Construct] = set()
+    for _ in range(_REPAIR_ROUNDS):
+        if not errors:
+            return tree
+        if len(errors) < fewest:
+            best, fewest = tree, len(errors)
+        more = constructs.enclosing([p for error in errors for p in error], chosen) | constructs.within(errors, chosen)
+        if not more:
+            break
+        chosen |= more
+        tree = _parser().parse(constructs.neutralised(chosen))
+        errors = _errors(tree)
+    if not errors:
+        return tree
+    if len(errors) < fewest:
+        best, fewest = tree, len(errors)
+    everything = _parser().parse(constructs.neutralised(constructs.rewritable()))
+    return everything if not _errors(everything) else best
+
+
+def _errors(tree: Tree, limit: int = 64) -> list[tuple[int, int]]:
+    """The first `limit` ERROR and MISSING nodes, in document order, as byte ranges:
+    an ERROR node's own, a MISSING node's from the start of what it would close."""
+    out: list[tuple[int, int]] = []
+    for node in _error_nodes(tree.root_node):
+        parent = node.parent
+        out.append((parent.start_byte if node.is_missing and parent is not None else node.start_byte,
+                    node.end_byte))
+        if len(out) == limit:
+            break
+    return out
+
+
+def _error_nodes(top: Node, *, cut_off_at: int = -1) -> Iterator[Node]:
+    """ERROR and MISSING nodes under `top` (itself included), in document order.
+
+    With `cut_off_at` (the end of the file), not a heredoc the end of the file
+    cuts off: bash reads that body to the end (with a warning), and so does the
+    grammar."""
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        if (node.is_missing or node.type == "ERROR") \
+                and not (node.type == "heredoc_end" and node.is_missing and node.start_byte == cut_off_at):
+            yield node
+        # children pushed in reverse so the earliest error comes first
+        stack.extend(c for c in reversed(node.children) if c.has_error or c.is_missing)
 
 
 def _decode(data: bytes) -> str:
@@ -217,27 +289,36 @@ def _unescape_ansi_c(m: re.Match[str]) -> str:
 
 
 def first_problem(src: Source) -> Problem | None:
-    """One Problem for the first syntax error, with a message a human can act on."""
+    """One Problem for the first syntax error, at the line where it is written.
+
+    The grammar's first error node can start far above the cause (an ERROR
+    that swallowed the file from its first line), so the place is found in two
+    steps: a quote or substitution that never ends is located by bash's own
+    lexing rules (`misreads.Constructs`); otherwise the innermost error node is
+    the one reported."""
     root = src.tree.root_node
     if not root.has_error:
         return None
-    node = _first_error(root)
+    node = next(_error_nodes(root, cut_off_at=root.end_byte), None)
     if node is None:
         return None
+    lexed = _misreads.Constructs(src.data)
+    if lexed.unclosed is not None:
+        start = lexed.culprit()
+        message = _unclosed_message(src.data[start:start + 2])
+        return Problem(Span.point(src.path, *src.point(start)), message)
+    while (inner := next((d for d in _error_nodes(node) if d is not node), None)) is not None:
+        node = inner
     message, anchor = _describe(node, src)
-    line, column = src.point(*anchor.start_point)
-    return Problem(Span.point(src.path, line, column), message)
+    return Problem(Span.point(src.path, *src.point(anchor.start_byte)), message)
 
 
-def _first_error(root: Node) -> Node | None:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_missing or node.type == "ERROR":
-            return node
-        # children pushed in reverse so the earliest error is found first
-        stack.extend(c for c in reversed(node.children) if c.has_error or c.is_missing)
-    return None
+def _unclosed_message(opening: bytes) -> str:
+    if opening[:1] in (b"'", b'"'):
+        return f"unterminated quoted string ({opening[:1].decode()}) starting here"
+    opener, closer = {b"${": ("${", "}"), b"$(": ("$(", ")"), b"<(": ("<(", ")"), b">(": (">(", ")")}.get(
+        opening, ("`", "`"))
+    return f"shell syntax error: {opener!r} started here is never closed (missing {closer!r})"
 
 
 def _describe(node: Node, src: Source) -> tuple[str, Node]:
