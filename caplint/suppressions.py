@@ -1,6 +1,9 @@
 """Inline suppressions: `# caplint: ignore[CAP306] reason` and `# caplint: ignore-file`.
 
-One syntax for all three formats, because all three use `#` comments:
+One syntax for every format, in the format's own comments: `#` in Dockerfiles,
+Compose files, scripts and CI YAML (a `run:` script's shell comments are YAML
+text that is a comment to the shell, so they count there too); `//` or
+`/* … */` in devcontainer.json (JSON with comments):
 
 - `# caplint: ignore[CAP101,CAP306] why` at the end of a line covers that line;
   on a line of its own it covers the next line that is not a comment. Either way
@@ -32,7 +35,8 @@ from caplint.model import Finding, Span
 from caplint.formats.dockerfile.directives import escape_char
 
 UNUSED_ID = "CAP002"
-_MARKER = re.compile(r"#\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
+_MARKER = re.compile(r"(?:#|//|/\*)\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
+_JSONC = frozenset({"devcontainer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,21 @@ def comment_start(line: str) -> int | None:
     return None
 
 
+def jsonc_comment_start(line: str) -> int | None:
+    """The index of a `//` or `/*` that starts a comment on this line, outside strings."""
+    quoted = escaped = False
+    for i, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "/" and line[i + 1:i + 2] in ("/", "*"):
+            return i
+    return None
+
+
 def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") -> list[range]:
     """Groups of 1-based physical line numbers that form one command or instruction.
 
@@ -112,14 +131,14 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
     for number, line in enumerate(lines, start=1):
         if "caplint" not in line:
             continue
-        start = comment_start(line)
+        start = jsonc_comment_start(line) if kind in _JSONC else comment_start(line)
         if start is None:
             continue
         m = _MARKER.match(line, start)
         if m is None:
             continue
         own_line = not line[:start].strip()
-        target = _next_code_line(lines, number) if own_line else number
+        target = _next_code_line(lines, number, kind in _JSONC) if own_line else number
         covered = frozenset(group_of.get(target, range(target, target + 1))) if target else frozenset()
         # Its own line too, so that `ignore[CAP101, CAP002]` can silence its own CAP002.
         covered |= {number}
@@ -127,10 +146,11 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
     return found
 
 
-def _next_code_line(lines: Sequence[str], number: int) -> int | None:
+def _next_code_line(lines: Sequence[str], number: int, jsonc: bool = False) -> int | None:
     """The first line after `number` that is not a comment: stacked comments share a target."""
+    prefixes = ("//", "/*") if jsonc else ("#",)
     for n in range(number + 1, len(lines) + 1):
-        if not lines[n - 1].lstrip().startswith("#"):
+        if not lines[n - 1].lstrip().startswith(prefixes):
             return n
     return None
 

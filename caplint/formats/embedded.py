@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from caplint.model import Span
+from caplint.model import Located, Span
 
 T = TypeVar("T")
 
@@ -61,7 +61,7 @@ class Piece:
 class Region:
     """The embedded text and the map from its positions to the host file's."""
 
-    __slots__ = ("path", "text", "_starts", "_pieces", "_line_starts", "line_offset")
+    __slots__ = ("path", "text", "_starts", "_pieces", "_line_starts", "line_offset", "_unknown")
 
     def __init__(self, path: str, pieces: Iterable[Piece]) -> None:
         self.path = path
@@ -73,8 +73,38 @@ class Region:
         for p in kept:
             self._starts.append(offset)
             offset += len(p.text)
-        self._line_starts = [0] + [i + 1 for i, c in enumerate(self.text) if c == "\n"]
+        self._line_starts = [0]
+        for line in self.text.split("\n")[:-1]:
+            self._line_starts.append(self._line_starts[-1] + len(line) + 1)
         self.line_offset = self._shift()
+        self._unknown: dict[str, str] = {}  # placeholder → the host's own spelling
+
+    def unknown(self, ranges: Iterable[tuple[int, int]]) -> Region:
+        """This region with `text[start:end]` of each range read as a value known only
+        at run time (a CI `${{ matrix.flags }}` expression, substituted before the
+        shell ever runs). The parser sees a shell expansion of the same length in
+        its place (`${_1___…}`, one word, valid in any quoting), so positions hold;
+        `lift` puts the author's spelling back into every Located it touches and
+        marks it unresolved, so no rule guesses its value."""
+        ranges = sorted(ranges)
+        if not ranges:
+            return self
+        out = Region.__new__(Region)
+        for name in self.__slots__:
+            setattr(out, name, getattr(self, name))
+        out._unknown = dict(self._unknown)
+        parts: list[str] = []
+        at = 0
+        for i, (start, end) in enumerate(ranges):
+            width = end - start
+            tag = f"_{i:x}"
+            holder = "${" + tag.ljust(width - 3, "_") + "}" if width >= len(tag) + 3 else "$" + "_" * (width - 1)
+            parts += [self.text[at:start], holder]
+            out._unknown[holder] = self.text[start:end]
+            at = end
+        parts.append(self.text[at:])
+        out.text = "".join(parts)
+        return out
 
     @classmethod
     def from_lines(cls, path: str, lines: Iterable[tuple[str, int, int]]) -> Region:
@@ -135,9 +165,9 @@ class Region:
 
     def lift(self, value: T) -> T:
         """`value` with every Span inside it (however deeply) mapped to the host."""
-        if self.line_offset == 0:
+        if self.line_offset == 0 and not self._unknown:
             return value
-        return _lift(value, self._map_span)  # type: ignore[no-any-return]
+        return _lift(value, self._map_span, self._unknown)  # type: ignore[no-any-return]
 
     def _map_span(self, span: Span) -> Span:
         if self.line_offset is not None:
@@ -149,24 +179,39 @@ class Region:
         """`parse(text, path)` lifted to the host. With `first_line`, `parse` also
         takes `first_line=` and a region that only shifts lines is passed that
         instead of being walked afterwards."""
-        if first_line and self.line_offset is not None:
+        if first_line and self.line_offset is not None and not self._unknown:
             return parse(self.text, self.path, first_line=1 + self.line_offset)
         return self.lift(parse(self.text, self.path))
 
 
-def _lift(value: Any, mapper: Callable[[Span], Span]) -> Any:
+def _lift(value: Any, mapper: Callable[[Span], Span], unknown: dict[str, str]) -> Any:
     if isinstance(value, Span):
         return mapper(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, str):
+        return _spelled(value, unknown) if unknown and "${_" in value else value
+    if isinstance(value, (int, float, bool)) or value is None:
         return value
     if isinstance(value, tuple):
-        return tuple(_lift(v, mapper) for v in value)
+        return tuple(_lift(v, mapper, unknown) for v in value)
     if isinstance(value, list):
-        return [_lift(v, mapper) for v in value]
+        return [_lift(v, mapper, unknown) for v in value]
+    if isinstance(value, Located) and unknown and isinstance(value.value, str) and "$" in value.raw:
+        raw, text, resolved = value.raw, value.value, value.resolved
+        for holder, spelled in unknown.items():
+            if holder in raw:
+                raw, text, resolved = raw.replace(holder, spelled), text.replace(holder, spelled), False
+        return Located(text, mapper(value.span), raw, resolved)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{name: _lift(getattr(value, name), mapper)
+        return dataclasses.replace(value, **{name: _lift(getattr(value, name), mapper, unknown)
                                              for name in _field_names(type(value))})
     return value
+
+
+def _spelled(text: str, unknown: dict[str, str]) -> str:
+    """A plain string (a container's name) with the author's spelling put back."""
+    for holder, spelled in unknown.items():
+        text = text.replace(holder, spelled)
+    return text
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
