@@ -282,7 +282,7 @@ def _align(value: str, text: str, start: int, double: bool) -> list[int]:
                 out.append(p)
                 p += width
                 break
-            if h in " \t\n\"'":
+            if h in " \t\r\n\"'":
                 p += 1
                 continue
             out.append(p)

@@ -85,10 +85,49 @@ def parse(text: str, path: str) -> Value | None:
     """The document's top-level value (the first one), or None when there is none."""
     src = _Source(text, path)
     root = _parser().parse(src.data).root_node
-    for node in root.named_children:
-        if node.type != "comment" and node.type != "ERROR":
+    if root.has_error and not _clean_top(root):
+        # A file cut off in the middle (`{"runArgs": ["--privileged"`): tree-sitter
+        # gives up on its structure, jsonc-parser reads on to the end. Read it
+        # again with the brackets still open closed after the end, positions kept.
+        closed = _closers(src.data)
+        if closed:
+            root = _parser().parse(src.data + closed).root_node
+    for node in root.named_children if root.type == "document" else [root]:
+        if node.type not in ("comment", "ERROR"):
             return _value(node, src)
     return None
+
+
+def _clean_top(root: Node) -> bool:
+    return root.type == "document" and any(c.type in ("object", "array") for c in root.named_children)
+
+
+def _closers(data: bytes) -> bytes:
+    """What closes every string, array and object still open at the end of `data`."""
+    stack: list[int] = []
+    i, n = 0, len(data)
+    in_string = False
+    while i < n:
+        c = data[i]
+        if in_string:
+            if c == 0x5C:  # backslash
+                i += 1
+            elif c == 0x22:
+                in_string = False
+        elif c == 0x22:
+            in_string = True
+        elif data.startswith(b"//", i):
+            end = data.find(b"\n", i)
+            i = n if end < 0 else end
+        elif data.startswith(b"/*", i):
+            end = data.find(b"*/", i + 2)
+            i = n if end < 0 else end + 1
+        elif c in (0x7B, 0x5B):
+            stack.append(0x7D if c == 0x7B else 0x5D)
+        elif c in (0x7D, 0x5D) and stack and stack[-1] == c:
+            stack.pop()
+        i += 1
+    return (b'"' if in_string else b"") + bytes(reversed(stack))
 
 
 def _recovered(node: Node) -> list[Node]:
