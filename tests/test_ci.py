@@ -159,3 +159,18 @@ def test_deep_or_huge_input_does_not_hang() -> None:
     github.parse("jobs:\n  a:\n    steps:\n" + "      - run: docker run --privileged x\n" * 2000, "w.yml")
     github.parse("jobs:\n  a:\n    container:\n      image: x\n      options: " + '"' * 5001 + "\n", "w.yml")
     assert time.perf_counter() - start < 30
+
+
+def test_caps_reads_devcontainers_and_workflows(tmp_path: Path) -> None:
+    from caplint.effective import describe_paths
+
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "devcontainer.json").write_text(
+        '{\n  // dev\n  "image": "x",\n  "runArgs": ["--cap-drop=ALL", "--cap-add=NET_ADMIN"],\n}\n')
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        "jobs:\n  t:\n    container:\n      image: x\n      options: --privileged\n")
+    out = describe_paths([str(tmp_path)])
+    assert "devcontainer.json:3: devcontainer (docker)\n  1 of 41 capabilities\n    NET_ADMIN" in out
+    assert "ci.yml:3: job t container (docker)\n  41 of 41 capabilities" in out
+    assert "privileged (" in out and "ci.yml:5)" in out
