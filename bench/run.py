@@ -145,6 +145,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=11, help="runs per one-file timing (median)")
     ap.add_argument("--corpus-repeat", type=int, default=3, help="runs per corpus timing (median)")
     ap.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md alone")
+    ap.add_argument("--plain-only", action="store_true",
+                    help="skip the mixed corpus (with devcontainer.json and CI files)")
     args = ap.parse_args()
 
     started = time.time()
@@ -155,6 +157,14 @@ def main() -> int:
     rows, _ = cold_rows(files, env, args.repeat)
     rows += what_if_rows(files, env, args.repeat)
     rows += throughput_rows(made.root, made.files, env, args.corpus_repeat)
+    if not args.plain_only:
+        # The same projects plus devcontainer.json, a GitHub workflow and (for a third) a .gitlab-ci.yml.
+        mixed = corpus_mod.generate(HERE / "corpus" / "mixed", projects=args.projects, mixed=True)
+        assert mixed.workflow is not None and mixed.devcontainer is not None
+        rows += cold_rows({"GitHub workflow": mixed.workflow, "devcontainer.json": mixed.devcontainer},
+                          env, args.repeat)[0][1:-1]
+        rows += [Row(r.what.replace("corpus,", "mixed corpus,"), r.figure) for r in
+                 throughput_rows(mixed.root, mixed.files, env, args.corpus_repeat) if "files/s" in r.figure]
     rows += flatness_rows(made.root, env)
     rows += import_rows(made.compose, env)
     rows += registry_rows()

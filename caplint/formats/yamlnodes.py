@@ -221,9 +221,10 @@ def _literal_lines(value: str, host: Host, start: int) -> Region | None:
     """A literal block line for line: each value line ends its host line."""
     row = bisect.bisect_right(host.starts, start) - 1
     lines = value.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the final line break
-    out: list[tuple[str, int, int]] = []
+    final_break = lines[-1] == ""
+    if final_break:
+        lines.pop()  # the value's last line break: kept, at the end of its line
+    pieces: list[Piece] = []
     for i, line in enumerate(lines):
         if row + i >= len(host.starts):
             return None
@@ -232,9 +233,10 @@ def _literal_lines(value: str, host: Host, start: int) -> Region | None:
         written = host.text[begin:end]
         if not written.endswith(line):
             return None
-        out.append((line, row + i + 1, len(written) - len(line) + 1))
-    found = Region.from_lines(host.path, out)
-    return found if found.text == value.rstrip("\n") or found.text == value else None
+        newline = "\n" if i < len(lines) - 1 or final_break else ""
+        pieces.append(Piece(line + newline, row + i + 1, len(written) - len(line) + 1))
+    found = Region(host.path, pieces)
+    return found if found.text == value else None
 
 
 _ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",

@@ -65,6 +65,14 @@ class Source:
             tree = _parser().parse(repaired) if repaired is not None else None
             if tree is not None and not tree.root_node.has_error:
                 self.tree = tree
+        if self.tree.root_node.has_error and safe.rstrip(b"\n").endswith(b"\\"):
+            # A `\` continuing the last line into the end of the file: bash ends
+            # the command there, tree-sitter-bash calls it an error. Read again
+            # with that backslash blanked (same offsets); believe a clean reading.
+            end = len(safe.rstrip(b"\n")) - 1
+            tree = _parser().parse(safe[:end] + b" " + safe[end + 1:])
+            if not tree.root_node.has_error:
+                self.tree = tree
 
     def text(self, start: int, end: int) -> str:
         return _decode(self.data[start:end])
