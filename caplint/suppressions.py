@@ -37,6 +37,9 @@ from caplint.formats.dockerfile.directives import escape_char
 UNUSED_ID = "CAP002"
 _MARKER = re.compile(r"(?:#|//|/\*)\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
 _JSONC = frozenset({"devcontainer"})
+_YAML_KINDS = frozenset({"github", "gitlab"})
+# A YAML block scalar's header: `key: |`, `- >-`, `run: |2 # comment`.
+_BLOCK_HEADER = re.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +103,13 @@ def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") ->
     """Groups of 1-based physical line numbers that form one command or instruction.
 
     Dockerfiles skip blank and comment lines inside a continued instruction; a
-    shell script ends the command there.
+    shell script ends the command there. In YAML a block scalar (`options: >-`,
+    `run: |`) is one group with its header line, since no comment can sit inside
+    an options string; a `run:` script's own shell comments still cover their
+    next line.
     """
+    if kind in _YAML_KINDS:
+        return _yaml_blocks(lines)
     groups: list[range] = []
     start = 0
     continued = False
@@ -115,6 +123,23 @@ def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") ->
             start = i + 1
     if start < len(lines):
         groups.append(range(start + 1, len(lines) + 1))
+    return groups
+
+
+def _yaml_blocks(lines: Sequence[str]) -> list[range]:
+    groups: list[range] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        end = i + 1
+        if _BLOCK_HEADER.search(line):
+            indent = len(line) - len(line.lstrip(" "))
+            while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip(" ")) > indent):
+                end += 1
+            while end > i + 1 and not lines[end - 1].strip():
+                end -= 1
+        groups.append(range(i + 1, end + 1))
+        i = end
     return groups
 
 
