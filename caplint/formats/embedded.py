@@ -33,6 +33,10 @@ and returns it with every Span in host coordinates. A region that only shifts
 lines (every column kept) says so in `line_offset`, so a parser that takes a
 first line (`shell.commands(…, first_line=)`) can skip the walk: `parse_with`
 does that choice for the caller.
+
+Values only known when the host runs (a CI's `${{ matrix.flags }}`) are marked
+with `region.unknown(ranges)`: the parser sees a same-length shell expansion,
+and `lift` puts the author's spelling back, unresolved.
 """
 from __future__ import annotations
 
@@ -50,8 +54,9 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class Piece:
     """Embedded `text` whose characters sit in the host from (`line`, `column`) on,
-    one column apart (1-based). A newline in `text` ends an embedded line; the
-    next piece says where the following line starts."""
+    one column apart (1-based). Characters after a newline inside one piece
+    continue at column 1 of the next host line (text copied verbatim); end a
+    piece at its newline when the next line starts elsewhere."""
 
     text: str
     line: int
