@@ -43,16 +43,14 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from caplint.model import Located, Span
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
     """Embedded `text` whose characters sit in the host from (`line`, `column`) on,
     one column apart (1-based). Characters after a newline inside one piece
     continue at column 1 of the next host line (text copied verbatim); end a
@@ -124,15 +122,19 @@ class Region:
     def _shift(self) -> int | None:
         """k when embedded line n, column c is host line n + k, column c everywhere."""
         shift: int | None = None
+        row, line_start = 0, 0  # the embedded line a piece starts on, and that line's offset
         for start, piece in zip(self._starts, self._pieces):
-            row = bisect.bisect_right(self._line_starts, start) - 1
-            if piece.column != start - self._line_starts[row] + 1:
+            if piece.column != start - line_start + 1:
                 return None
             k = piece.line - (row + 1)
             if shift is None:
                 shift = k
             elif k != shift:
                 return None
+            newlines = piece.text.count("\n")
+            if newlines:
+                row += newlines
+                line_start = start + piece.text.rfind("\n") + 1
         return 0 if shift is None else shift
 
     # -- positions ---------------------------------------------------------
