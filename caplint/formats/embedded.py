@@ -45,6 +45,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple, TypeVar
 
+from caplint import values
 from caplint.model import Located, Span
 
 T = TypeVar("T")
@@ -208,7 +209,12 @@ def _lift(value: Any, mapper: Callable[[Span], Span], unknown: dict[str, str]) -
             if holder in raw:
                 raw, text, resolved = raw.replace(holder, spelled), text.replace(holder, spelled), False
         return Located(text, mapper(value.span), raw, resolved)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, type):
+        return value
+    if values.is_value(value):
+        return values.replace(value, **{name: _lift(getattr(value, name), mapper, unknown)
+                                        for name in values.fields(value)})
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # ParseResult, the one mutable model class
         return dataclasses.replace(value, **{name: _lift(getattr(value, name), mapper, unknown)
                                              for name in _field_names(type(value))})
     return value

@@ -14,10 +14,11 @@ never load it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from caplint.model import Located, Span
+from caplint import values
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -36,7 +37,7 @@ def _parser() -> Parser:
     return _PARSER
 
 
-@dataclass(slots=True)
+@values.value
 class Value:
     """One JSON value where it is written. `kind` is object, array, string, number,
     true, false or null; strings are decoded, and `raw`/`inner` are the text
