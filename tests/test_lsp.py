@@ -14,7 +14,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 from pygls.workspace import PositionCodec
 
-from caplint.lsp import document_path, lint_document, to_range
+from caplint.lsp import document_path, lint_document, to_diagnostic, to_range
 from caplint.model import Span
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -355,3 +355,12 @@ def test_devcontainer_and_workflow_buffers_get_diagnostics(name: str, language_i
             privileged = [d for d in published.diagnostics if d.code == "CAP101"]
             assert [(d.range.start.line, d.range.start.character) for d in privileged] == [position]
     run(body)
+
+def test_a_diagnostic_says_the_fix() -> None:
+    text = "services:\n  web:\n    image: nginx\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges]\n    pid: host\n"
+    (finding,) = lint_document("compose.yaml", text)
+    diag = to_diagnostic(finding, text.split("\n"), PositionCodec("utf-16"))
+    message, fix = diag.message.split("\n")
+    assert message == finding.message
+    assert fix == f"fix: {finding.advice}" and "remove `pid: host`" in fix
+    assert diag.code_description is not None and diag.code_description.href.endswith("/rules/CAP305.md")
