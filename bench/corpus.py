@@ -28,6 +28,8 @@ class Corpus:
     compose: Path  # one representative file of each kind, for the one-file timings
     dockerfile: Path
     script: Path
+    workflow: Path | None = None  # with `mixed`: a GitHub workflow and a devcontainer.json
+    devcontainer: Path | None = None
 
 
 def _service(rng: random.Random, name: str, anchors: list[str]) -> list[str]:
@@ -162,9 +164,68 @@ def script(rng: random.Random) -> str:
     return "\n".join(out)
 
 
-def generate(root: Path, projects: int = 380, seed: int = 20240805) -> Corpus:
-    """Writes `projects` folders (about 10 files each) under `root`; rewrites only what changed."""
+def devcontainer(rng: random.Random) -> str:
+    run_args = ['"--init"', '"--cap-drop=ALL"', f'"--cap-add={rng.choice(SAFE_CAPS)}"']
+    if rng.random() < 0.2:
+        run_args.append(f'"--cap-add={rng.choice(RISKY_CAPS)}"')
+    if rng.random() < 0.1:
+        run_args += ['"-v"', '"/var/run/docker.sock:/var/run/docker.sock"']
+    return "\n".join([
+        "// Dev container generated for the caplint benchmark.",
+        "{",
+        f'  "name": "dev {rng.randint(1, 999)}",',
+        '  "build": { "dockerfile": "../services/s0/Dockerfile", "context": ".." },',
+        '  /* one docker run argument per item */',
+        f'  "runArgs": [{", ".join(run_args)}],',
+        f'  "privileged": {"true" if rng.random() < 0.08 else "false"},',
+        '  "mounts": ["source=${localEnv:HOME}/.cache,target=/home/dev/.cache,type=bind"],',
+        '  "customizations": { "vscode": { "extensions": ["ms-python.python", "redhat.vscode-yaml"] } },',
+        '  "remoteUser": "dev",',
+        "}", ""])
+
+
+def workflow(rng: random.Random) -> str:
+    out = ["name: ci", "on: [push, pull_request]", "jobs:"]
+    for j in range(rng.randint(2, 4)):
+        out += [f"  job{j}:", "    runs-on: ubuntu-latest", "    strategy:", "      matrix:",
+                "        python: ['3.11', '3.12']"]
+        if rng.random() < 0.4:
+            flags = ["--cap-drop ALL", "--health-cmd pg_isready", "--health-interval 10s"]
+            if rng.random() < 0.15:
+                flags.append("--privileged")
+            out += ["    services:", "      db:", f"        image: {rng.choice(IMAGES)}", "        options: >-"]
+            out += [f"          {f}" for f in flags]
+        out += ["    steps:", "      - uses: actions/checkout@v4",
+                "      - uses: actions/setup-python@v5", "        with:", "          python-version: ${{ matrix.python }}",
+                "      - name: test", "        run: |", "          set -euo pipefail",
+                "          pip install -e '.[test]'", "          python -m pytest -q"]
+        for k in range(rng.randint(1, 3)):
+            extra = " --privileged" if rng.random() < 0.05 else ""
+            out += [f"      - name: e2e {k}", "        run: |",
+                    f"          docker build -t app:${{{{ github.sha }}}} -f services/s0/Dockerfile .",
+                    f"          docker run --rm --cap-drop=ALL --security-opt no-new-privileges{extra} \\",
+                    f"            -e CASE={k} app:${{{{ github.sha }}}} make e2e"]
+    return "\n".join(out) + "\n"
+
+
+def gitlab_ci(rng: random.Random) -> str:
+    out = ["stages: [build, test]", "variables:", "  DOCKER_TLS_CERTDIR: ''", "", ".docker: &docker",
+           "  image: docker:27", "  services: [docker:27-dind]", ""]
+    for j in range(rng.randint(2, 5)):
+        out += [f"test{j}:", "  <<: *docker", "  stage: test", "  script:",
+                "    - docker build -t app .",
+                f"    - docker run --rm --cap-drop ALL{' --pid host' if rng.random() < 0.05 else ''} app make test{j}", ""]
+    return "\n".join(out)
+
+
+def generate(root: Path, projects: int = 380, seed: int = 20240805, mixed: bool = False) -> Corpus:
+    """Writes `projects` folders (about 10 files each) under `root`; rewrites only what changed.
+
+    `mixed` adds a devcontainer.json and a GitHub workflow to every project and a
+    .gitlab-ci.yml to a third of them, from a generator of their own, so the
+    other files stay byte-identical to the plain corpus."""
     rng = random.Random(seed)
+    extra = random.Random(seed + 1)
     written: set[Path] = set()
     for p in range(projects):
         project = root / f"project{p:04d}"
@@ -175,13 +236,20 @@ def generate(root: Path, projects: int = 380, seed: int = 20240805) -> Corpus:
             files[f"services/s{d}/Dockerfile"] = dockerfile(rng)
         for s in range(rng.randint(3, 5)):
             files[f"scripts/deploy-{s}.sh"] = script(rng)
+        if mixed:
+            files[".devcontainer/devcontainer.json"] = devcontainer(extra)
+            files[".github/workflows/ci.yml"] = workflow(extra)
+            if extra.random() < 0.33:
+                files[".gitlab-ci.yml"] = gitlab_ci(extra)
         for rel, text in files.items():
             _write(project / rel, text)
             written.add(project / rel)
     _prune(root, written)
     first = root / "project0000"
     return Corpus(root, len(written), first / "docker-compose.yml", first / "services/s0/Dockerfile",
-                  first / "scripts/deploy-0.sh")
+                  first / "scripts/deploy-0.sh",
+                  first / ".github/workflows/ci.yml" if mixed else None,
+                  first / ".devcontainer/devcontainer.json" if mixed else None)
 
 
 def _write(path: Path, text: str) -> None:

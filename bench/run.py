@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -91,6 +92,36 @@ def throughput_rows(root: Path, files: int, env: dict[str, str], repeat: int) ->
     return rows
 
 
+def mixed_rows(plain: Path, plain_files: int, env: dict[str, str], repeat: int, corpus_repeat: int,
+               projects: int) -> list[Row]:
+    """The same projects plus a devcontainer.json and a GitHub workflow each and a
+    .gitlab-ci.yml for a third, against the plain corpus: runs alternate between
+    the two trees, so load from elsewhere on a shared machine falls on both."""
+    mixed = corpus_mod.generate(HERE / "corpus" / "mixed", projects=projects, mixed=True)
+    assert mixed.workflow is not None and mixed.devcontainer is not None
+    rows = []
+    for label, path in (("GitHub workflow", mixed.workflow), ("devcontainer.json", mixed.devcontainer)):
+        s = measure.median_run([*measure.caplint_argv(), "check", str(path)], env, repeat)
+        rows.append(Row(f"one file cold, {label}", f"{_ms(s.wall)} (cpu {_ms(s.cpu)}), {_mib(s.max_rss_kib)}"))
+    argv = [*measure.caplint_argv(), "check", "--jobs", "1"]
+    for tree in (plain, mixed.root):
+        measure.run_once([*argv, str(tree)], env)  # warm-up
+    runs: dict[Path, list[measure.Run]] = {plain: [], mixed.root: []}
+    for _ in range(corpus_repeat):
+        for tree in runs:
+            runs[tree].append(measure.run_once([*argv, str(tree)], env))
+    rate = {}
+    for tree, files in ((plain, plain_files), (mixed.root, mixed.files)):
+        wall = statistics.median(r.seconds for r in runs[tree])
+        cpu = statistics.median(r.cpu_seconds for r in runs[tree])
+        rate[tree] = files / cpu
+        rows.append(Row(f"{'mixed' if tree == mixed.root else 'plain'} corpus, `--jobs 1`, alternating ({files} files)",
+                        f"{files / wall:.0f} files/s wall, {files / cpu:.0f} files/cpu-s ({wall:.2f} s wall, {cpu:.2f} s cpu)"))
+    change = rate[mixed.root] / rate[plain] - 1
+    rows.append(Row("mixed vs plain, files per CPU second", f"{change:+.1%}", "within ±10 %", _verdict(abs(change) <= 0.10)))
+    return rows
+
+
 def flatness_rows(root: Path, env: dict[str, str]) -> list[Row]:
     """Peak memory of serial runs over growing slices of the corpus: flat means O(1) in files."""
     projects = sorted(p for p in root.iterdir() if p.is_dir())
@@ -145,6 +176,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=11, help="runs per one-file timing (median)")
     ap.add_argument("--corpus-repeat", type=int, default=3, help="runs per corpus timing (median)")
     ap.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md alone")
+    ap.add_argument("--plain-only", action="store_true",
+                    help="skip the mixed corpus (with devcontainer.json and CI files)")
+    ap.add_argument("--formats-only", action="store_true",
+                    help="only the mixed-corpus rows (the new formats against the plain corpus)")
     args = ap.parse_args()
 
     started = time.time()
@@ -152,9 +187,15 @@ def main() -> int:
     env = measure.bench_env(HERE / "corpus" / ".pycache")
     load_before = os.getloadavg()[0]
     files = {"Compose": made.compose, "Dockerfile": made.dockerfile, "script": made.script}
+    if args.formats_only:
+        rows = mixed_rows(made.root, made.files, env, args.repeat, args.corpus_repeat, args.projects)
+        print(table(rows))
+        return 0
     rows, _ = cold_rows(files, env, args.repeat)
     rows += what_if_rows(files, env, args.repeat)
     rows += throughput_rows(made.root, made.files, env, args.corpus_repeat)
+    if not args.plain_only:
+        rows += mixed_rows(made.root, made.files, env, args.repeat, args.corpus_repeat, args.projects)
     rows += flatness_rows(made.root, env)
     rows += import_rows(made.compose, env)
     rows += registry_rows()

@@ -2,7 +2,10 @@
 
 Kinds: `compose` (named like a Compose file), `yaml` (any other YAML file; the
 Compose parser decides by content and stays silent when it is not Compose),
-`dockerfile` and `shell`.
+`dockerfile`, `shell`, `devcontainer` (devcontainer.json, .devcontainer.json,
+devcontainer-feature.json), `github` (workflows under `.github/workflows/` and
+`action.yml` files) and `gitlab` (`.gitlab-ci.yml`). Every name rule is in
+`NAME_RULES`, so what else needs them (the pre-commit hooks) reads them there.
 """
 from __future__ import annotations
 
@@ -25,6 +28,10 @@ _DOCKERFILE_NAME = re.compile(
     r"^((Dockerfile|Containerfile)([.-][^/]*)?|[^/]+\.(dockerfile|containerfile))$", re.IGNORECASE
 )
 _YAML_EXT = (".yml", ".yaml")
+_DEVCONTAINER_NAME = re.compile(r"^(\.?devcontainer|devcontainer-feature)\.json$", re.IGNORECASE)
+_WORKFLOW_PATH = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$")
+_ACTION_NAME = re.compile(r"^action\.ya?ml$")
+_GITLAB_NAME = re.compile(r"^(.+\.)?\.?gitlab-ci\.ya?ml$")
 _SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
@@ -37,7 +44,7 @@ TEMPLATE_EXT = (".template", ".tmpl", ".j2", ".jinja", ".in")
 @value
 class Found:
     path: str
-    kind: str  # compose | yaml | dockerfile | shell
+    kind: str  # compose | yaml | dockerfile | shell | devcontainer | github | gitlab
 
 
 # `Dockerfile.dockerignore`, `Dockerfile.md` or `dockerfile_test.go` sit beside
@@ -47,7 +54,14 @@ _NOT_DOCKERFILE_EXT = (".dockerignore", ".md", ".rst", ".txt", ".orig", ".rej", 
 
 
 def kind_by_name(name: str) -> str | None:
+    """The kind a file's name (or path, for workflows) says it is."""
     base = os.path.basename(name)
+    if _DEVCONTAINER_NAME.match(base):
+        return "devcontainer"
+    if _ACTION_NAME.match(base) or _WORKFLOW_PATH.search(name.replace(os.sep, "/")):
+        return "github"
+    if _GITLAB_NAME.match(base):
+        return "gitlab"
     if _COMPOSE_NAME.match(base):
         return "compose"
     lower = base.lower()
@@ -147,7 +161,7 @@ def _walk(root: str, patterns: tuple[str, ...]) -> Iterator[Found]:
             path = _clean(os.path.join(dirpath, name))
             if patterns and excluded(path, patterns) or name.lower().endswith(TEMPLATE_EXT):
                 continue
-            kind = kind_by_name(name)
+            kind = kind_by_name(path)
             if kind is None and "." not in name:
                 kind = _shebang_kind(path)
             if kind is not None and os.path.isfile(path):

@@ -12,7 +12,12 @@ from caplint.model import Container, Image
 from caplint.rules import Rule
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-_APPLIES = {Container: "Compose services, docker/podman/nerdctl commands in scripts", Image: "Dockerfiles"}
+_APPLIES = {
+    Container: "Compose services, docker/podman/nerdctl commands in scripts (also in Dockerfile `RUN`s and "
+               "GitHub/GitLab CI scripts), devcontainer.json and devcontainer-feature.json, GitHub Actions job "
+               "containers and services",
+    Image: "Dockerfiles",
+}
 
 
 def applies_to(rule: Rule) -> str:

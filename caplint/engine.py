@@ -132,7 +132,8 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
     kind = kind if kind not in (None, "unknown") else detect_kind(path, text)
     if kind is None:
         return problem_findings([Problem(Span.point(path, 1), "cannot tell what kind of file this is "
-                                          "(not a Dockerfile, Compose file or shell script by name or content)")],
+                                          "(not a Dockerfile, Compose file, shell script, devcontainer.json or CI file "
+                                          "by name or content)")],
                                  text, settings, path)
     try:
         result = parse_assembled(path, text, kind, settings.runtime)

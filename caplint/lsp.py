@@ -5,8 +5,10 @@ stdout only. What real editors do that a minimal client does not shapes this
 module: Neovim offers the `utf-8` position encoding first and syncs
 incrementally, so columns are converted for whichever encoding was agreed and
 the whole workspace document is linted, never the change fragment; editors name
-languages differently (`yaml`, `dockerfile`, `sh`), so the parser is chosen by
-file name and content, never by `languageId`; and an editor shows the server's
+languages differently (`yaml`, `dockerfile`, `sh`; `json` or `jsonc` for a
+devcontainer.json, `yaml` or `github-actions-workflow` for a workflow), so
+the parser is chosen by file name and content, never by `languageId`
+(`LANGUAGE_IDS` lists the ones an editor should attach the server to); and an editor shows the server's
 stderr in its log, so stdout must carry nothing but protocol.
 """
 from __future__ import annotations
@@ -33,6 +35,11 @@ log = logging.getLogger("caplint.lsp")
 # Long enough to skip the keystrokes of a word, short enough to feel immediate;
 # `caplint lsp --debounce-ms N` changes it (0: lint on every change).
 DEBOUNCE_SECONDS = 0.3
+
+# The language ids of the buffers worth attaching the server to (a client's
+# document selector); the server itself decides by name and content.
+LANGUAGE_IDS = ("dockerfile", "yaml", "yaml.docker-compose", "dockercompose", "github-actions-workflow",
+                "json", "jsonc", "sh", "shellscript", "bash")
 
 SEVERITIES = {
     Severity.CRITICAL: lsp.DiagnosticSeverity.Error,

@@ -71,7 +71,9 @@ class Located(Generic[T]):
         return f"{self.raw} (= {value})"
 
 
-SourceKind = Literal["compose", "shell", "dockerfile"]  # the format a container is written in
+# The format a container is written in: a GitHub workflow or action is "github",
+# a .gitlab-ci.yml "gitlab", a devcontainer.json or devcontainer-feature.json "devcontainer".
+SourceKind = Literal["compose", "shell", "dockerfile", "devcontainer", "github", "gitlab"]
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 

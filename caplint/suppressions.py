@@ -1,6 +1,9 @@
 """Inline suppressions: `# caplint: ignore[CAP306] reason` and `# caplint: ignore-file`.
 
-One syntax for all three formats, because all three use `#` comments:
+One syntax for every format, in the format's own comments: `#` in Dockerfiles,
+Compose files, scripts and CI YAML (a `run:` script's shell comments are YAML
+text that is a comment to the shell, so they count there too); `//` or
+`/* … */` in devcontainer.json (JSON with comments):
 
 - `# caplint: ignore[CAP101,CAP306] why` at the end of a line covers that line;
   on a line of its own it covers the next line that is not a comment. Either way
@@ -32,7 +35,11 @@ from caplint.formats.dockerfile.directives import escape_char
 from caplint.values import value
 
 UNUSED_ID = "CAP002"
-_MARKER = re.compile(r"#\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
+_MARKER = re.compile(r"(?:#|//|/\*)\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
+_JSONC = frozenset({"devcontainer"})
+_YAML_KINDS = frozenset({"github", "gitlab"})
+# A YAML block scalar's header: `key: |`, `- >-`, `run: |2 # comment`.
+_BLOCK_HEADER = re.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
 
 
 @value
@@ -78,12 +85,32 @@ def comment_start(line: str) -> int | None:
     return None
 
 
+def jsonc_comment_start(line: str) -> int | None:
+    """The index of a `//` or `/*` that starts a comment on this line, outside strings."""
+    quoted = escaped = False
+    for i, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "/" and line[i + 1:i + 2] in ("/", "*"):
+            return i
+    return None
+
+
 def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") -> list[range]:
     """Groups of 1-based physical line numbers that form one command or instruction.
 
     Dockerfiles skip blank and comment lines inside a continued instruction; a
-    shell script ends the command there.
+    shell script ends the command there. In YAML a block scalar (`options: >-`,
+    `run: |`) is one group with its header line, since no comment can sit inside
+    an options string; a `run:` script's own shell comments still cover their
+    next line.
     """
+    if kind in _YAML_KINDS:
+        return _yaml_blocks(lines)
     groups: list[range] = []
     start = 0
     continued = False
@@ -100,6 +127,23 @@ def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") ->
     return groups
 
 
+def _yaml_blocks(lines: Sequence[str]) -> list[range]:
+    groups: list[range] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        end = i + 1
+        if _BLOCK_HEADER.search(line):
+            indent = len(line) - len(line.lstrip(" "))
+            while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip(" ")) > indent):
+                end += 1
+            while end > i + 1 and not lines[end - 1].strip():
+                end -= 1
+        groups.append(range(i + 1, end + 1))
+        i = end
+    return groups
+
+
 def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
     """Every `# caplint:` comment in the file, with the lines each covers."""
     if "caplint" not in text:
@@ -113,14 +157,14 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
     for number, line in enumerate(lines, start=1):
         if "caplint" not in line:
             continue
-        start = comment_start(line)
+        start = jsonc_comment_start(line) if kind in _JSONC else comment_start(line)
         if start is None:
             continue
         m = _MARKER.match(line, start)
         if m is None:
             continue
         own_line = not line[:start].strip()
-        target = _next_code_line(lines, number) if own_line else number
+        target = _next_code_line(lines, number, kind in _JSONC) if own_line else number
         covered = frozenset(group_of.get(target, range(target, target + 1))) if target else frozenset()
         # Its own line too, so that `ignore[CAP101, CAP002]` can silence its own CAP002.
         covered |= {number}
@@ -128,10 +172,11 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
     return found
 
 
-def _next_code_line(lines: Sequence[str], number: int) -> int | None:
+def _next_code_line(lines: Sequence[str], number: int, jsonc: bool = False) -> int | None:
     """The first line after `number` that is not a comment: stacked comments share a target."""
+    prefixes = ("//", "/*") if jsonc else ("#",)
     for n in range(number + 1, len(lines) + 1):
-        if not lines[n - 1].lstrip().startswith("#"):
+        if not lines[n - 1].lstrip().startswith(prefixes):
             return n
     return None
 

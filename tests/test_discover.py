@@ -11,7 +11,12 @@ from caplint.discover import discover, kind_by_content, kind_by_name
 @pytest.mark.parametrize(("name", "kind"), [
     ("docker-compose.yml", "compose"), ("docker-compose.override.yml", "compose"),
     ("compose.yaml", "compose"), ("compose.prod.yaml", "compose"), ("Compose.YML", "compose"),
-    ("docker-compose-dev.yaml", "compose"), ("stack.yml", "yaml"), (".gitlab-ci.yml", "yaml"),
+    ("docker-compose-dev.yaml", "compose"), ("stack.yml", "yaml"), (".gitlab-ci.yml", "gitlab"),
+    ("ci/build.gitlab-ci.yml", "gitlab"), (".github/workflows/ci.yml", "github"),
+    (".github/workflows/docker-compose.yml", "github"), ("repo/.github/workflows/release.yaml", "github"),
+    (".github/dependabot.yml", "yaml"), ("workflows/ci.yml", "yaml"), (".github/actions/setup/action.yml", "github"),
+    ("action.yaml", "github"), (".devcontainer/devcontainer.json", "devcontainer"), (".devcontainer.json", "devcontainer"),
+    ("src/docker-in-docker/devcontainer-feature.json", "devcontainer"), ("package.json", None),
     ("Dockerfile", "dockerfile"), ("Dockerfile.dev", "dockerfile"), ("api.Dockerfile", "dockerfile"),
     ("web.dockerfile", "dockerfile"), ("Containerfile", "dockerfile"), ("Containerfile.arm64", "dockerfile"),
     ("Dockerfile.dockerignore", None), ("Dockerfile.md", None), ("dockerfile-parse.py", None),
@@ -37,6 +42,19 @@ def test_kind_by_content(text: str, kind: str | None) -> None:
 def _touch(path: Path, text: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def test_walk_finds_ci_and_devcontainer_files(tmp_path: Path) -> None:
+    _touch(tmp_path / ".github" / "workflows" / "ci.yml")
+    _touch(tmp_path / ".github" / "workflows" / "notes.md")
+    _touch(tmp_path / ".devcontainer" / "python" / "devcontainer.json")
+    _touch(tmp_path / ".gitlab-ci.yml")
+    found = {os.path.relpath(f.path, tmp_path): f.kind for f in discover([str(tmp_path)])}
+    assert found == {
+        os.path.join(".github", "workflows", "ci.yml"): "github",
+        os.path.join(".devcontainer", "python", "devcontainer.json"): "devcontainer",
+        ".gitlab-ci.yml": "gitlab",
+    }
 
 
 def test_walk_finds_kinds_and_skips_noise(tmp_path: Path) -> None:

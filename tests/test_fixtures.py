@@ -11,7 +11,8 @@ from caplint.reading import read_file
 from conftest import FIXTURES
 from expectations import expected, fixture_files, ignored
 
-KINDS = {"compose": None, "dockerfile": "dockerfile", "shell": "shell"}
+KINDS = {"compose": None, "dockerfile": "dockerfile", "shell": "shell",
+         "devcontainer": "devcontainer", "github": "github", "gitlab": "gitlab"}
 CASES = [(kind, p) for kind in KINDS if (FIXTURES / kind).is_dir() for p in fixture_files(FIXTURES / kind)]
 
 
@@ -29,5 +30,5 @@ def test_fixture(kind: str, path: Path) -> None:
 
 
 def test_every_kind_has_fixtures() -> None:
-    for kind in ("compose",):
+    for kind in ("compose", "dockerfile", "shell", "devcontainer", "github", "gitlab"):
         assert any(k == kind for k, _ in CASES), f"no fixtures for {kind}"

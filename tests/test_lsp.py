@@ -340,6 +340,22 @@ def test_document_path_handles_files_and_unsaved_buffers() -> None:
     assert [f.rule_id for f in lint_document("compose.yml", PRIVILEGED.replace("\n", "\r\n"))] == ["CAP101"]
 
 
+@pytest.mark.parametrize(("name", "language_id", "text", "position"), [
+    # VS Code opens devcontainer.json as `jsonc`, Neovim as `jsonc` or `json`.
+    (".devcontainer/devcontainer.json", "jsonc", '{\n  // dev\n  "runArgs": ["--privileged"],\n}\n', (2, 15)),
+    # The GitHub Actions extension's language id; other editors say `yaml`.
+    (".github/workflows/ci.yml", "github-actions-workflow",
+     "jobs:\n  t:\n    steps:\n      - run: |\n          docker run --privileged x\n", (4, 21)),
+])
+def test_devcontainer_and_workflow_buffers_get_diagnostics(name: str, language_id: str, text: str,
+                                                          position: tuple[int, int]) -> None:
+    async def body() -> None:
+        async with session(["utf-16"]) as (client, _):
+            _, published = await open_and_wait(client, name, text, language_id)
+            privileged = [d for d in published.diagnostics if d.code == "CAP101"]
+            assert [(d.range.start.line, d.range.start.character) for d in privileged] == [position]
+    run(body)
+
 def test_a_diagnostic_says_the_fix() -> None:
     text = "services:\n  web:\n    image: nginx\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges]\n    pid: host\n"
     (finding,) = lint_document("compose.yaml", text)

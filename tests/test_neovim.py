@@ -164,7 +164,7 @@ def test_nvim_lint_snippet_lints_the_buffer_through_stdin(tmp_path: Path) -> Non
     linter = json.loads(result.read_text(encoding="utf-8"))
     assert (linter["cmd"], linter["stdin"], linter["stream"], linter["ignore_exitcode"]) == ("caplint", True, "stdout", True)
     assert linter["args"][-3:] == ["--stdin-filename", str(path), "-"]
-    assert set(linter["by_ft"]) == {"dockerfile", "yaml", "sh"}
+    assert set(linter["by_ft"]) == {"dockerfile", "yaml", "json", "jsonc", "sh"}
     output = caplint(linter["args"], stdin=path, cwd=path.parent)
     types = assert_errorformat_reads(linter["efm"], output, path, tmp_path)
     # nvim-lint maps the letter (upper-cased) E/W; a `note` line has none and takes the skeleton's INFO.
@@ -180,7 +180,7 @@ def test_vim_ale_snippet_defines_a_linter_whose_callback_reads_caplint(tmp_path:
     env = editor_env(tmp_path, CAPLINT_SNIPPET=str(tmp_path / "ale.vim"), CAPLINT_RESULT=str(result))
     assert nvim("-S", str(SUPPORT / "ale_stub.vim"), env=env).returncode == 0
     defined = json.loads(result.read_text(encoding="utf-8"))["defined"]
-    assert {d["filetype"] for d in defined} == {"dockerfile", "yaml", "sh"}
+    assert {d["filetype"] for d in defined} == {"dockerfile", "yaml", "json", "jsonc", "sh"}
     command: str = defined[0]["command"]
     assert command.startswith("caplint ") and "--format gnu" in command
     # ALE puts the buffer's file name for %s and the buffer's text on stdin.

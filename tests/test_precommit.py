@@ -33,6 +33,12 @@ INSECURE = {
                                 "      - /var/run/docker.sock:/var/run/docker.sock\n"),
     "scripts/dind.sh": "#!/bin/sh\nset -e\ndocker run -d --privileged docker:27-dind\n",
     "scripts/run-tools": "#!/usr/bin/env bash\nexec docker run --rm -it --pid=host nicolaka/netshoot\n",
+    ".devcontainer/devcontainer.json": '{\n  // dev\n  "image": "x",\n  "privileged": true,\n}\n',
+    ".devcontainer/rust/devcontainer.json": '{"image": "x", "runArgs": ["--cap-add=SYS_PTRACE"]}\n',
+    ".github/workflows/ci.yml": "jobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker run --privileged x\n",
+    ".github/actions/lab/action.yml": ("runs:\n  using: composite\n  steps:\n    - shell: bash\n"
+                                       "      run: docker run --network host x\n"),
+    ".gitlab-ci.yml": "test:\n  script:\n    - docker run -v /:/host alpine true\n",
 }
 CLEAN = {
     "Dockerfile": "FROM node:20-bookworm\nWORKDIR /app\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n",
@@ -49,6 +55,13 @@ CLEAN = {
     "scripts/dind.sh": "#!/bin/sh\nset -e\ndocker run -d --cap-drop ALL --security-opt no-new-privileges alpine:3.20 true\n",
     "scripts/run-tools": ("#!/usr/bin/env bash\nexec docker run --rm -it --cap-drop ALL --security-opt no-new-privileges "
                           "nicolaka/netshoot\n"),
+    ".devcontainer/devcontainer.json": ('{\n  // dev\n  "image": "x",\n  "runArgs": ["--cap-drop=ALL",'
+                                        ' "--security-opt=no-new-privileges"],\n}\n'),
+    ".devcontainer/rust/devcontainer.json": ('{"image": "x", "runArgs": ["--cap-drop=ALL",'
+                                             ' "--security-opt=no-new-privileges"]}\n'),
+    ".github/workflows/ci.yml": "jobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n",
+    ".github/actions/lab/action.yml": "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: make lab\n",
+    ".gitlab-ci.yml": "test:\n  script:\n    - make test\n",
 }
 # Files the hooks must not hand to caplint: insecure-looking, but not what the hooks are for.
 BYSTANDERS = {
@@ -56,6 +69,8 @@ BYSTANDERS = {
     "Dockerfile.dockerignore": "node_modules\n.git\n",
     "docs/setup.md": "Run `docker run --privileged docker:dind`.\n",
     "scripts/legacy.csh": "#!/bin/csh\nsetenv FOO bar\n",
+    "package.json": '{"privileged": true, "runArgs": ["--privileged"]}\n',
+    ".github/dependabot.yml": "version: 2\nupdates:\n  - package-ecosystem: docker\n    directory: /\n",
 }
 EXECUTABLE = ("scripts/run-tools", "scripts/legacy.csh")
 

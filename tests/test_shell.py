@@ -294,3 +294,10 @@ def test_command_substitution_in_an_unquoted_heredoc_runs() -> None:
     # bash expands $(…) in an unquoted here-document body; a quoted one is plain text.
     assert names("cat <<EOF\nid: $(docker run -d app)\nEOF\n") == ["docker run app"]
     assert names("cat <<'EOF'\nid: $(docker run -d app)\nEOF\n") == []
+
+
+def test_a_continuation_into_the_end_of_the_file_is_no_syntax_error() -> None:
+    # bash ends the command at the end of the file; a CI `run: |` block often ends so
+    result = shell.parse("docker run --privileged \\\n  alpine \\\n", "x.sh")
+    assert not result.problems
+    assert [c.privileged is not None for c in result.containers] == [True]

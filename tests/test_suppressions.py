@@ -220,3 +220,37 @@ def test_logical_lines_in_a_dockerfile_skip_comments_inside_an_instruction() -> 
 
 def test_scan_without_markers_is_empty() -> None:
     assert scan("services:\n  web:\n    image: caplint-demo\n", "compose.yml") == []
+
+
+def test_a_suppression_above_a_yaml_block_covers_the_whole_block() -> None:
+    text = ("jobs:\n  t:\n    services:\n      dind:\n        image: docker:dind\n"
+            "        # caplint: ignore[CAP101] the dind service needs it\n"
+            "        options: >-\n          --cap-drop ALL\n          --privileged\n\n"
+            "        ports: [2375]\n")
+    assert found(".github/workflows/ci.yml", text) == set()
+    unsuppressed = text.replace("# caplint: ignore[CAP101] the dind service needs it", "# dind")
+    assert (9, "CAP101") in found(".github/workflows/ci.yml", unsuppressed)
+
+
+def test_a_shell_comment_in_a_run_block_covers_its_next_line() -> None:
+    text = ("jobs:\n  t:\n    steps:\n      - run: |\n          echo hi\n"
+            "          # caplint: ignore[CAP101] kind needs it\n          docker run --privileged --cap-drop ALL \\\n"
+            "            --security-opt no-new-privileges kindest/node\n          docker run --pid host x\n")
+    assert (7, "CAP101") not in found(".github/workflows/ci.yml", text)
+
+
+@pytest.mark.parametrize("text", [
+    '{\n  // caplint: ignore[CAP101] needs /dev/kvm\n  "privileged": true\n}\n',
+    '{\n  "privileged": true // caplint: ignore[CAP101]\n}\n',
+    '{\n  /* caplint: ignore[CAP101] */ "privileged": true\n}\n',
+    '{\n  /* caplint: ignore[CAP101] */\n  "privileged": true\n}\n',
+])
+def test_jsonc_comments_suppress(text: str) -> None:
+    assert (2, "CAP101") not in found(".devcontainer/devcontainer.json", text)
+    assert (3, "CAP101") not in found(".devcontainer/devcontainer.json", text)
+    assert not {r for _, r in found(".devcontainer/devcontainer.json", text)} & {"CAP002", "CAP101"}
+
+
+def test_a_slash_in_a_json_string_is_no_comment() -> None:
+    text = '{\n  "image": "x", "runArgs": ["-v", "/a//caplint: ignore:/b", "--privileged"]\n}\n'
+    assert (2, "CAP101") in found(".devcontainer/devcontainer.json", text)

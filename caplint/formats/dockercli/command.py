@@ -10,10 +10,11 @@ them (subcommands, option tables, what comes after the image).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from caplint.formats.dockercli import flags as runflags
 from caplint.formats.dockercli.fields import fields
-from caplint.formats.dockercli.flags import Table
+from caplint.formats.dockercli.flags import Option, Table
 from caplint.formats.shell.commands import WRAPPERS, basename, cover, unwrap
 from caplint.model import Container, Located, SourceKind
 
@@ -57,6 +58,23 @@ def container_for(words: Sequence[Located[str]], source_kind: SourceKind = "shel
         complete=complete,
         **fields(options, runtime),
     )
+
+
+def options(words: Sequence[Located[str]], table: Table = runflags.RUN,
+            runtime: str = "docker") -> tuple[dict[str, Any], int]:
+    """Container fields from option words that are not a whole command line —
+    devcontainer `runArgs`, a CI job's `options:` — and the index of the first
+    word that is not an option (the rest is not read: the host adds the image)."""
+    found, operand = runflags.scan(words, 0, table)
+    return fields(found, runtime), operand
+
+
+def option(name: str, value: Located[str], runtime: str = "docker") -> dict[str, Any]:
+    """Container fields of one option given as a value of its own (a CI `volumes:`
+    item is a `-v` value, a devcontainer `mounts` string a `--mount` value)."""
+    flag = runflags.RUN.get(name)
+    assert flag is not None, name
+    return fields([Option(flag, name, value, value, 0)], runtime)
 
 
 def _subcommand(words: Sequence[Located[str]], k: int) -> tuple[str, Table, int, bool] | None:

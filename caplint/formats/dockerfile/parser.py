@@ -25,6 +25,7 @@ Every token is then located on its own physical line. Decisions worth knowing:
 """
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import itertools
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from dockerfile_parse import DockerfileParser
 
 from caplint.model import Command, Copy, Image, Located, ParseResult, Problem, Process, RunInstruction, Span, Stage
+from caplint.formats.embedded import Region
 from caplint.formats.shell import commands as _commands
 from caplint.formats.dockerfile.directives import escape_char
 from caplint.values import replace, value
@@ -570,7 +572,10 @@ class _Builder:
     def parse_shell(self, text: str, first_line: int, problems_to: list[Problem] | None = None) -> list[Command]:
         """Commands of a shell text whose line 0 is `first_line` (0-based); its
         syntax errors are this file's unless `problems_to` takes them."""
-        found, problems = _commands.commands(text, self.path, first_line=first_line + 1, embedded=[])
+        # Through an embedded region of whole lines (columns kept): the shell's
+        # positions are the Dockerfile's, so only the first line is passed on.
+        region = Region.from_lines(self.path, [(t, first_line + 1 + i, 1) for i, t in enumerate(text.split("\n"))])
+        found, problems = region.parse_with(functools.partial(_commands.commands, embedded=[]), first_line=True)
         (self.result.problems if problems_to is None else problems_to).extend(problems)
         return found
 

@@ -62,6 +62,14 @@ class Source:
         # a copy where each is four `_` bytes: same byte offsets, same spans.
         safe = self.data if self._ascii else _ASTRAL.sub(b"____", self.data)
         self.tree = _read(safe)
+        if self.tree.root_node.has_error and safe.rstrip(b"\n").endswith(b"\\"):
+            # A `\` continuing the last line into the end of the file: bash ends
+            # the command there, tree-sitter-bash calls it an error. Read again
+            # with that backslash blanked (same offsets); believe a clean reading.
+            end = len(safe.rstrip(b"\n")) - 1
+            tree = _read(safe[:end] + b" " + safe[end + 1:])
+            if not tree.root_node.has_error:
+                self.tree = tree
 
     def text(self, start: int, end: int) -> str:
         return _decode(self.data[start:end])
