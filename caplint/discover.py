@@ -10,7 +10,7 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 # Folders that never hold a project's own container configuration.
@@ -108,18 +108,31 @@ def _clean(path: str) -> str:
     return path[2:] if path.startswith("./") and len(path) > 2 else path
 
 
-def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[Found]:
+# Config excludes, as glob patterns (relative to the cwd) or as a question
+# about a path (a file or folder): `caplint.settings.Resolver.excludes` answers
+# it with the config that applies to that path.
+Exclude = Iterable[str] | Callable[[str], bool]
+
+
+def _exclusion(exclude: Exclude) -> Callable[[str], bool]:
+    if callable(exclude):
+        return exclude
+    patterns = tuple(exclude)
+    return lambda path: bool(patterns) and excluded(path, patterns)
+
+
+def discover(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     """Every lintable file under `paths`, in a stable order.
 
     An explicit file is always linted (its kind sniffed later when its name says
     nothing); directories are walked without following symlinks, so a symlink
     loop cannot trap the walk.
     """
-    patterns = tuple(exclude)
+    is_excluded = _exclusion(exclude)
     seen: set[str] = set()
     for root in paths:
         if os.path.isdir(root):
-            for found in _walk(root, patterns):
+            for found in _walk(root, is_excluded):
                 if found.path not in seen:
                     seen.add(found.path)
                     yield found
@@ -130,20 +143,59 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[Foun
                 yield Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")
 
 
-def _walk(root: str, patterns: tuple[str, ...]) -> Iterator[Found]:
+def _skipped_dir(path: str, is_excluded: Callable[[str], bool]) -> bool:
+    return (os.path.basename(path) in SKIPPED_DIRS or _is_virtualenv(path) or is_excluded(path))
+
+
+def _scanned_file(path: str, is_excluded: Callable[[str], bool]) -> Found | None:
+    """The file as a directory scan takes it, or None when a scan passes it by."""
+    if is_excluded(path):
+        return None
+    name = os.path.basename(path)
+    kind = kind_by_name(name)
+    if kind is None and "." not in name:
+        kind = _shebang_kind(path)
+    return Found(path, kind) if kind is not None and os.path.isfile(path) else None
+
+
+def _walk(root: str, is_excluded: Callable[[str], bool]) -> Iterator[Found]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in SKIPPED_DIRS
-            and not _is_virtualenv(os.path.join(dirpath, d))
-            and not excluded(_clean(os.path.join(dirpath, d)), patterns)
-        )
+        dirnames[:] = sorted(d for d in dirnames if not _skipped_dir(_clean(os.path.join(dirpath, d)), is_excluded))
         for name in sorted(filenames):
-            path = _clean(os.path.join(dirpath, name))
-            if patterns and excluded(path, patterns):
+            found = _scanned_file(_clean(os.path.join(dirpath, name)), is_excluded)
+            if found is not None:
+                yield found
+
+
+def as_scanned(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
+    """Of the files named in `paths`, those a directory scan of the current
+    folder would take, with the kind it would give them — the same rules, so a
+    hook that names files (pre-commit) lints exactly what `caplint check .`
+    lints: no look-alike source file, no script without a shell shebang, nothing
+    in a skipped or excluded folder. Folders in `paths` are scanned as usual."""
+    is_excluded = _exclusion(exclude)
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            candidates: Iterable[Found] = _walk(given, is_excluded)
+        else:
+            path = _clean(given)
+            folders = _folders_below_cwd(path)
+            if any(_skipped_dir(folder, is_excluded) for folder in folders):
                 continue
-            kind = kind_by_name(name)
-            if kind is None and "." not in name:
-                kind = _shebang_kind(path)
-            if kind is not None and os.path.isfile(path):
-                yield Found(path, kind)
+            found = _scanned_file(path, is_excluded)
+            candidates = (found,) if found is not None else ()
+        for found in candidates:
+            if found.path not in seen:
+                seen.add(found.path)
+                yield found
+
+
+def _folders_below_cwd(path: str) -> list[str]:
+    """The folders a scan of the current folder passes through to reach `path`,
+    in `path`'s own spelling (`a/b/c.sh` → `a`, `a/b`)."""
+    rel = os.path.relpath(os.path.abspath(path)) if os.path.isabs(path) else os.path.normpath(path)
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return []  # outside the current folder: no scan of it would pass its folders
+    parts = rel.split(os.sep)[:-1]
+    return [os.path.join(*parts[: i + 1]) for i in range(len(parts))]

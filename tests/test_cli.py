@@ -70,7 +70,7 @@ def test_missing_path_exits_2(tmp_path: Path) -> None:
 
 def test_unknown_format_exits_2(tmp_path: Path) -> None:
     run = caplint(project(tmp_path, {"compose.yml": CLEAN}), "check", "-f", "xml")
-    assert run.returncode == 2 and "unknown format 'xml'" in run.stderr
+    assert run.returncode == 2 and "'xml' is not one of 'text', 'json', 'sarif', 'gnu', 'github'" in run.stderr
 
 
 # --- rule selection -------------------------------------------------------------
