@@ -7,6 +7,7 @@ Compose parser decides by content and stays silent when it is not Compose),
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 import stat
@@ -20,12 +21,6 @@ SKIPPED_DIRS = frozenset({
     "site-packages", ".cache", "bower_components",
 })
 
-_COMPOSE_NAME = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$", re.IGNORECASE)
-_DOCKERFILE_NAME = re.compile(
-    r"^((Dockerfile|Containerfile)([.-][^/]*)?|[^/]+\.(dockerfile|containerfile))$", re.IGNORECASE
-)
-_YAML_EXT = (".yml", ".yaml")
-_SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
@@ -35,24 +30,59 @@ class Found:
     kind: str  # compose | yaml | dockerfile | shell
 
 
-# `Dockerfile.dockerignore`, `Dockerfile.md` or `dockerfile_test.go` sit beside
-# Dockerfiles but are not ones; a script or YAML file falls through to its kind.
-_NOT_DOCKERFILE_EXT = (".dockerignore", ".md", ".rst", ".txt", ".orig", ".rej", ".swp", ".py", ".go", ".js",
-                       ".ts", ".rb", ".rs", ".java", ".json", ".toml", ".yml", ".yaml", ".sh", ".bash")
+@dataclass(frozen=True)
+class NameRule:
+    """Files of one kind, by name. `pattern` is a regular expression for the
+    end of the path after a `/` (for most rules the file name alone, `[^/]`
+    where it must not cross folders); `unless` names the look-alikes it would
+    otherwise take. Rules are tried in order and letter case never matters.
+
+    These rules are the one source of truth for names: a directory scan uses
+    them, and `caplint.precommit` turns them into the hooks' `files` patterns
+    (`python -m caplint.docs` regenerates .pre-commit-hooks.yaml; a test fails
+    when it is stale), so a new format's names reach the hooks by being added here.
+    """
+
+    kind: str
+    pattern: str
+    unless: str | None = None
+    by_content: bool = False  # the name only makes the file a candidate; its content decides
+
+    def fires(self, path: str) -> bool:
+        return _compiled(self.pattern).fullmatch(path) is not None and (
+            self.unless is None or _compiled(self.unless).fullmatch(path) is None)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:.*/)?(?:{pattern})", re.IGNORECASE | re.DOTALL)
+
+
+NAME_RULES = (
+    NameRule("compose", r"(docker-)?compose([.-][^/]*)?\.ya?ml"),
+    # `Dockerfile.dockerignore`, `Dockerfile.md` or `dockerfile_test.go` sit beside
+    # Dockerfiles but are not ones; a script or YAML file falls through to its kind.
+    NameRule("dockerfile", r"(Dockerfile|Containerfile)([.-][^/]*)?|[^/]+\.(dockerfile|containerfile)",
+             unless=r"[^/]*\.(dockerignore|md|rst|txt|orig|rej|swp|py|go|js|ts|rb|rs|java|json|toml|ya?ml|sh|bash)"),
+    # Any other YAML file: the Compose parser decides by content and is silent when it is not Compose.
+    NameRule("yaml", r"[^/]*\.ya?ml"),
+    NameRule("shell", r"[^/]*\.(sh|bash|ksh|zsh)"),
+    # A file name without an extension is a script when its shebang says sh/bash (read by the scan).
+    NameRule("shell", r"[^./]+", by_content=True),
+)
+
+
+def name_rule(path: str) -> NameRule | None:
+    """The first rule that takes `path` by name."""
+    norm = path.replace(os.sep, "/")
+    return next((rule for rule in NAME_RULES if rule.fires(norm)), None)
 
 
 def kind_by_name(name: str) -> str | None:
-    base = os.path.basename(name)
-    if _COMPOSE_NAME.match(base):
-        return "compose"
-    lower = base.lower()
-    if _DOCKERFILE_NAME.match(base) and not lower.endswith(_NOT_DOCKERFILE_EXT):
-        return "dockerfile"
-    if lower.endswith(_YAML_EXT):
-        return "yaml"
-    if lower.endswith(_SHELL_EXT):
-        return "shell"
-    return None
+    """The kind a path's name decides alone (None: the name says nothing, or
+    only the content can tell)."""
+    rule = name_rule(name)
+    return rule.kind if rule is not None and not rule.by_content else None
 
 
 def has_shell_shebang(head: bytes) -> bool:
@@ -151,10 +181,10 @@ def _scanned_file(path: str, is_excluded: Callable[[str], bool]) -> Found | None
     """The file as a directory scan takes it, or None when a scan passes it by."""
     if is_excluded(path):
         return None
-    name = os.path.basename(path)
-    kind = kind_by_name(name)
-    if kind is None and "." not in name:
-        kind = _shebang_kind(path)
+    rule = name_rule(path)
+    if rule is None:
+        return None
+    kind = _shebang_kind(path) if rule.by_content else rule.kind
     return Found(path, kind) if kind is not None and os.path.isfile(path) else None
 
 
@@ -177,7 +207,8 @@ def as_scanned(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     seen: set[str] = set()
     for given in paths:
         if os.path.isdir(given):
-            candidates: Iterable[Found] = _walk(given, is_excluded)
+            # A scan does not follow a link to a folder (pre-commit names such links as files).
+            candidates: Iterable[Found] = () if os.path.islink(given) else _walk(given, is_excluded)
         else:
             path = _clean(given)
             folders = _folders_below_cwd(path)
