@@ -353,11 +353,24 @@ def explain(rule_id: str = typer.Argument(..., help="A rule id such as CAP202.")
 
 
 @app.command()
-def caps(paths: list[str] = typer.Argument(None, help="Files or folders (default: .).")) -> None:
+def caps(
+    paths: list[str] = typer.Argument(None, help="Files or folders (default: .); '-' reads stdin."),
+    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
+) -> None:
     """Print each container's effective capability set and where each capability came from."""
-    from caplint.effective import describe_paths
+    from caplint.effective import describe_paths, describe_text
+    from caplint.reading import ReadError, decode
 
-    typer.echo(describe_paths(paths or ["."]), nl=False)
+    paths, stdin = _check_paths(paths, stdin_filename)
+    if stdin:
+        name = stdin_filename or "stdin"
+        try:
+            text = describe_text(name, decode(sys.stdin.buffer.read(), name))
+        except ReadError as err:
+            text = f"{name}:{err.problem.span.line}: cannot read: {err.problem.message}\n"
+    else:
+        text = describe_paths(paths)
+    typer.echo(text, nl=False)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

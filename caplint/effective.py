@@ -50,23 +50,39 @@ def describe(c: Container) -> str:
 
 
 def parse_file(path: str, kind: str) -> ParseResult:
-    from caplint.engine import detect_kind, parser_for
+    from caplint.engine import parser_for
     from caplint.reading import ReadError, read_file
 
     try:
         text = read_file(path)
     except ReadError as err:
         return ParseResult(problems=[err.problem])
-    kind = kind if kind != "unknown" else (detect_kind(path, text) or "unknown")
-    return ParseResult() if kind == "unknown" else parser_for(kind)(text, path)
+    return parse_text(path, text) if kind == "unknown" else parser_for(kind)(text, path)
+
+
+def parse_text(path: str, text: str) -> ParseResult:
+    from caplint.engine import detect_kind, parser_for
+
+    kind = detect_kind(path, text)
+    return ParseResult() if kind is None else parser_for(kind)(text, path)
+
+
+def _blocks(result: ParseResult) -> list[str]:
+    blocks = [describe(c) for c in result.containers if c.complete or c.cap_add or c.privileged]
+    blocks.extend(f"{p.span.path}:{p.span.line}: cannot read: {p.message}" for p in result.problems)
+    return blocks
+
+
+def _joined(blocks: list[str]) -> str:
+    return "\n\n".join(blocks) + ("\n" if blocks else "no containers found\n")
 
 
 def describe_paths(paths: Sequence[str]) -> str:
     from caplint.discover import discover
 
-    blocks: list[str] = []
-    for found in discover(paths):
-        result = parse_file(found.path, found.kind)
-        blocks.extend(describe(c) for c in result.containers if c.complete or c.cap_add or c.privileged)
-        blocks.extend(f"{p.span.path}:{p.span.line}: cannot read: {p.message}" for p in result.problems)
-    return "\n\n".join(blocks) + ("\n" if blocks else "no containers found\n")
+    return _joined([b for found in discover(paths) for b in _blocks(parse_file(found.path, found.kind))])
+
+
+def describe_text(path: str, text: str) -> str:
+    """For stdin: `text` read as the file `path` would be."""
+    return _joined(_blocks(parse_text(path, text)))
