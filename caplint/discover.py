@@ -139,16 +139,17 @@ def _clean(path: str) -> str:
 
 
 # Config excludes, as glob patterns (relative to the cwd) or as a question
-# about a path (a file or folder): `caplint.settings.Resolver.excludes` answers
-# it with the config that applies to that path.
-Exclude = Iterable[str] | Callable[[str], bool]
+# about a path and whether it is a folder: `caplint.settings.Resolver.excludes`
+# answers it with the config that applies to that path.
+IsExcluded = Callable[[str, bool], bool]
+Exclude = Iterable[str] | IsExcluded
 
 
-def _exclusion(exclude: Exclude) -> Callable[[str], bool]:
+def _exclusion(exclude: Exclude) -> IsExcluded:
     if callable(exclude):
         return exclude
     patterns = tuple(exclude)
-    return lambda path: bool(patterns) and excluded(path, patterns)
+    return lambda path, _is_dir: bool(patterns) and excluded(path, patterns)
 
 
 def discover(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
@@ -173,13 +174,13 @@ def discover(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
                 yield Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")
 
 
-def _skipped_dir(path: str, is_excluded: Callable[[str], bool]) -> bool:
-    return (os.path.basename(path) in SKIPPED_DIRS or _is_virtualenv(path) or is_excluded(path))
+def _skipped_dir(path: str, is_excluded: IsExcluded) -> bool:
+    return os.path.basename(path) in SKIPPED_DIRS or _is_virtualenv(path) or is_excluded(path, True)
 
 
-def _scanned_file(path: str, is_excluded: Callable[[str], bool]) -> Found | None:
+def _scanned_file(path: str, is_excluded: IsExcluded) -> Found | None:
     """The file as a directory scan takes it, or None when a scan passes it by."""
-    if is_excluded(path):
+    if is_excluded(path, False):
         return None
     rule = name_rule(path)
     if rule is None:
@@ -188,7 +189,7 @@ def _scanned_file(path: str, is_excluded: Callable[[str], bool]) -> Found | None
     return Found(path, kind) if kind is not None and os.path.isfile(path) else None
 
 
-def _walk(root: str, is_excluded: Callable[[str], bool]) -> Iterator[Found]:
+def _walk(root: str, is_excluded: IsExcluded) -> Iterator[Found]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not _skipped_dir(_clean(os.path.join(dirpath, d)), is_excluded))
         for name in sorted(filenames):

@@ -44,6 +44,7 @@ class Resolver:
         self.overrides = overrides
         self._found: dict[str, str | None] = {}  # folder → its config file
         self._configs: dict[str | None, tuple[Config, Settings]] = {}
+        self._by_folder: dict[str, Settings] = {}  # folder as spelled → its settings
         self._fixed: Config | None = None
         if isolated:
             self._fixed = Config()
@@ -59,20 +60,26 @@ class Resolver:
     def config_for(self, path: str) -> Config:
         return self._entry(self.config_path(path))[0]
 
-    def for_path(self, path: str) -> Settings:
-        """For a file or a folder (a folder's own config counts for it)."""
-        return self._entry(self.config_path(path))[1]
+    def in_folder(self, folder: str) -> Settings:
+        """For the files in `folder` (as spelled; "" is the current folder)."""
+        settings = self._by_folder.get(folder)
+        if settings is None:
+            settings = self._entry(self.config_path(folder or "."))[1]
+            self._by_folder[folder] = settings
+        return settings
 
     def for_file(self, path: str) -> Settings:
-        """For a path known to be a file (saves the file-system look)."""
-        if self._fixed is not None:
-            return self._entry(self._fixed.path)[1]
-        folder = os.path.dirname(os.path.abspath(path))
-        return self._entry(find(folder, self._found))[1]
+        """For a path known to be a file, or one that need not exist (stdin's name)."""
+        return self.in_folder(os.path.dirname(path))
 
-    def excludes(self, path: str) -> bool:
-        """Whether `path` (a file or folder) is excluded by the config that applies to it."""
-        return self.for_path(path).excludes(path)
+    def for_path(self, path: str) -> Settings:
+        """For a file or a folder (a folder's own config counts for it)."""
+        return self.in_folder(path if os.path.isdir(path) else os.path.dirname(path))
+
+    def excludes(self, path: str, is_dir: bool | None = None) -> bool:
+        """Whether `path` is excluded by the config that applies to it."""
+        is_dir = os.path.isdir(path) if is_dir is None else is_dir
+        return self.in_folder(path if is_dir else os.path.dirname(path)).excludes(path)
 
     def _entry(self, config_path: str | None) -> tuple[Config, Settings]:
         entry = self._configs.get(config_path)

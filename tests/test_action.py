@@ -108,7 +108,9 @@ def test_a_python_too_old_is_a_clear_error(tmp_path: Path) -> None:
 def test_runs_caplint_and_uploads_always() -> None:
     names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps()]
     run = next(s for s in steps() if s.get("id") == "caplint")
-    assert "python -m caplint" in run["run"] and "--output" in run["run"] and "--format" in run["run"]
+    # caplint from the action's own virtualenv, never the job's `python`.
+    assert run["env"]["CAPLINT"] == "${{ steps.install.outputs.caplint }}" and "python" not in run["run"]
+    assert '"$CAPLINT" ' in run["run"] and "--output" in run["run"] and "--format" in run["run"]
     assert "GITHUB_OUTPUT" in run["run"]
     upload = step_using("github/codeql-action/upload-sarif@")
     # v4 is current; v3 is deprecated in December 2026 (github.blog changelog 2025-10-28).
