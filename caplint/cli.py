@@ -5,11 +5,10 @@ Exit codes: 0 no findings at or above --fail-on, 1 findings at or above it,
 """
 from __future__ import annotations
 
+import enum
 import os
 import sys
 from typing import TYPE_CHECKING, Optional
-
-import enum
 
 import typer
 
@@ -68,7 +67,7 @@ def _main(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print caplint's version and exit."),
 ) -> None:
-    """caplint: a static linter for container privileges in Dockerfiles, Compose files and shell scripts."""
+    return None  # the options act through their callbacks; the help text is the Typer's
 
 
 def _codes(values: Optional[list[str]]) -> frozenset[str]:
@@ -124,16 +123,16 @@ def _check_paths(paths: Optional[list[str]], stdin_filename: Optional[str]) -> t
 def check(
     paths: list[str] = typer.Argument(None, help="Files or folders to lint (default: .); '-' reads stdin."),
     format_choice: Optional[FormatChoice] = typer.Option(None, "--format", "-f", show_default=False,
-                                      help="Report format [default: text; github under GitHub Actions when "
-                                           "stdout is not a terminal]."),
+                                                         help="Report format [default: text; github under GitHub "
+                                                              "Actions when stdout is not a terminal]."),
     output: Optional[str] = typer.Option(None, "--output", "-o",
                                          help="Write the report to this file (the summary line goes to stderr)."),
     select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP301)."),
     ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes."),
     fail_on_choice: Optional[SeverityChoice] = typer.Option(None, "--fail-on", show_default=False,
                                                             case_sensitive=False,
-                                          help="Exit 1 on findings of this severity or worse "
-                                               "[default: the config's fail-on, else medium]."),
+                                                            help="Exit 1 on findings of this severity or worse "
+                                                                 "[default: the config's fail-on, else medium]."),
     stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes for a directory scan (0: one per core)."),
     max_file_size: Optional[int] = typer.Option(None, "--max-file-size", show_default=False,
@@ -187,7 +186,6 @@ def check(
             findings, linted = _lint_stdin(stdin_filename or "stdin", resolver)
         else:
             findings, linted = _lint_paths(paths, resolver, jobs, scan_rules=scan_rules)
-        failed = any(f.severity >= resolver.for_file(f.span.path).fail_on for f in findings)
     except ConfigError as err:  # a config file met on the way (each folder has its own)
         raise _fail_usage(str(err)) from None
 
@@ -220,6 +218,8 @@ def check(
         typer.echo(f"caplint: {summary(findings, len(linted))} Report written to {output}.", err=True)
     else:
         sys.stdout.write(text)
+    # Each file's own fail-on (its folders were all resolved above, so no config is read here).
+    failed = any(f.severity >= resolver.for_file(f.span.path).fail_on for f in findings)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
 
 
