@@ -12,7 +12,8 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+
+from caplint.values import value
 
 # Folders that never hold a project's own container configuration.
 SKIPPED_DIRS = frozenset({
@@ -24,13 +25,13 @@ SKIPPED_DIRS = frozenset({
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Found:
     path: str
     kind: str  # compose | yaml | dockerfile | shell
 
 
-@dataclass(frozen=True)
+@value
 class NameRule:
     """Files of one kind, by name. `pattern` is a regular expression for the
     end of the path after a `/` (for most rules the file name alone, `[^/]`

@@ -17,15 +17,15 @@ folders — so a hook lints exactly what `caplint check .` would.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from caplint.discover import NAME_RULES, NameRule
+from caplint.values import value
 
 HOOKS_FILE = Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml"
 
 
-@dataclass(frozen=True)
+@value
 class Hook:
     id: str
     name: str

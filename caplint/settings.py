@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from caplint.config import Config, discover_config, find, load
 from caplint.engine import Settings, settings_from
 from caplint.model import Severity
 from caplint.reading import DEFAULT_MAX_BYTES
+from caplint.values import value
 
 
-@dataclass(frozen=True)
+@value
 class Overrides:
     """What the command line says; None leaves the config file's value."""
 
