@@ -127,8 +127,14 @@ def check(
                                                               "Actions when stdout is not a terminal]."),
     output: Optional[str] = typer.Option(None, "--output", "-o",
                                          help="Write the report to this file (the summary line goes to stderr)."),
-    select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP301)."),
-    ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes."),
+    select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP301), instead of the config's select."),
+    ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes, instead of the config's ignore."),
+    extend_select: Optional[list[str]] = typer.Option(None, "--extend-select",
+                                                      help="Add these rules or prefixes to the selection (the config's "
+                                                           "or --select's); an id named here is no longer ignored."),
+    extend_ignore: Optional[list[str]] = typer.Option(None, "--extend-ignore",
+                                                      help="Skip these rules or prefixes as well as the config's "
+                                                           "(or --ignore's)."),
     fail_on_choice: Optional[SeverityChoice] = typer.Option(None, "--fail-on", show_default=False,
                                                             case_sensitive=False,
                                                             help="Exit 1 on findings of this severity or worse "
@@ -155,6 +161,17 @@ def check(
     color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False,
                                          help="Colour the text report, whatever the environment says "
                                               "[default: on a terminal, unless NO_COLOR is set or with --output]."),
+    show_all: bool = typer.Option(False, "--show-all",
+                                  help="Text report: print low findings in full too, not in brief (every other "
+                                       "format always carries every finding)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="Print only the summary line (a report for --output is still written); "
+                                    "the exit code is unchanged."),
+    statistics: bool = typer.Option(False, "--statistics",
+                                    help="Print how many findings each rule has instead of the findings "
+                                         "(as text, or JSON with --format json)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero",
+                                   help="Exit 0 even when findings reach --fail-on (usage errors still exit 2)."),
 ) -> None:
     """Lint files and folders for dangerous container privileges."""
     from caplint import report
@@ -166,6 +183,7 @@ def check(
     if config_file is not None and isolated:
         raise _fail_usage("--config and --isolated cannot be combined")
     resolver = _resolver(config_file=config_file, isolated=isolated, select=select, ignore=ignore,
+                         extend_select=extend_select, extend_ignore=extend_ignore,
                          fail_on=fail_on, max_file_size=max_file_size)
     if show_settings:
         try:
@@ -175,7 +193,7 @@ def check(
             raise _fail_usage(str(err)) from None
         raise typer.Exit(EXIT_CLEAN)
     try:
-        render = _renderer(fmt, output)
+        render = _statistics_renderer(fmt, quiet) if statistics else _renderer(fmt, output)
         automation_id = _sarif_id(sarif_category, sarif_run_id, fmt or _default_format(output))
     except ValueError as err:
         raise _fail_usage(str(err)) from None
@@ -204,30 +222,50 @@ def check(
     from caplint.registry import all_rules
 
     context = report.Context(rules=all_rules(), files=len(linted), color=_use_color(output, color),
-                             sarif_id=automation_id)
-    text = render(findings, context)
+                             sarif_id=automation_id, show_all=show_all)
+    _emit(render(findings, context), output, _summary(findings, len(linted)), quiet)
+    # Each file's own fail-on (its folders were all resolved above, so no config is read here).
+    failed = any(f.severity >= resolver.for_file(f.span.path).fail_on for f in findings)
+    raise typer.Exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_CLEAN)
+
+
+def _emit(text: str, output: Optional[str], summary: str, quiet: bool) -> None:
+    """The report to --output or stdout; with --quiet stdout gets only the summary
+    line. With --output the summary goes to stderr, so a log still says what happened."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as err:
             raise _fail_usage(f"cannot write {output}: {err.strerror}") from None
-        from caplint.report.text import summary
-
-        # The report is in the file; the log (a CI step, a terminal) still says what happened.
-        typer.echo(f"caplint: {summary(findings, len(linted))} Report written to {output}.", err=True)
+    if quiet:
+        typer.echo(summary)
+    elif output:
+        typer.echo(f"caplint: {summary} Report written to {output}.", err=True)
     else:
         sys.stdout.write(text)
-    # Each file's own fail-on (its folders were all resolved above, so no config is read here).
-    failed = any(f.severity >= resolver.for_file(f.span.path).fail_on for f in findings)
-    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_CLEAN)
+
+
+def _summary(findings: list[Finding], files: int) -> str:
+    from caplint.report.text import summary
+
+    return summary(findings, files)
+
+
+def _statistics_renderer(fmt: Optional[str], quiet: bool) -> Renderer:
+    from caplint.report import statistics
+
+    if quiet:
+        raise ValueError("--quiet and --statistics cannot be combined")
+    return statistics.renderer(fmt or "text")
 
 
 def _resolver(*, config_file: Optional[str], isolated: bool, select: Optional[list[str]], ignore: Optional[list[str]],
-              fail_on: Optional[str], max_file_size: Optional[int]) -> Resolver:
+              extend_select: Optional[list[str]] = None, extend_ignore: Optional[list[str]] = None,
+              fail_on: Optional[str] = None, max_file_size: Optional[int] = None) -> Resolver:
     """Each file's settings: its nearest config file (or --config's, or none
-    with --isolated) with the command line on top. A flag that is given
-    replaces the config's value for that key, it does not add to it."""
+    with --isolated) with the command line on top: --select and --ignore
+    replace the config's lists, --extend-select and --extend-ignore add to them."""
     from caplint.config import ConfigError, unknown_code
     from caplint.model import Severity
     from caplint.registry import RuleLoadError, all_rules
@@ -237,12 +275,13 @@ def _resolver(*, config_file: Optional[str], isolated: bool, select: Optional[li
         known = {r.id for r in all_rules()}
     except RuleLoadError as err:
         raise _fail_usage(str(err)) from None
-    bad = unknown_code(_codes(select) | _codes(ignore), known)
+    bad = unknown_code(_codes(select) | _codes(ignore) | _codes(extend_select) | _codes(extend_ignore), known)
     if bad is not None:
         raise _fail_usage(f"unknown rule or prefix {bad!r} (see 'caplint rules')")
     if max_file_size is not None and max_file_size <= 0:
         raise _fail_usage("--max-file-size must be a positive number of bytes")
     overrides = Overrides(select=_codes(select) or None, ignore=_codes(ignore) if ignore else None,
+                          extend_select=_codes(extend_select), extend_ignore=_codes(extend_ignore),
                           fail_on=Severity.parse(fail_on) if fail_on else None, max_bytes=max_file_size)
     try:
         return Resolver(known, overrides, config_file=config_file, isolated=isolated)
@@ -332,10 +371,17 @@ def _without_baselined(findings: list[Finding], recorded: frozenset[tuple[str, s
 
 
 @app.command("rules")
-def list_rules() -> None:
+def list_rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
     """List every rule with its severity."""
     from caplint.registry import all_rules
 
+    if fmt == "json":
+        from caplint.report.json import rules_document
+
+        typer.echo(rules_document(all_rules()), nl=False)
+        return
+    if fmt != "text":
+        raise _fail_usage(f"unknown format {fmt!r} for 'caplint rules' (choose from text, json)")
     for r in all_rules():
         typer.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<28}  {r.summary}")
 
@@ -356,20 +402,35 @@ def explain(rule_id: str = typer.Argument(..., help="A rule id such as CAP202.")
 def caps(
     paths: list[str] = typer.Argument(None, help="Files or folders (default: .); '-' reads stdin."),
     stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    runtime: Optional[str] = typer.Option(None, "--runtime", show_default=False,
+                                          help="docker, podman or nerdctl for Compose [default: the config's, else docker]."),
 ) -> None:
-    """Print each container's effective capability set and where each capability came from."""
-    from caplint.effective import describe_paths, describe_text
+    """Print each container's effective capability set, where each capability came
+    from, and the capabilities it needs, with the evidence."""
+    from caplint.config import RUNTIMES, ConfigError
+    from caplint.effective import render_paths, render_text
     from caplint.reading import ReadError, decode
 
+    if fmt not in ("text", "json"):
+        raise _fail_usage(f"unknown format {fmt!r} for caps (choose from text, json)")
+    if runtime is not None and runtime not in RUNTIMES:
+        raise _fail_usage(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
     paths, stdin = _check_paths(paths, stdin_filename)
-    if stdin:
-        name = stdin_filename or "stdin"
+    name = stdin_filename or "stdin"
+    if runtime is None:
         try:
-            text = describe_text(name, decode(sys.stdin.buffer.read(), name))
+            runtime = _resolver(config_file=None, isolated=False, select=None, ignore=None).for_file(
+                name if stdin else os.path.join(paths[0], "x") if os.path.isdir(paths[0]) else paths[0]).runtime
+        except ConfigError as err:
+            raise _fail_usage(str(err)) from None
+    if stdin:
+        try:
+            text = render_text(name, decode(sys.stdin.buffer.read(), name), runtime, fmt)
         except ReadError as err:
             text = f"{name}:{err.problem.span.line}: cannot read: {err.problem.message}\n"
     else:
-        text = describe_paths(paths)
+        text = render_paths(paths, runtime, fmt)
     typer.echo(text, nl=False)
 
 

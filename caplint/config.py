@@ -23,7 +23,8 @@ from caplint.model import Severity
 from caplint.values import value
 
 FILENAMES = (".caplint.toml", "pyproject.toml")
-KEYS = ("select", "ignore", "severity", "per-path-ignores", "exclude", "fail-on", "max-file-size")
+KEYS = ("select", "ignore", "severity", "per-path-ignores", "exclude", "fail-on", "max-file-size", "runtime")
+RUNTIMES = ("docker", "podman", "nerdctl")
 
 
 class ConfigError(Exception):
@@ -42,6 +43,7 @@ class Config:
     fail_on: Severity | None = None
     max_file_size: int | None = None
     keys: frozenset[str] = frozenset()  # the keys the file sets (the others are defaults)
+    runtime: str | None = None  # for formats that do not say (Compose): docker, podman, nerdctl
 
 
 def find(start: str, cache: dict[str, str | None] | None = None) -> str | None:
@@ -179,6 +181,9 @@ def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: fr
     size = table.get("max-file-size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
         raise fail("max-file-size", f"must be a positive number of bytes, not {size!r}")
+    runtime = table.get("runtime")
+    if runtime is not None and runtime not in RUNTIMES:
+        raise fail("runtime", f"must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
     return Config(
         path=path,
         root=root,
@@ -190,6 +195,7 @@ def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: fr
         fail_on=severity("fail-on", table["fail-on"]) if "fail-on" in table else None,
         max_file_size=size,
         keys=frozenset(table),
+        runtime=runtime,
     )
 
 

@@ -25,6 +25,8 @@ class Overrides:
 
     select: frozenset[str] | None = None
     ignore: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()  # added to each config's lists, not replacing them
+    extend_ignore: frozenset[str] = frozenset()
     fail_on: Severity | None = None
     max_bytes: int | None = None
 
@@ -89,8 +91,8 @@ class Resolver:
             else:
                 config = load(config_path, self.known) if config_path else Config()
             o = self.overrides
-            entry = (config, settings_from(config, select=o.select, ignore=o.ignore, max_bytes=o.max_bytes,
-                                           fail_on=o.fail_on))
+            entry = (config, settings_from(config, select=o.select, ignore=o.ignore, extend_select=o.extend_select,
+                                           extend_ignore=o.extend_ignore, max_bytes=o.max_bytes, fail_on=o.fail_on))
             self._configs[config_path] = entry
         return entry
 
@@ -100,8 +102,12 @@ class Resolver:
         source = config.path or "no config file"
 
         def origin(key: str, given: object) -> str:
+            extended = {"select": o.extend_select, "ignore": o.extend_ignore}.get(key)
             if given is not None:
                 return f"command line ({FLAGS[key]})"
+            if extended:
+                where = source if key in config.keys else "default"
+                return f"{where} + command line (--extend-{key})"
             return source if key in config.keys else "default"
 
         def codes(values: Collection[str] | None) -> str:

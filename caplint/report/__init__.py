@@ -21,6 +21,8 @@ class Context:
     color: bool = False
     # SARIF runAutomationDetails.id as written ("CATEGORY/" or "CATEGORY/RUN_ID"); None: none.
     sarif_id: str | None = None
+    # The text report prints low findings in full too (other formats always carry every finding).
+    show_all: bool = False
 
 
 Renderer = Callable[[Sequence[Finding], Context], str]
