@@ -5,30 +5,69 @@ Exit codes: 0 no findings at or above --fail-on, 1 findings at or above it,
 """
 from __future__ import annotations
 
+import enum
 import os
 import sys
 from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from caplint import __version__
+
 if TYPE_CHECKING:
-    from caplint.engine import Settings
-    from caplint.model import Finding, Severity
+    from caplint.model import Finding
     from caplint.report import Renderer
+    from caplint.settings import Resolver
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="caplint: a static linter for container privileges in Dockerfiles, Compose files and shell scripts.",
     context_settings={"help_option_names": ["-h", "--help"]},
+    # Help texts are plain text: rich markup would swallow "[default: …]" as a tag.
+    rich_markup_mode=None,
 )
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+# Choices as typer shows them in `-h`. Kept here, not built from caplint.report
+# and caplint.model, so `-h` stays cheap; a test checks that they agree.
+class FormatChoice(str, enum.Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    gnu = "gnu"
+    github = "github"
+
+
+class SeverityChoice(str, enum.Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
 
 
 def _fail_usage(message: str) -> typer.Exit:
     typer.echo(f"caplint: error: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"caplint: warning: {message}", err=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"caplint {__version__}")
+        raise typer.Exit(EXIT_CLEAN)
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print caplint's version and exit."),
+) -> None:
+    return None  # the options act through their callbacks; the help text is the Typer's
 
 
 def _codes(values: Optional[list[str]]) -> frozenset[str]:
@@ -65,12 +104,29 @@ def _default_format(output: Optional[str]) -> str:
     return "text"
 
 
+def _check_paths(paths: Optional[list[str]], stdin_filename: Optional[str]) -> tuple[list[str], bool]:
+    """The paths as given (default `.`) and whether `-` asks for stdin; exits 2
+    on a path that does not exist. Shared by every command that takes paths."""
+    paths = paths or ["."]
+    stdin = "-" in paths
+    if stdin and paths != ["-"]:
+        raise _fail_usage("'-' (stdin) cannot be combined with other paths")
+    missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    if stdin_filename is not None and not stdin:
+        _warn("--stdin-filename has no effect without '-' (read stdin) among the paths")
+    return paths, stdin
+
+
 @app.command()
 def check(
     paths: list[str] = typer.Argument(None, help="Files or folders to lint (default: .); '-' reads stdin."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
-                                      help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    format_choice: Optional[FormatChoice] = typer.Option(None, "--format", "-f", show_default=False,
+                                                         help="Report format [default: text; github under GitHub "
+                                                              "Actions when stdout is not a terminal]."),
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="Write the report to this file (the summary line goes to stderr)."),
     select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP301), instead of the config's select."),
     ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes, instead of the config's ignore."),
     extend_select: Optional[list[str]] = typer.Option(None, "--extend-select",
@@ -79,16 +135,32 @@ def check(
     extend_ignore: Optional[list[str]] = typer.Option(None, "--extend-ignore",
                                                       help="Skip these rules or prefixes as well as the config's "
                                                            "(or --ignore's)."),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on", show_default=False,
-                                          help="Exit 1 on findings of this severity or worse: low, medium, high, critical [default: medium]."),
+    fail_on_choice: Optional[SeverityChoice] = typer.Option(None, "--fail-on", show_default=False,
+                                                            case_sensitive=False,
+                                                            help="Exit 1 on findings of this severity or worse "
+                                                                 "[default: the config's fail-on, else medium]."),
     stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes for a directory scan (0: one per core)."),
-    max_file_size: Optional[int] = typer.Option(None, "--max-file-size", help="Skip files larger than this many bytes (default 5 MiB)."),
-    config_file: Optional[str] = typer.Option(None, "--config", help="Use this config file instead of looking for one."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes for a directory scan (0: one per core)."),
+    max_file_size: Optional[int] = typer.Option(None, "--max-file-size", show_default=False,
+                                                help="Skip files larger than this many bytes [default: 5 MiB]."),
+    config_file: Optional[str] = typer.Option(None, "--config",
+                                              help="Apply this config file to every path instead of each file's nearest one."),
+    isolated: bool = typer.Option(False, "--isolated", help="Read no config file: defaults and flags only."),
+    show_settings: bool = typer.Option(False, "--show-settings",
+                                       help="Print the settings that apply to each PATH, and where each came from; lint nothing."),
+    scan_rules: bool = typer.Option(False, "--scan-rules",
+                                    help="Lint a named file only if a directory scan would take it "
+                                         "(used by the pre-commit hooks)."),
     baseline_file: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline."),
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record every current finding in this file and exit 0."),
-    sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="SARIF runAutomationDetails id, for several caplint uploads per commit."),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False, help="Colour the text report [default: on a terminal, unless NO_COLOR]."),
+    sarif_category: Optional[str] = typer.Option(None, "--sarif-category",
+                                                 help="Code scanning category (SARIF runAutomationDetails.id "
+                                                      "CATEGORY/), for several caplint uploads per commit."),
+    sarif_run_id: Optional[str] = typer.Option(None, "--sarif-run-id",
+                                               help="A run id after the category (CATEGORY/RUN_ID), such as a date."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False,
+                                         help="Colour the text report, whatever the environment says "
+                                              "[default: on a terminal, unless NO_COLOR is set or with --output]."),
     show_all: bool = typer.Option(False, "--show-all",
                                   help="Text report: print low findings in full too, not in brief (every other "
                                        "format always carries every finding)."),
@@ -103,31 +175,37 @@ def check(
 ) -> None:
     """Lint files and folders for dangerous container privileges."""
     from caplint import report
-    from caplint.model import Severity
+    from caplint.config import ConfigError
 
-    paths = paths or ["."]
-    stdin = "-" in paths
-    if stdin and paths != ["-"]:
-        raise _fail_usage("'-' (stdin) cannot be combined with other paths")
-    missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
-    if missing:
-        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
-    settings, cfg_fail_on = _settings(
-        start=(stdin_filename or ".") if stdin else paths[0], config_file=config_file,
-        select=select, ignore=ignore, extend_select=extend_select, extend_ignore=extend_ignore,
-        max_file_size=max_file_size,
-    )
+    fmt = format_choice.value if format_choice else None
+    fail_on = fail_on_choice.value if fail_on_choice else None
+    paths, stdin = _check_paths(paths, stdin_filename)
+    if config_file is not None and isolated:
+        raise _fail_usage("--config and --isolated cannot be combined")
+    resolver = _resolver(config_file=config_file, isolated=isolated, select=select, ignore=ignore,
+                         extend_select=extend_select, extend_ignore=extend_ignore,
+                         fail_on=fail_on, max_file_size=max_file_size)
+    if show_settings:
+        try:
+            typer.echo("\n".join(resolver.describe(p) for p in ([stdin_filename or "stdin"] if stdin else paths)),
+                       nl=False)
+        except ConfigError as err:
+            raise _fail_usage(str(err)) from None
+        raise typer.Exit(EXIT_CLEAN)
     try:
-        threshold = Severity.parse(fail_on) if fail_on else cfg_fail_on or Severity.MEDIUM
         render = _statistics_renderer(fmt, quiet) if statistics else _renderer(fmt, output)
+        automation_id = _sarif_id(sarif_category, sarif_run_id, fmt or _default_format(output))
     except ValueError as err:
         raise _fail_usage(str(err)) from None
     recorded = _load_baseline(baseline_file) if baseline_file and not write_baseline else None
 
-    if stdin:
-        findings, linted = _lint_stdin(stdin_filename or "stdin", settings)
-    else:
-        findings, linted = _lint_paths(paths, settings, jobs)
+    try:
+        if stdin:
+            findings, linted = _lint_stdin(stdin_filename or "stdin", resolver)
+        else:
+            findings, linted = _lint_paths(paths, resolver, jobs, scan_rules=scan_rules)
+    except ConfigError as err:  # a config file met on the way (each folder has its own)
+        raise _fail_usage(str(err)) from None
 
     if write_baseline:
         from caplint.baseline import BaselineError, write
@@ -144,23 +222,27 @@ def check(
     from caplint.registry import all_rules
 
     context = report.Context(rules=all_rules(), files=len(linted), color=_use_color(output, color),
-                             sarif_category=sarif_category, show_all=show_all)
-    _emit(render(findings, context), output, _summary(findings, len(linted)) if quiet else None)
-    failed = any(f.severity >= threshold for f in findings)
+                             sarif_id=automation_id, show_all=show_all)
+    _emit(render(findings, context), output, _summary(findings, len(linted)), quiet)
+    # Each file's own fail-on (its folders were all resolved above, so no config is read here).
+    failed = any(f.severity >= resolver.for_file(f.span.path).fail_on for f in findings)
     raise typer.Exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_CLEAN)
 
 
-def _emit(text: str, output: Optional[str], summary: Optional[str]) -> None:
-    """The report to --output or stdout; with `summary` (--quiet) stdout gets only that line."""
+def _emit(text: str, output: Optional[str], summary: str, quiet: bool) -> None:
+    """The report to --output or stdout; with --quiet stdout gets only the summary
+    line. With --output the summary goes to stderr, so a log still says what happened."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as err:
             raise _fail_usage(f"cannot write {output}: {err.strerror}") from None
-    if summary is not None:
+    if quiet:
         typer.echo(summary)
-    elif not output:
+    elif output:
+        typer.echo(f"caplint: {summary} Report written to {output}.", err=True)
+    else:
         sys.stdout.write(text)
 
 
@@ -178,29 +260,52 @@ def _statistics_renderer(fmt: Optional[str], quiet: bool) -> Renderer:
     return statistics.renderer(fmt or "text")
 
 
-def _settings(*, start: str, config_file: Optional[str], select: Optional[list[str]],
-              ignore: Optional[list[str]], extend_select: Optional[list[str]], extend_ignore: Optional[list[str]],
-              max_file_size: Optional[int]) -> tuple[Settings, Optional[Severity]]:
-    """The config file's choices with the command line on top: --select and
-    --ignore replace the config's lists, --extend-select and --extend-ignore add to them."""
-    from caplint import engine
-    from caplint.config import ConfigError, discover_config, unknown_code
+def _resolver(*, config_file: Optional[str], isolated: bool, select: Optional[list[str]], ignore: Optional[list[str]],
+              extend_select: Optional[list[str]] = None, extend_ignore: Optional[list[str]] = None,
+              fail_on: Optional[str] = None, max_file_size: Optional[int] = None) -> Resolver:
+    """Each file's settings: its nearest config file (or --config's, or none
+    with --isolated) with the command line on top: --select and --ignore
+    replace the config's lists, --extend-select and --extend-ignore add to them."""
+    from caplint.config import ConfigError, unknown_code
+    from caplint.model import Severity
     from caplint.registry import RuleLoadError, all_rules
+    from caplint.settings import Overrides, Resolver
 
     try:
         known = {r.id for r in all_rules()}
-        cfg = discover_config(start, known, config_file)
-    except (RuleLoadError, ConfigError) as err:
+    except RuleLoadError as err:
         raise _fail_usage(str(err)) from None
     bad = unknown_code(_codes(select) | _codes(ignore) | _codes(extend_select) | _codes(extend_ignore), known)
     if bad is not None:
         raise _fail_usage(f"unknown rule or prefix {bad!r} (see 'caplint rules')")
     if max_file_size is not None and max_file_size <= 0:
         raise _fail_usage("--max-file-size must be a positive number of bytes")
-    settings = engine.settings_from(cfg, select=_codes(select) or None, ignore=_codes(ignore) if ignore else None,
-                                    extend_select=_codes(extend_select), extend_ignore=_codes(extend_ignore),
-                                    max_bytes=max_file_size)
-    return settings, cfg.fail_on
+    overrides = Overrides(select=_codes(select) or None, ignore=_codes(ignore) if ignore else None,
+                          extend_select=_codes(extend_select), extend_ignore=_codes(extend_ignore),
+                          fail_on=Severity.parse(fail_on) if fail_on else None, max_bytes=max_file_size)
+    try:
+        return Resolver(known, overrides, config_file=config_file, isolated=isolated)
+    except ConfigError as err:
+        raise _fail_usage(str(err)) from None
+
+
+def _sarif_id(category: Optional[str], run_id: Optional[str], fmt: str) -> Optional[str]:
+    """SARIF `runAutomationDetails.id`. GitHub reads it as CATEGORY/RUN_ID: the
+    category is everything before the last `/`, so a category alone must end
+    with `/` (else its last part would be taken for a run id)."""
+    if category is None and run_id is None:
+        return None
+    if fmt != "sarif":
+        given = "--sarif-category" if category is not None else "--sarif-run-id"
+        _warn(f"{given} has no effect with --format {fmt} (only SARIF reports carry a category)")
+        return None
+    if run_id is not None and ("/" in run_id or not run_id.strip()):
+        raise ValueError(f"--sarif-run-id {run_id!r}: a run id is not empty and has no '/' "
+                         "(GitHub takes everything before the last '/' as the category)")
+    if category is not None and not category.strip("/ "):
+        raise ValueError(f"--sarif-category {category!r}: a category needs a name")
+    prefix = "" if category is None else category if category.endswith("/") else category + "/"
+    return prefix + (run_id or "")
 
 
 def _renderer(fmt: Optional[str], output: Optional[str]) -> Renderer:
@@ -215,12 +320,13 @@ def _renderer(fmt: Optional[str], output: Optional[str]) -> Renderer:
         raise ValueError(f"the {chosen!r} format is not available in this installation") from None
 
 
-def _lint_stdin(name: str, settings: Settings) -> tuple[list[Finding], list[str]]:
+def _lint_stdin(name: str, resolver: Resolver) -> tuple[list[Finding], list[str]]:
     """The buffer an editor sends, linted as if it were the file `name`."""
     from caplint import engine
     from caplint.reading import ReadError, decode
 
     data = sys.stdin.buffer.read()
+    settings = resolver.for_file(name)
     if settings.excludes(name):
         return [], []
     try:
@@ -229,13 +335,14 @@ def _lint_stdin(name: str, settings: Settings) -> tuple[list[Finding], list[str]
         return engine.problem_findings([err.problem], "", settings, name), [name]
 
 
-def _lint_paths(paths: list[str], settings: Settings, jobs: int) -> tuple[list[Finding], list[str]]:
+def _lint_paths(paths: list[str], resolver: Resolver, jobs: int, *, scan_rules: bool) -> tuple[list[Finding], list[str]]:
     from caplint import parallel
-    from caplint.discover import discover
+    from caplint.discover import as_scanned, discover
 
-    found = [f for f in discover(paths, settings.exclude) if not settings.excludes(f.path)]
+    found = [f for f in (as_scanned if scan_rules else discover)(paths, resolver.excludes)
+             if not resolver.for_file(f.path).excludes(f.path)]  # a named file is excluded too
     workers = jobs if jobs > 0 else _usable_cores()
-    return parallel.lint_found(found, settings, jobs=workers), [f.path for f in found]
+    return parallel.lint_found(found, resolver.for_file, jobs=workers), [f.path for f in found]
 
 
 def _load_baseline(path: str) -> frozenset[tuple[str, str]]:
@@ -293,30 +400,38 @@ def explain(rule_id: str = typer.Argument(..., help="A rule id such as CAP202.")
 
 @app.command()
 def caps(
-    paths: list[str] = typer.Argument(None, help="Files or folders (default: .)."),
+    paths: list[str] = typer.Argument(None, help="Files or folders (default: .); '-' reads stdin."),
+    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
     runtime: Optional[str] = typer.Option(None, "--runtime", show_default=False,
                                           help="docker, podman or nerdctl for Compose [default: the config's, else docker]."),
 ) -> None:
     """Print each container's effective capability set, where each capability came
     from, and the capabilities it needs, with the evidence."""
-    from caplint.config import RUNTIMES
-    from caplint.effective import describe_paths, json_paths
+    from caplint.config import RUNTIMES, ConfigError
+    from caplint.effective import render_paths, render_text
+    from caplint.reading import ReadError, decode
 
     if fmt not in ("text", "json"):
         raise _fail_usage(f"unknown format {fmt!r} for caps (choose from text, json)")
     if runtime is not None and runtime not in RUNTIMES:
         raise _fail_usage(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
-    paths = paths or ["."]
-    missing = [p for p in paths if not os.path.lexists(p)]
-    if missing:
-        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    paths, stdin = _check_paths(paths, stdin_filename)
+    name = stdin_filename or "stdin"
     if runtime is None:
-        settings, _ = _settings(start=paths[0], config_file=None, select=None, ignore=None, extend_select=None,
-                                extend_ignore=None, max_file_size=None)
-        runtime = settings.runtime
-    render = json_paths if fmt == "json" else describe_paths
-    typer.echo(render(paths, runtime), nl=False)
+        try:
+            runtime = _resolver(config_file=None, isolated=False, select=None, ignore=None).for_file(
+                name if stdin else os.path.join(paths[0], "x") if os.path.isdir(paths[0]) else paths[0]).runtime
+        except ConfigError as err:
+            raise _fail_usage(str(err)) from None
+    if stdin:
+        try:
+            text = render_text(name, decode(sys.stdin.buffer.read(), name), runtime, fmt)
+        except ReadError as err:
+            text = f"{name}:{err.problem.span.line}: cannot read: {err.problem.message}\n"
+    else:
+        text = render_paths(paths, runtime, fmt)
+    typer.echo(text, nl=False)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

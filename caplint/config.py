@@ -1,9 +1,12 @@
 """`[tool.caplint]` in pyproject.toml, or a `.caplint.toml`.
 
-The file is found by walking up from the first scanned path (or the cwd); in one
-folder `.caplint.toml` wins over pyproject.toml, and a pyproject.toml without a
-`[tool.caplint]` table does not count, so a Python project's own pyproject does
-not stop the search. Globs in the file are relative to the file's folder.
+Each file uses the nearest one above it: the search walks up from the file's
+folder and stops at the repository root (the folder holding `.git`), so a file
+outside the repository — someone's broken ~/pyproject.toml — is never read. In
+one folder `.caplint.toml` wins over pyproject.toml, and a pyproject.toml
+without a `[tool.caplint]` table does not count, so a Python project's own
+pyproject does not stop the search. Globs in the file are relative to the
+file's folder. Files do not merge: the nearest one decides every key.
 
 Every mistake is an error naming the file and the key: a misspelt key that was
 silently ignored would leave a rule on (or off) that the author thinks is off (or on).
@@ -39,25 +42,45 @@ class Config:
     exclude: tuple[str, ...] = ()
     fail_on: Severity | None = None
     max_file_size: int | None = None
+    keys: frozenset[str] = frozenset()  # the keys the file sets (the others are defaults)
     runtime: str | None = None  # for formats that do not say (Compose): docker, podman, nerdctl
 
 
-def find(start: str) -> str | None:
-    """The config file that applies to `start` (a file or folder), or None."""
+def find(start: str, cache: dict[str, str | None] | None = None) -> str | None:
+    """The config file that applies to `start` (a file or folder), or None.
+
+    `cache` maps folders (absolute) to their answer; every folder the walk
+    passes is recorded, so a scan asks the file system once per folder.
+    """
     here = os.path.abspath(start)
     if not os.path.isdir(here):
         here = os.path.dirname(here)
+    cache = {} if cache is None else cache
+    passed: list[str] = []
+    found: str | None = None
     while True:
-        dotfile = os.path.join(here, ".caplint.toml")
-        if os.path.isfile(dotfile):
-            return dotfile
-        pyproject = os.path.join(here, "pyproject.toml")
-        if os.path.isfile(pyproject) and _mentions_caplint(pyproject):
-            return pyproject
+        if here in cache:
+            found = cache[here]
+            break
+        passed.append(here)
+        found = _config_in(here)
         parent = os.path.dirname(here)
-        if parent == here:
-            return None
+        if found is not None or parent == here or os.path.lexists(os.path.join(here, ".git")):
+            break  # the repository root (a .git folder, or a file in a worktree) ends the search
         here = parent
+    for folder in passed:
+        cache[folder] = found
+    return found
+
+
+def _config_in(folder: str) -> str | None:
+    dotfile = os.path.join(folder, ".caplint.toml")
+    if os.path.isfile(dotfile):
+        return dotfile
+    pyproject = os.path.join(folder, "pyproject.toml")
+    if os.path.isfile(pyproject) and _mentions_caplint(pyproject):
+        return pyproject
+    return None
 
 
 def _mentions_caplint(pyproject: str) -> bool:
@@ -171,6 +194,7 @@ def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: fr
         exclude=tuple(_strings(table.get("exclude", []), lambda m: fail("exclude", m))),
         fail_on=severity("fail-on", table["fail-on"]) if "fail-on" in table else None,
         max_file_size=size,
+        keys=frozenset(table),
         runtime=runtime,
     )
 

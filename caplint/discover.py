@@ -10,10 +10,12 @@ devcontainer-feature.json), `github` (workflows under `.github/workflows/` and
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+
 from caplint.values import value
 
 # Folders that never hold a project's own container configuration.
@@ -23,16 +25,6 @@ SKIPPED_DIRS = frozenset({
     "site-packages", ".cache", "bower_components",
 })
 
-_COMPOSE_NAME = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$", re.IGNORECASE)
-_DOCKERFILE_NAME = re.compile(
-    r"^((Dockerfile|Containerfile)([.-][^/]*)?|[^/]+\.(dockerfile|containerfile))$", re.IGNORECASE
-)
-_YAML_EXT = (".yml", ".yaml")
-_DEVCONTAINER_NAME = re.compile(r"^(\.?devcontainer|devcontainer-feature)\.json$", re.IGNORECASE)
-_WORKFLOW_PATH = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$")
-_ACTION_NAME = re.compile(r"^action\.ya?ml$")
-_GITLAB_NAME = re.compile(r"^(.+\.)?\.?gitlab-ci\.ya?ml$")
-_SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
@@ -47,31 +39,64 @@ class Found:
     kind: str  # compose | yaml | dockerfile | shell | devcontainer | github | gitlab
 
 
-# `Dockerfile.dockerignore`, `Dockerfile.md` or `dockerfile_test.go` sit beside
-# Dockerfiles but are not ones; a script or YAML file falls through to its kind.
-_NOT_DOCKERFILE_EXT = (".dockerignore", ".md", ".rst", ".txt", ".orig", ".rej", ".swp", ".py", ".go", ".js",
-                       ".ts", ".rb", ".rs", ".java", ".json", ".toml", ".yml", ".yaml", ".sh", ".bash")
+@value
+class NameRule:
+    """Files of one kind, by name. `pattern` is a regular expression for the
+    end of the path after a `/` (for most rules the file name alone, `[^/]`
+    where it must not cross folders); `unless` names the look-alikes it would
+    otherwise take. Rules are tried in order and letter case never matters.
+
+    These rules are the one source of truth for names: a directory scan uses
+    them, and `caplint.precommit` turns them into the hooks' `files` patterns
+    (`python -m caplint.docs` regenerates .pre-commit-hooks.yaml; a test fails
+    when it is stale), so a new format's names reach the hooks by being added here.
+    """
+
+    kind: str
+    pattern: str
+    unless: str | None = None
+    by_content: bool = False  # the name only makes the file a candidate; its content decides
+
+    def fires(self, path: str) -> bool:
+        return _compiled(self.pattern).fullmatch(path) is not None and (
+            self.unless is None or _compiled(self.unless).fullmatch(path) is None)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:.*/)?(?:{pattern})", re.IGNORECASE | re.DOTALL)
+
+
+NAME_RULES = (
+    NameRule("devcontainer", r"(\.?devcontainer|devcontainer-feature)\.json"),
+    # A workflow is a workflow by its folder; a composite action by its name.
+    NameRule("github", r"\.github/workflows/[^/]+\.ya?ml"),
+    NameRule("github", r"action\.ya?ml"),
+    NameRule("gitlab", r"([^/]+\.)?\.?gitlab-ci\.ya?ml"),
+    NameRule("compose", r"(docker-)?compose([.-][^/]*)?\.ya?ml"),
+    # `Dockerfile.dockerignore`, `Dockerfile.md` or `dockerfile_test.go` sit beside
+    # Dockerfiles but are not ones; a script or YAML file falls through to its kind.
+    NameRule("dockerfile", r"(Dockerfile|Containerfile)([.-][^/]*)?|[^/]+\.(dockerfile|containerfile)",
+             unless=r"[^/]*\.(dockerignore|md|rst|txt|orig|rej|swp|py|go|js|ts|rb|rs|java|json|toml|ya?ml|sh|bash)"),
+    # Any other YAML file: the Compose parser decides by content and is silent when it is not Compose.
+    NameRule("yaml", r"[^/]*\.ya?ml"),
+    NameRule("shell", r"[^/]*\.(sh|bash|ksh|zsh)"),
+    # A file name without an extension is a script when its shebang says sh/bash (read by the scan).
+    NameRule("shell", r"[^./]+", by_content=True),
+)
+
+
+def name_rule(path: str) -> NameRule | None:
+    """The first rule that takes `path` by name."""
+    norm = path.replace(os.sep, "/")
+    return next((rule for rule in NAME_RULES if rule.fires(norm)), None)
 
 
 def kind_by_name(name: str) -> str | None:
-    """The kind a file's name (or path, for workflows) says it is."""
-    base = os.path.basename(name)
-    if _DEVCONTAINER_NAME.match(base):
-        return "devcontainer"
-    if _ACTION_NAME.match(base) or _WORKFLOW_PATH.search(name.replace(os.sep, "/")):
-        return "github"
-    if _GITLAB_NAME.match(base):
-        return "gitlab"
-    if _COMPOSE_NAME.match(base):
-        return "compose"
-    lower = base.lower()
-    if _DOCKERFILE_NAME.match(base) and not lower.endswith(_NOT_DOCKERFILE_EXT):
-        return "dockerfile"
-    if lower.endswith(_YAML_EXT):
-        return "yaml"
-    if lower.endswith(_SHELL_EXT):
-        return "shell"
-    return None
+    """The kind a path's name decides alone (None: the name says nothing, or
+    only the content can tell)."""
+    rule = name_rule(name)
+    return rule.kind if rule is not None and not rule.by_content else None
 
 
 def has_shell_shebang(head: bytes) -> bool:
@@ -127,18 +152,32 @@ def _clean(path: str) -> str:
     return path[2:] if path.startswith("./") and len(path) > 2 else path
 
 
-def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[Found]:
+# Config excludes, as glob patterns (relative to the cwd) or as a question
+# about a path and whether it is a folder: `caplint.settings.Resolver.excludes`
+# answers it with the config that applies to that path.
+IsExcluded = Callable[[str, bool], bool]
+Exclude = Iterable[str] | IsExcluded
+
+
+def _exclusion(exclude: Exclude) -> IsExcluded:
+    if callable(exclude):
+        return exclude
+    patterns = tuple(exclude)
+    return lambda path, _is_dir: bool(patterns) and excluded(path, patterns)
+
+
+def discover(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     """Every lintable file under `paths`, in a stable order.
 
     An explicit file is always linted (its kind sniffed later when its name says
     nothing); directories are walked without following symlinks, so a symlink
     loop cannot trap the walk.
     """
-    patterns = tuple(exclude)
+    is_excluded = _exclusion(exclude)
     seen: set[str] = set()
     for root in paths:
         if os.path.isdir(root):
-            for found in _walk(root, patterns):
+            for found in _walk(root, is_excluded):
                 if found.path not in seen:
                     seen.add(found.path)
                     yield found
@@ -149,20 +188,60 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Iterator[Foun
                 yield Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")
 
 
-def _walk(root: str, patterns: tuple[str, ...]) -> Iterator[Found]:
+def _skipped_dir(path: str, is_excluded: IsExcluded) -> bool:
+    return os.path.basename(path) in SKIPPED_DIRS or _is_virtualenv(path) or is_excluded(path, True)
+
+
+def _scanned_file(path: str, is_excluded: IsExcluded) -> Found | None:
+    """The file as a directory scan takes it, or None when a scan passes it by."""
+    if is_excluded(path, False) or path.lower().endswith(TEMPLATE_EXT):
+        return None
+    rule = name_rule(path)
+    if rule is None:
+        return None
+    kind = _shebang_kind(path) if rule.by_content else rule.kind
+    return Found(path, kind) if kind is not None and os.path.isfile(path) else None
+
+
+def _walk(root: str, is_excluded: IsExcluded) -> Iterator[Found]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in SKIPPED_DIRS
-            and not _is_virtualenv(os.path.join(dirpath, d))
-            and not excluded(_clean(os.path.join(dirpath, d)), patterns)
-        )
+        dirnames[:] = sorted(d for d in dirnames if not _skipped_dir(_clean(os.path.join(dirpath, d)), is_excluded))
         for name in sorted(filenames):
-            path = _clean(os.path.join(dirpath, name))
-            if patterns and excluded(path, patterns) or name.lower().endswith(TEMPLATE_EXT):
+            found = _scanned_file(_clean(os.path.join(dirpath, name)), is_excluded)
+            if found is not None:
+                yield found
+
+
+def as_scanned(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
+    """Of the files named in `paths`, those a directory scan of the current
+    folder would take, with the kind it would give them — the same rules, so a
+    hook that names files (pre-commit) lints exactly what `caplint check .`
+    lints: no look-alike source file, no script without a shell shebang, nothing
+    in a skipped or excluded folder. Folders in `paths` are scanned as usual."""
+    is_excluded = _exclusion(exclude)
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            # A scan does not follow a link to a folder (pre-commit names such links as files).
+            candidates: Iterable[Found] = () if os.path.islink(given) else _walk(given, is_excluded)
+        else:
+            path = _clean(given)
+            folders = _folders_below_cwd(path)
+            if any(_skipped_dir(folder, is_excluded) for folder in folders):
                 continue
-            kind = kind_by_name(path)
-            if kind is None and "." not in name:
-                kind = _shebang_kind(path)
-            if kind is not None and os.path.isfile(path):
-                yield Found(path, kind)
+            found = _scanned_file(path, is_excluded)
+            candidates = (found,) if found is not None else ()
+        for found in candidates:
+            if found.path not in seen:
+                seen.add(found.path)
+                yield found
+
+
+def _folders_below_cwd(path: str) -> list[str]:
+    """The folders a scan of the current folder passes through to reach `path`,
+    in `path`'s own spelling (`a/b/c.sh` → `a`, `a/b`)."""
+    rel = os.path.relpath(os.path.abspath(path)) if os.path.isabs(path) else os.path.normpath(path)
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return []  # outside the current folder: no scan of it would pass its folders
+    parts = rel.split(os.sep)[:-1]
+    return [os.path.join(*parts[: i + 1]) for i in range(len(parts))]

@@ -78,7 +78,10 @@ def main() -> int:
     for name, text in pages.items():
         (RULES_DIR / name).write_text(text, encoding="utf-8")
     README.write_text(readme_with_table(README.read_text(encoding="utf-8"), all_rules()), encoding="utf-8")
-    print(f"wrote {len(pages)} pages to {RULES_DIR}", file=sys.stderr)
+    from caplint import precommit
+
+    precommit.main()
+    print(f"wrote {len(pages)} pages to {RULES_DIR} and {precommit.HOOKS_FILE.name}", file=sys.stderr)
     return 0
 
 

@@ -127,14 +127,36 @@ def containers(paths: Sequence[str], runtime: str | None = None) -> tuple[list[C
     return out, problems
 
 
-def describe_paths(paths: Sequence[str], runtime: str | None = None) -> str:
-    found, problems = containers(paths, runtime)
+def text_containers(path: str, text: str, runtime: str | None = None) -> tuple[list[Container], list[str]]:
+    """For stdin: the containers of `text` read as the file `path` would be."""
+    from caplint.engine import detect_kind, parse_assembled
+
+    kind = detect_kind(path, text)
+    result = ParseResult() if kind is None else parse_assembled(path, text, kind, runtime)
+    found = [c for c in result.containers if c.complete or c.cap_add or c.privileged]
+    return found, [f"{p.span.path}:{p.span.line}: cannot read: {p.message}" for p in result.problems]
+
+
+def _render(found: list[Container], problems: list[str], fmt: str) -> str:
+    if fmt == "json":
+        import json
+
+        return json.dumps({"containers": [as_json(c) for c in found]}, indent=2) + "\n"
     blocks = [describe(c) for c in found] + problems
     return "\n\n".join(blocks) + ("\n" if blocks else "no containers found\n")
 
 
-def json_paths(paths: Sequence[str], runtime: str | None = None) -> str:
-    import json
+def render_paths(paths: Sequence[str], runtime: str | None = None, fmt: str = "text") -> str:
+    return _render(*containers(paths, runtime), fmt)
 
-    found, _ = containers(paths, runtime)
-    return json.dumps({"containers": [as_json(c) for c in found]}, indent=2) + "\n"
+
+def render_text(path: str, text: str, runtime: str | None = None, fmt: str = "text") -> str:
+    return _render(*text_containers(path, text, runtime), fmt)
+
+
+def describe_paths(paths: Sequence[str], runtime: str | None = None) -> str:
+    return render_paths(paths, runtime, "text")
+
+
+def json_paths(paths: Sequence[str], runtime: str | None = None) -> str:
+    return render_paths(paths, runtime, "json")

@@ -56,6 +56,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     # The folder config globs are relative to (the config file's); None: the cwd.
     root: str | None = None
+    # Findings of this severity or worse make the run fail (exit 1).
+    fail_on: Severity = Severity.MEDIUM
     # The runtime of containers whose format does not say (Compose): docker, podman or nerdctl.
     runtime: str | None = None
 
@@ -77,7 +79,7 @@ class Settings:
 
 def settings_from(config: Config, *, select: frozenset[str] | None = None, ignore: frozenset[str] | None = None,
                   extend_select: frozenset[str] = frozenset(), extend_ignore: frozenset[str] = frozenset(),
-                  max_bytes: int | None = None) -> Settings:
+                  max_bytes: int | None = None, fail_on: Severity | None = None) -> Settings:
     """A configuration file's choices; a command-line value that is given (not
     None) replaces the file's value for that key rather than adding to it, and
     the `extend_` lists add to whichever list that leaves. An id named by
@@ -93,6 +95,7 @@ def settings_from(config: Config, *, select: frozenset[str] | None = None, ignor
         per_path_ignores=config.per_path_ignores,
         exclude=config.exclude,
         root=config.root,
+        fail_on=fail_on or config.fail_on or Severity.MEDIUM,
         runtime=config.runtime,
         **({"max_bytes": size} if size else {}),
     )
@@ -241,9 +244,22 @@ def lint_paths(paths: Sequence[str], settings: Settings | None = None, *, exclud
     return lint_found(list(discover.discover(paths, exclude)), settings)
 
 
-def lint_found(found: Sequence[discover.Found], settings: Settings | None = None) -> list[Finding]:
-    settings = settings or Settings()
-    return merge_sorted([lint_file(f.path, f.kind, settings) for f in found])
+def lint_found(found: Sequence[discover.Found], settings: Settings | SettingsFor | None = None) -> list[Finding]:
+    settings_for = per_file(settings)
+    return merge_sorted([lint_file(f.path, f.kind, settings_for(f.path)) for f in found])
+
+
+# Which settings apply to a file (caplint.settings.Resolver.for_file): each file
+# may have its own configuration.
+SettingsFor = Callable[[str], Settings]
+
+
+def per_file(settings: Settings | SettingsFor | None) -> SettingsFor:
+    """One Settings for every file, or a function choosing them per file."""
+    if settings is None or isinstance(settings, Settings):
+        same = settings or Settings()
+        return lambda _path: same
+    return settings
 
 
 def merge_sorted(per_file: Iterable[list[Finding]]) -> list[Finding]:

@@ -60,13 +60,14 @@ def document_path(uri: str) -> str:
 
 
 def settings_for(path: str) -> engine.Settings:
-    """The configuration the CLI would use for this file (`.caplint.toml` or
-    `[tool.caplint]`, found by walking up from it), read afresh on every lint so
-    that editing the config takes effect at once. Raises ConfigError."""
-    from caplint.config import discover_config
+    """The settings the CLI would use for this file (its nearest `.caplint.toml`
+    or `[tool.caplint]`, not looking past the repository root), resolved the
+    same way (`caplint.settings`) and read afresh on every lint so that editing
+    the config takes effect at once. Raises ConfigError."""
     from caplint.registry import all_rules
+    from caplint.settings import Resolver
 
-    return engine.settings_from(discover_config(path, {r.id for r in all_rules()}))
+    return Resolver({r.id for r in all_rules()}).for_file(path)
 
 
 def lint_document(path: str, text: str, settings: engine.Settings | None = None) -> list[Finding]:

@@ -70,7 +70,7 @@ def test_missing_path_exits_2(tmp_path: Path) -> None:
 
 def test_unknown_format_exits_2(tmp_path: Path) -> None:
     run = caplint(project(tmp_path, {"compose.yml": CLEAN}), "check", "-f", "xml")
-    assert run.returncode == 2 and "unknown format 'xml'" in run.stderr
+    assert run.returncode == 2 and "'xml' is not one of 'text', 'json', 'sarif', 'gnu', 'github'" in run.stderr
 
 
 # --- rule selection -------------------------------------------------------------
@@ -111,7 +111,20 @@ def test_output_file_gets_the_report_and_stdout_stays_empty(tmp_path: Path) -> N
     assert bad.returncode == 2 and "cannot write" in bad.stderr
 
 
+def test_output_file_still_says_the_summary_on_stderr(tmp_path: Path) -> None:
+    # A CI step that writes SARIF must not end red with an empty log.
+    cwd = project(tmp_path, {"compose.yml": PRIVILEGED, "Dockerfile": DOCKERFILE})
+    run = caplint(cwd, "check", "-f", "sarif", "-o", "caplint.sarif")
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == ("caplint: 3 findings (1 critical, 1 high, 1 medium) in 2 files. "
+                          "Report written to caplint.sarif.\n")
+    clean = caplint(project(tmp_path / "clean", {"compose.yml": CLEAN}), "check", "-o", "out.txt")
+    assert clean.stderr == "caplint: No findings in 1 file. Report written to out.txt.\n"
+
+
 def test_color_follows_no_color_and_the_flags(tmp_path: Path) -> None:
+    """As the README says: colour on a terminal (or with FORCE_COLOR), never with
+    NO_COLOR or --output; an explicit --color/--no-color beats all of them."""
     cwd = project(tmp_path, {"compose.yml": PRIVILEGED})
     ansi = re.compile(r"\x1b\[")
     assert ansi.search(caplint(cwd, "check", FORCE_COLOR="1").stdout)
@@ -119,6 +132,10 @@ def test_color_follows_no_color_and_the_flags(tmp_path: Path) -> None:
     assert not ansi.search(caplint(cwd, "check").stdout)  # not a terminal
     assert ansi.search(caplint(cwd, "check", "--color", NO_COLOR="1").stdout)
     assert not ansi.search(caplint(cwd, "check", "--no-color", FORCE_COLOR="1").stdout)
+    caplint(cwd, "check", "-o", "plain.txt", FORCE_COLOR="1")
+    assert not ansi.search((cwd / "plain.txt").read_text(encoding="utf-8"))
+    caplint(cwd, "check", "-o", "painted.txt", "--color")
+    assert ansi.search((cwd / "painted.txt").read_text(encoding="utf-8"))
 
 
 def test_github_format_is_the_default_under_github_actions(tmp_path: Path) -> None:
@@ -130,12 +147,42 @@ def test_github_format_is_the_default_under_github_actions(tmp_path: Path) -> No
     assert (cwd / "out.txt").read_text(encoding="utf-8").startswith("compose.yml:4:")
 
 
-def test_sarif_category_reaches_the_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("args", "automation_id"), [
+    # GitHub reads the id as CATEGORY/RUN_ID: the category is everything before the last "/".
+    (("--sarif-category", "compose"), "compose/"),
+    (("--sarif-category", "my/cat"), "my/cat/"),
+    (("--sarif-category", "my/cat/"), "my/cat/"),
+    (("--sarif-category", "my/cat", "--sarif-run-id", "2026-12-01"), "my/cat/2026-12-01"),
+    (("--sarif-run-id", "nightly-42"), "nightly-42"),  # no "/": a run id without a category
+])
+def test_sarif_category_and_run_id_make_the_automation_id(tmp_path: Path, args: tuple[str, ...],
+                                                          automation_id: str) -> None:
     cwd = project(tmp_path, {"compose.yml": PRIVILEGED})
-    with_category = json.loads(caplint(cwd, "check", "-f", "sarif", "--sarif-category", "compose").stdout)
-    assert with_category["runs"][0]["automationDetails"]["id"].startswith("compose")
-    without = json.loads(caplint(cwd, "check", "-f", "sarif").stdout)
-    assert "automationDetails" not in without["runs"][0]
+    log = json.loads(caplint(cwd, "check", "-f", "sarif", *args).stdout)
+    assert log["runs"][0]["automationDetails"] == {"id": automation_id}
+
+
+def test_no_automation_id_without_a_category(tmp_path: Path) -> None:
+    cwd = project(tmp_path, {"compose.yml": PRIVILEGED})
+    assert "automationDetails" not in json.loads(caplint(cwd, "check", "-f", "sarif").stdout)["runs"][0]
+    bad = caplint(cwd, "check", "-f", "sarif", "--sarif-category", "a", "--sarif-run-id", "x/y")
+    assert bad.returncode == 2 and "a run id is not empty and has no '/'" in bad.stderr
+
+
+def test_flags_without_effect_are_warned_about(tmp_path: Path) -> None:
+    cwd = project(tmp_path, {"compose.yml": CLEAN})
+    run = caplint(cwd, "check", "--sarif-category", "compose")
+    assert (run.returncode, run.stdout) == (0, "No findings in 1 file.\n")
+    assert run.stderr == ("caplint: warning: --sarif-category has no effect with --format text "
+                          "(only SARIF reports carry a category)\n")
+    named = caplint(cwd, "check", "--stdin-filename", "compose.yml", "compose.yml")
+    assert named.returncode == 0
+    assert named.stderr == "caplint: warning: --stdin-filename has no effect without '-' (read stdin) among the paths\n"
+
+
+def test_negative_jobs_is_a_usage_error(tmp_path: Path) -> None:
+    run = caplint(project(tmp_path, {"compose.yml": CLEAN}), "check", "-j", "-1")
+    assert run.returncode == 2 and "-1 is not in the range x>=0" in run.stderr
 
 
 # --- stdin ----------------------------------------------------------------------
@@ -183,6 +230,50 @@ def test_stdin_cannot_mix_with_paths(tmp_path: Path) -> None:
 def test_binary_stdin_is_a_finding(tmp_path: Path) -> None:
     run = caplint(tmp_path, "check", "-f", "gnu", "--stdin-filename", "Dockerfile", "-", stdin="FROM x\0y\n")
     assert run.returncode == 1 and rules_of(run.stdout) == ["CAP001"]
+
+
+# --- conventions ----------------------------------------------------------------
+
+
+def test_version() -> None:
+    from caplint import __version__
+
+    run = run_caplint("--version")
+    assert (run.returncode, run.stdout) == (0, f"caplint {__version__}\n")
+
+
+@pytest.mark.parametrize("env", [{}, {"FORCE_COLOR": "1", "COLUMNS": "200", "TERM": "xterm-256color"}])
+def test_help_shows_defaults_and_choices(tmp_path: Path, env: dict[str, str]) -> None:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", caplint(tmp_path, "check", "-h", **env).stdout)
+    text = " ".join(text.split())  # the help is wrapped to the terminal's width
+    assert "text|json|sarif|gnu|github" in text
+    assert "low|medium|high|critical" in text
+    assert "[default: text; github under GitHub Actions when stdout is not a terminal]" in text
+    assert "[default: the config's fail-on, else medium]" in text
+    assert "[default: 5 MiB]" in text
+    assert "[default: on a terminal, unless NO_COLOR is set or with --output]" in text
+
+
+def test_help_choices_are_the_real_ones() -> None:
+    from caplint.cli import FormatChoice, SeverityChoice
+    from caplint.model import Severity
+    from caplint.report import FORMATS
+
+    assert tuple(c.value for c in FormatChoice) == FORMATS
+    assert tuple(c.value for c in SeverityChoice) == tuple(s.label for s in sorted(Severity))
+
+
+def test_caps_follows_the_conventions_of_check(tmp_path: Path) -> None:
+    missing = caplint(tmp_path, "caps", "nonexist")
+    assert (missing.returncode, missing.stderr) == (2, "caplint: error: no such file or directory: nonexist\n")
+    text = "services:\n  vpn:\n    image: wireguard\n    cap_drop: [ALL]\n    cap_add: [NET_ADMIN]\n"
+    run = caplint(tmp_path, "caps", "--stdin-filename", "deploy/compose.yml", "-", stdin=text)
+    assert run.returncode == 0
+    assert run.stdout.splitlines()[:3] == ["deploy/compose.yml:2: service 'vpn' (docker)", "  1 of 41 capabilities",
+                                           "    NET_ADMIN            elevated  added (deploy/compose.yml:5)"]
+    assert not (tmp_path / "-").exists()
+    mixed = caplint(tmp_path, "caps", "-", "x", stdin="")
+    assert mixed.returncode == 2 and "cannot be combined" in mixed.stderr
 
 
 # --- other commands -------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         path=str(tmp_path / "pyproject.toml"), root=str(tmp_path),
         select=frozenset({"CAP1", "CAP2", "CAP3"}), ignore=frozenset({"CAP204", "CAP304"}),
         severity={"CAP306": Severity.HIGH}, per_path_ignores=(("tests/**", frozenset({"CAP101"})),),
-        exclude=("vendor/**",), fail_on=Severity.HIGH, max_file_size=1048576, runtime="podman",
+        exclude=("vendor/**",), fail_on=Severity.HIGH, max_file_size=1048576, runtime="podman", keys=frozenset(KEYS),
     )
 
 

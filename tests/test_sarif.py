@@ -220,13 +220,11 @@ def test_no_automation_details_without_category(project_log: dict[str, Any]) -> 
     assert "automationDetails" not in project_log["runs"][0]
 
 
-def test_category_becomes_automation_details() -> None:
-    context = Context(rules=all_rules(), files=1, sarif_category="caplint/compose")
+def test_automation_id_is_written_as_given() -> None:
+    context = Context(rules=all_rules(), files=1, sarif_id="caplint/compose/2026-12-01")
     log = json.loads(render([], context))
     validate(log)
-    assert log["runs"][0]["automationDetails"] == {"id": "caplint/compose/"}
-    context = Context(rules=all_rules(), files=1, sarif_category="caplint/")
-    assert json.loads(render([], context))["runs"][0]["automationDetails"] == {"id": "caplint/"}
+    assert log["runs"][0]["automationDetails"] == {"id": "caplint/compose/2026-12-01"}
 
 
 def fingerprints(text: str) -> dict[str, tuple[str, int]]:

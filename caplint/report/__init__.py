@@ -19,7 +19,8 @@ class Context:
     rules: tuple[Rule, ...]
     files: int = 0
     color: bool = False
-    sarif_category: str | None = None
+    # SARIF runAutomationDetails.id as written ("CATEGORY/" or "CATEGORY/RUN_ID"); None: none.
+    sarif_id: str | None = None
     # The text report prints low findings in full too (other formats always carry every finding).
     show_all: bool = False
 

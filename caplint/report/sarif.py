@@ -66,7 +66,7 @@ def sarif_log(findings: Sequence[Finding], context: Context) -> Any:
         original_uri_base_ids={SRCROOT: _new(om.ArtifactLocation, uri=_directory_uri(cwd))},
         # Always written, even empty: GitHub rejects a run without `results`.
         results=[_result(om, f, index.get(f.rule_id), cwd) for f in findings],
-        automation_details=_automation(om, context.sarif_category),
+        automation_details=_automation(om, context.sarif_id),
     )
     return _new(om.SarifLog, version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
 
@@ -140,12 +140,9 @@ def _region(om: Any, s: Span) -> Any:
     return _new(om.Region, start_line=line, start_column=column, end_line=end_line, end_column=end_column)
 
 
-def _automation(om: Any, category: str | None) -> Any:
-    if not category:
-        return None
-    # GitHub takes everything up to the last "/" of the id as the category, and
-    # upload-sarif adds the slash the same way when a category lacks one.
-    return _new(om.RunAutomationDetails, id=category if category.endswith("/") else f"{category}/")
+def _automation(om: Any, automation_id: str | None) -> Any:
+    # The CLI composes the id (GitHub reads it as CATEGORY/RUN_ID); it is written as given.
+    return _new(om.RunAutomationDetails, id=automation_id) if automation_id else None
 
 
 @lru_cache(maxsize=4096)  # a report names the same few files over and over
