@@ -159,6 +159,6 @@ def test_exactly_the_lintable_files_reach_caplint(insecure_repo: Path,
 def test_hooks_pass_on_clean_files(tmp_path: Path) -> None:
     run = try_repo(make_repo(tmp_path, {**CLEAN, **BYSTANDERS}))
     assert run.returncode == 0, run.stdout + run.stderr
-    assert re.search(r"^caplint \(Dockerfiles, Compose files\)\.+Passed$", run.stdout, re.M)
+    assert re.search(r"^caplint \(Dockerfiles, Compose files[^)]*\)\.+Passed$", run.stdout, re.M)
     assert re.search(r"^caplint \(shell scripts\)\.+Passed$", run.stdout, re.M)
     assert linted(run) == len(CLEAN) + 1, run.stdout  # + charts/values.yaml, read and silent
