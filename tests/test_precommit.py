@@ -151,8 +151,8 @@ def test_exactly_the_lintable_files_reach_caplint(insecure_repo: Path,
     assert "CAP001" not in insecure_run.stdout
     scan = subprocess.run([sys.executable, "-m", "caplint", "check", "-f", "text", "."], cwd=insecure_repo,
                           capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=120)
-    # The INSECURE files, and charts/values.yaml: read, found not to be Compose, silent.
-    assert linted(scan) == linted(insecure_run) == len(INSECURE) + 1, insecure_run.stdout
+    # The INSECURE files, and charts/values.yaml and .github/dependabot.yml: read, found not to be Compose, silent.
+    assert linted(scan) == linted(insecure_run) == len(INSECURE) + 2, insecure_run.stdout
     assert len(re.findall(r"^caplint \(", insecure_run.stdout, re.M)) == 2  # one run, one summary, per hook
 
 
