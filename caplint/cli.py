@@ -251,6 +251,70 @@ def caps(paths: list[str] = typer.Argument(None, help="Files or folders (default
     typer.echo(describe_paths(paths or ["."]), nl=False)
 
 
+@app.command("image")
+def image_command(
+    paths: list[str] = typer.Argument(..., help="docker save tarballs, OCI image layouts (folders or tars), "
+                                                "compressed or not."),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform of a multi-platform "
+                                                                    "image: os/arch[/variant]."),
+    list_caps: bool = typer.Option(False, "--list", help="Print every file capability as 'getcap -r /' would, "
+                                                         "instead of findings."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
+                                      help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP402)."),
+    ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", show_default=False,
+                                          help="Exit 1 on findings of this severity or worse [default: medium]."),
+    config_file: Optional[str] = typer.Option(None, "--config", help="Use this config file instead of looking for one."),
+    sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="SARIF runAutomationDetails id."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False, help="Colour the text report."),
+) -> None:
+    """Lint saved images for file capabilities, setuid files and a root user, without running them."""
+    from caplint import report
+    from caplint.image import Options
+    from caplint.image.lint import lint, listing
+    from caplint.model import Severity
+
+    if platform is not None and not 2 <= len(platform.strip("/").split("/")) <= 3:
+        raise _fail_usage(f"--platform {platform!r} is not os/arch[/variant] (e.g. linux/arm64)")
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    options = Options(platform=platform)
+    if list_caps:
+        text, problems = listing(paths, options)
+        sys.stdout.write(text)
+        for problem in problems:
+            typer.echo(f"caplint: {problem.span.path}: {problem.message}", err=True)
+        raise typer.Exit(EXIT_FINDINGS if problems else EXIT_CLEAN)
+    settings, cfg_fail_on = _settings(start=paths[0], config_file=config_file, select=select, ignore=ignore,
+                                      max_file_size=None)
+    try:
+        threshold = Severity.parse(fail_on) if fail_on else cfg_fail_on or Severity.MEDIUM
+        render = _renderer(fmt, output)
+    except ValueError as err:
+        raise _fail_usage(str(err)) from None
+    from caplint.registry import all_rules
+
+    findings = lint(paths, settings, options)
+    context = report.Context(rules=all_rules(), files=len(paths), color=_use_color(output, color),
+                             sarif_category=sarif_category)
+    _write_report(render(findings, context), output)
+    raise typer.Exit(EXIT_FINDINGS if any(f.severity >= threshold for f in findings) else EXIT_CLEAN)
+
+
+def _write_report(text: str, output: Optional[str]) -> None:
+    if not output:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as err:
+        raise _fail_usage(f"cannot write {output}: {err.strerror}") from None
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def lsp(ctx: typer.Context) -> None:
     """Run the language server on stdin/stdout, for editors (options: --stdio, --log-level)."""

@@ -4,7 +4,8 @@
  "summary": {"critical": N, "high": N, "medium": N, "low": N},
  "findings": [{"rule": "CAP101", "name": "privileged-container", "severity": "critical",
                "path": "…", "line": 1, "column": 1, "end_line": 1, "end_column": 5,
-               "message": "…", "container": "service 'web'" | null, "fingerprint": "…"}]}
+               "message": "…", "container": "service 'web'" | null,
+               "member": "/usr/bin/ping" | null, "fingerprint": "…"}]}
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def as_dict(f: Finding) -> dict[str, object]:
         "end_column": s.end_column,
         "message": f.message,
         "container": f.container,
+        "member": s.member,
         "fingerprint": f.fingerprint,
     }
 

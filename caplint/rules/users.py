@@ -23,7 +23,8 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     ## What it does
     Flags a final Dockerfile stage whose last `USER` is root (`USER root`,
     `USER 0`, `USER 0:0`, `USER root:root`), Compose `user: root` / `"0"` /
-    `"0:0"`, and `--user 0` / `-u root`. The user part decides: `root:1000` is
+    `"0:0"`, `--user 0` / `-u root`, and the config's `User` of a scanned
+    image (`caplint image`). The user part decides: `root:1000` is
     root, `1000:0` is not. A `USER root` in an earlier build stage is not
     reported: only the final stage's user runs.
 
@@ -54,6 +55,9 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     - [Docker run: --user](https://docs.docker.com/reference/cli/docker/container/run/#user)
     """
     if isinstance(subject, Image):
+        saved = subject.saved
+        if saved is not None and saved.user is not None and is_root(saved.user):
+            yield Hit(saved.user.span, f"image {saved.reference} runs as root (config User {saved.user.shown})")
         final = subject.final_stage
         if final is not None and final.users and is_root(final.users[-1]):
             yield Hit(final.users[-1].span, f"the final stage runs as root (USER {final.users[-1].shown})")
