@@ -45,7 +45,7 @@ WANT = [
     ("CAP403", "image example/app:1 sets no User in its config"),
 ]
 GETCAP = ("/usr/bin/ping cap_net_raw=ep\n"
-          "/usr/local/bin/agent cap_sys_ptrace,cap_sys_admin=ep [rootid=100000]\n"
+          "/usr/local/bin/agent cap_sys_ptrace,cap_sys_admin=ep\n"
           "/usr/sbin/tcpdump cap_net_admin,cap_net_raw=ep\n")
 
 

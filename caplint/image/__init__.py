@@ -105,5 +105,10 @@ def _file(inner: str, span: Span, entry: Entry, label: str, problems: list[Probl
         except vfscap.CapabilityError as err:
             problems.append(Problem(span, f"image {label}: {inner} has a security.capability xattr that "
                                           f"cannot be decoded ({err}); it was not judged"))
-    return ImageFile(inner, span, entry.mode, entry.uid, entry.gid, entry.owner or str(entry.uid),
-                     entry.group or str(entry.gid), capability)
+    return ImageFile(inner, span, entry.mode, entry.uid, entry.gid, entry.owner or _id_name(entry.uid),
+                     entry.group or _id_name(entry.gid), capability)
+
+
+def _id_name(number: int) -> str:
+    """A header without names (umoci writes none): 0 is root everywhere, others stay numbers."""
+    return "root" if number == 0 else str(number)

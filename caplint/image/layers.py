@@ -31,13 +31,14 @@ class Entry:
 class Budget:
     """Entries left for one image, shared by its layers."""
 
-    def __init__(self, limit: int = MAX_ENTRIES) -> None:
-        self.left = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit if limit is not None else MAX_ENTRIES
+        self.left = self.limit
 
     def take(self) -> None:
         self.left -= 1
         if self.left < 0:
-            raise ImageError(f"more than {MAX_ENTRIES:,} entries: not an image, or one built to exhaust memory")
+            raise ImageError(f"more than {self.limit:,} entries: not an image, or one built to exhaust memory")
 
 
 def clean_name(name: str, what: str) -> str:

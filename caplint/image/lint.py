@@ -17,7 +17,7 @@ def lint(paths: Sequence[str], settings: Settings, options: Options) -> list[Fin
 
 
 def listing(paths: Sequence[str], options: Options) -> tuple[str, list[Problem]]:
-    """Each file capability as `getcap -r /` prints it (`/usr/bin/ping cap_net_raw=ep`),
+    """Each file capability exactly as `getcap -r /` prints it (`/usr/bin/ping cap_net_raw=ep`),
     under a `# path: image` heading when more than one image is listed."""
     blocks: list[tuple[str, list[str]]] = []
     problems: list[Problem] = []
@@ -30,9 +30,8 @@ def listing(paths: Sequence[str], options: Options) -> tuple[str, list[Problem]]
             lines = []
             for file in image.saved.files:
                 cap = file.capability
-                if cap is not None:
-                    rootid = f" [rootid={cap.rootid}]" if cap.rootid else ""
-                    lines.append(f"{file.path} {cap.text}{rootid}")
+                if cap is not None:  # getcap (libcap 2.66) does not print a v3 rootid either
+                    lines.append(f"{file.path} {cap.text}")
             blocks.append((f"# {path}: {image.saved.reference}", lines))
     if len(blocks) == 1:
         text = "".join(line + "\n" for line in blocks[0][1])

@@ -54,6 +54,8 @@ class FolderStore:
 
     def layer(self, name: str, budget: Budget) -> Iterator[Entry]:
         path = self._path(name)
+        if not os.path.isfile(path):
+            raise ImageError("not in the layout")
         try:
             fh = open(path, "rb")
             size = os.fstat(fh.fileno()).st_size

@@ -130,8 +130,8 @@ class TarReader:
     def _check_room(self, size: int, name: str) -> None:
         remaining = getattr(self._stream, "remaining", None)
         if remaining is not None and size > remaining:
-            raise ImageError(f"member {name!r} claims {size} bytes, "
-                             f"but only {remaining} are left in the archive")
+            raise ImageError(f"member {name!r} claims {size} bytes, but only {remaining} are left: "
+                             "the tar is truncated, or the header lies")
 
     def next(self) -> Member | None:
         """The next member, or None after the end-of-archive marker (or a clean end)."""
