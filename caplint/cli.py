@@ -244,11 +244,21 @@ def explain(rule_id: str = typer.Argument(..., help="A rule id such as CAP202.")
 
 
 @app.command()
-def caps(paths: list[str] = typer.Argument(None, help="Files or folders (default: .).")) -> None:
+def caps(paths: list[str] = typer.Argument(None, help="Files or folders (default: .)."),
+         image: Optional[list[str]] = typer.Option(None, "--image", metavar="NAME=PATH",
+                                                   help="Judge containers running image NAME with the saved image "
+                                                        "at PATH (docker save tarball, OCI layout); repeatable.")) -> None:
     """Print each container's effective capability set and where each capability came from."""
     from caplint.effective import describe_paths
 
-    typer.echo(describe_paths(paths or ["."]), nl=False)
+    images = dict(i.partition("=")[::2] for i in image or ())
+    bad = [i for i in image or () if "=" not in i or not all(i.partition("=")[::2])]
+    if bad:
+        raise _fail_usage(f"--image {bad[0]!r} is not NAME=PATH (e.g. example/app:1=app.tar)")
+    missing = [p for p in images.values() if not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    typer.echo(describe_paths(paths or ["."], images), nl=False)
 
 
 @app.command("image")

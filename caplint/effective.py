@@ -1,10 +1,10 @@
 """`caplint caps`: each container's effective capability set and where each came from."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from caplint import capabilities as caps
-from caplint.model import Container, Located, ParseResult
+from caplint.model import Container, ImageFile, Located, ParseResult, SavedImage
 
 
 def _named(values: tuple[Located[str], ...]) -> list[tuple[Located[str], str]]:
@@ -37,7 +37,7 @@ def provenance(c: Container) -> dict[str, str]:
     return result
 
 
-def describe(c: Container) -> str:
+def describe(c: Container, image: SavedImage | None = None, image_path: str = "") -> str:
     lines = [f"{c.span.path}:{c.span.line}: {c.name} ({c.runtime})"]
     unknown = [loc.raw for loc in (*c.cap_add, *c.cap_drop) if not loc.resolved]
     have = provenance(c)
@@ -46,7 +46,68 @@ def describe(c: Container) -> str:
     for name, why in have.items():
         tier = caps.CAPABILITIES[name].tier.value
         lines.append(f"    {name:<20} {tier:<9} {why}")
+    if image is not None:
+        lines.extend(_image_lines(c, image, image_path, frozenset(have)))
     return "\n".join(lines)
+
+
+def _no_new_privileges(c: Container) -> bool:
+    from caplint.rules.confinement import security_options
+
+    return any(key == "no-new-privileges" and value.lower() in ("", "true", "1")
+               for _, key, value in security_options(c))
+
+
+def _image_lines(c: Container, image: SavedImage, path: str, have: frozenset[str]) -> list[str]:
+    """What the scanned image adds to the reasoning: who the process runs as,
+    and what its file capabilities and setuid files do under this set."""
+    from caplint.rules.users import is_root
+
+    lines = [f"  image {image.reference} ({image.platform or 'platform unknown'}) from {path}"]
+    user: Located[str] | None = c.user or image.user
+    why = f"{c.user.span.path}:{c.user.span.line}" if c.user is not None else "the image config's User"
+    root = user is None or is_root(user)
+    shown = "root (the image sets no User)" if user is None else f"{user.shown} ({why})"
+    lines.append(f"    user: {shown}")
+    if not root:
+        lines.append("    a non-root process holds none of the capabilities above after execve, "
+                     "except through the files below")
+    nnp = _no_new_privileges(c)
+    if nnp and image.files:
+        lines.append("    no-new-privileges: setuid bits and file capabilities grant nothing here")
+    for file in image.files:
+        verdict = _file_verdict(file, have, root, nnp)
+        if verdict:
+            lines.append(f"    {file.path}  {verdict}")
+    return lines
+
+
+def _file_verdict(file: ImageFile, have: frozenset[str], root: bool, nnp: bool) -> str:
+    """What running `file` does in a container holding `have` (capabilities(7), execve)."""
+    parts = []
+    cap = file.capability
+    if cap is not None:
+        # Docker starts processes with an empty inheritable set, so P' = F(P) & bounding.
+        missing = sorted(set(cap.permitted) - have)
+        gained = sorted(set(cap.permitted) & have)
+        if cap.effective and missing:
+            parts.append(f"{cap.text}: execve fails (EPERM), {', '.join(missing)} not in the container's set")
+        elif nnp or root:
+            parts.append(f"{cap.text}: adds nothing" + (" (no-new-privileges)" if nnp else " (root has the set)"))
+        elif gained:
+            parts.append(f"{cap.text}: whoever runs it gets {', '.join(gained)}"
+                         + ("" if cap.effective else " (permitted; the program raises them)"))
+        else:
+            parts.append(f"{cap.text}: grants nothing the container has")
+    if file.mode & 0o6000:
+        kind = "setuid " + file.owner if file.mode & 0o4000 else "setgid " + file.group
+        if nnp:
+            parts.append(f"{kind}: ignored (no-new-privileges)")
+        elif file.mode & 0o4000 and file.uid == 0 and not root:
+            parts.append(f"{kind}: runs as root with the whole set above")
+        else:
+            parts.append(kind)
+    return "; ".join(parts)
 
 
 def parse_file(path: str, kind: str) -> ParseResult:
@@ -61,12 +122,57 @@ def parse_file(path: str, kind: str) -> ParseResult:
     return ParseResult() if kind == "unknown" else parser_for(kind)(text, path)
 
 
-def describe_paths(paths: Sequence[str]) -> str:
+def describe_paths(paths: Sequence[str], images: Mapping[str, str] | None = None) -> str:
+    """Each container's set; `images` maps an image name (`example/app:1`) to a
+    scanned image (a `docker save` tarball, an OCI layout) that containers
+    running that image are judged with."""
     from caplint.discover import discover
 
     blocks: list[str] = []
-    for found in discover(paths):
-        result = parse_file(found.path, found.kind)
-        blocks.extend(describe(c) for c in result.containers if c.complete or c.cap_add or c.privileged)
+    scanned: dict[str, tuple[SavedImage, str]] = {}
+    for name, path in (images or {}).items():
+        found, problems = scanned_image(name, path)
+        blocks.extend(f"{path}: cannot read: {p}" for p in problems)
+        if found is not None:
+            scanned[normalize_reference(name)] = (found, path)
+    for found_file in discover(paths):
+        result = parse_file(found_file.path, found_file.kind)
+        for c in result.containers:
+            if c.complete or c.cap_add or c.privileged:
+                match = scanned.get(normalize_reference(c.image.value)) if c.image and c.image.resolved else None
+                blocks.append(describe(c, *match) if match else describe(c))
         blocks.extend(f"{p.span.path}:{p.span.line}: cannot read: {p.message}" for p in result.problems)
     return "\n\n".join(blocks) + ("\n" if blocks else "no containers found\n")
+
+
+def scanned_image(name: str, path: str) -> tuple[SavedImage | None, list[str]]:
+    """The image in `path` that `name` runs: the one tagged so, else the only
+    one; of several platforms, linux/amd64 where there is one, else the first."""
+    from caplint.image import Options
+    from caplint.image.lint import scan
+
+    result = scan(path, Options())
+    problems = [p.message for p in result.problems]
+    saved = [i.saved for i in result.images if i.saved is not None]
+    wanted = normalize_reference(name)
+    tagged = [s for s in saved if any(normalize_reference(n) == wanted for n in s.names)]
+    candidates = tagged or (saved if len({s.names for s in saved}) == 1 else [])
+    if not candidates:
+        if saved:
+            problems.append(f"no image tagged {name} in it (it has {', '.join(s.reference for s in saved)})")
+        return None, problems
+    return next((s for s in candidates if s.platform == "linux/amd64"), candidates[0]), problems
+
+
+def normalize_reference(name: str) -> str:
+    """`nginx` → `docker.io/library/nginx:latest`, as Docker reads an image name."""
+    name = name.strip()
+    name, at, digest = name.partition("@")
+    first, slash, rest = name.partition("/")
+    if not slash or not ("." in first or ":" in first or first == "localhost"):
+        first, rest = "docker.io", name
+    if first == "docker.io" and "/" not in rest:
+        rest = f"library/{rest}"
+    if ":" not in rest.rsplit("/", 1)[-1] and not at:
+        rest += ":latest"
+    return f"{first}/{rest}{at}{digest}".lower()

@@ -122,6 +122,7 @@ class Container:
     devices: tuple[Device, ...] = ()
     device_cgroup_rules: tuple[Located[str], ...] = ()
     user: Located[str] | None = None
+    image: Located[str] | None = None  # the image it runs, when the declaration names one
     build_privileged: Located[bool] | None = None
     build_entitlements: tuple[Located[str], ...] = ()
 
@@ -197,6 +198,7 @@ class SavedImage:
 
     reference: str  # a tag (`example/app:1`) or, without one, the manifest digest
     platform: str  # os/arch[/variant]
+    names: tuple[str, ...]  # every tag it is saved under
     user: Located[str] | None  # the config's `User`; None when it sets none
     files: tuple[ImageFile, ...] = ()
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from imagebuild import Img, caps, docker_save, file, folder, layer, oci_layout
+from imagebuild import Img, caps, docker_save, file, folder, layer, oci_layout, opaque
 
 from caplint.engine import Settings
-from caplint.image import Options, layers, streams
+from caplint.image import Options, layers, store, streams
 from caplint.image.lint import lint
 
 TIMEOUT = 60
@@ -212,3 +212,20 @@ def test_a_hostile_image_does_not_hide_the_good_one_beside_it(tmp_path: Path) ->
                                                            user="1000"))
     found = lint([str(bad), str(good)], Settings(), Options())
     assert {(f.span.path, f.rule_id) for f in found} == {(str(bad), "CAP001"), (str(good), "CAP207")}
+
+
+def test_folders_nested_thousands_deep(tmp_path: Path) -> None:
+    deep = "/".join(["d"] * 5000)
+    lower = layer(folder("d"), file(f"{deep}/su", 0o4755))
+    upper = layer(opaque("d"), file("d/x", 0o4755))
+    found = lint([str(saved(tmp_path, lower, upper))], Settings(), Options())
+    assert [(f.rule_id, f.span.member) for f in found] == [("CAP402", "/d/x")]
+
+
+def test_too_many_json_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "MAX_DOCUMENTS", 10_000)
+    path = tmp_path / "app.tar"
+    doc = b'{"x": "' + b"y" * 3000 + b'"}'
+    path.write_bytes(b"".join(raw_member(f"doc{i}.json", size=len(doc), data=doc) for i in range(5)) + bytes(1024))
+    (problem,) = lint([str(path)], Settings(), Options())
+    assert "of JSON documents: not an image archive" in problem.message

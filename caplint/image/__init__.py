@@ -7,7 +7,7 @@ either possibly compressed as a whole, and returns the model: one `Image` with
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from caplint.image import layout, vfscap
 from caplint.image.filesystem import Filesystem
@@ -71,7 +71,7 @@ def _with_config(store: Store, ref: layout.ImageRef) -> tuple[layout.ImageRef, d
     if not isinstance(config, dict):
         raise ImageError(f"its config {ref.config} is not a JSON object")
     platform = ref.platform or layout.platform_of(config)
-    return layout.ImageRef(ref.reference, platform, ref.config, ref.layers), config
+    return replace(ref, platform=platform), config
 
 
 def _image(path: str, store: Store, ref: layout.ImageRef, config: dict[str, object], several: bool,
@@ -93,7 +93,7 @@ def _image(path: str, store: Store, ref: layout.ImageRef, config: dict[str, obje
     user = inner_config.get("User") if isinstance(inner_config, dict) else None
     here = Span(path, 1, 1, 1, 1)
     located_user = Located(user, here, user) if isinstance(user, str) and user.strip() else None
-    saved = SavedImage(label, ref.platform, located_user, tuple(files))
+    saved = SavedImage(label, ref.platform, ref.names, located_user, tuple(files))
     return Image(path=path, span=here, saved=saved)
 
 

@@ -101,14 +101,18 @@ class Filesystem:
         return node
 
     def _hide_lower(self, folder: _Dir, name: str) -> None:
-        node = folder.children.get(name)
-        if node is None:
-            return
-        if node.layer < self._layer:
-            del folder.children[name]
-        elif isinstance(node, _Dir):
-            for child in list(node.children):
-                self._hide_lower(node, child)
+        """Remove what lower layers had at `name`, keeping this layer's own entries
+        (a node of this layer has all its folders stamped with this layer too)."""
+        stack = [(folder, name)]
+        while stack:  # not recursive: a hostile layer may nest folders thousands deep
+            parent, child = stack.pop()
+            node = parent.children.get(child)
+            if node is None:
+                continue
+            if node.layer < self._layer:
+                del parent.children[child]
+            elif isinstance(node, _Dir):
+                stack.extend((node, grandchild) for grandchild in node.children)
 
     def _link(self, folder: _Dir, name: str, e: Entry) -> None:
         target = self._lookup(e.target)

@@ -20,6 +20,7 @@ _NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.n
 @dataclass(frozen=True)
 class ImageRef:
     reference: str
+    names: tuple[str, ...]  # its tags
     platform: str  # os/arch[/variant], or "" until the config says
     config: str  # the config's name in the store
     layers: tuple[str, ...]
@@ -67,9 +68,9 @@ def _docker_save(store: Store) -> list[ImageRef]:
         if not isinstance(item, dict) or not isinstance(item.get("Config"), str) \
                 or not isinstance(item.get("Layers"), list) or not all(isinstance(x, str) for x in item["Layers"]):
             raise ImageError(f"{where} lacks a Config name or a Layers list")
-        tags = item.get("RepoTags") or []
-        reference = ", ".join(t for t in tags if isinstance(t, str)) or _config_id(item["Config"])
-        found.append(ImageRef(reference, "", item["Config"], tuple(item["Layers"])))
+        tags = tuple(t for t in item.get("RepoTags") or () if isinstance(t, str))
+        found.append(ImageRef(", ".join(tags) or _config_id(item["Config"]), tags, "", item["Config"],
+                              tuple(item["Layers"])))
     return found
 
 
@@ -105,10 +106,10 @@ def _walk_index(store: Store, name: str, reference: str | None, path: tuple[str,
         if media in _INDEXES:
             _walk_index(store, blob, ref, (*path, name), found)
         elif media in _MANIFESTS or media is None:
-            found.append(_manifest(store, blob, ref or str(d.get("digest")), platform_of(d.get("platform"))))
+            found.append(_manifest(store, blob, ref, str(d.get("digest")), platform_of(d.get("platform"))))
 
 
-def _manifest(store: Store, name: str, reference: str, platform: str) -> ImageRef:
+def _manifest(store: Store, name: str, tag: str | None, digest: str, platform: str) -> ImageRef:
     doc = load_json(store, name)
     if isinstance(doc, dict) and isinstance(doc.get("manifests"), list):
         raise ImageError(f"{name} is an index where a manifest was expected")
@@ -121,7 +122,8 @@ def _manifest(store: Store, name: str, reference: str, platform: str) -> ImageRe
         if not isinstance(layer, dict):
             raise ImageError(f"{name} layer {i + 1} is not a descriptor")
         names.append(blob_name(layer.get("digest"), f"{name} layer {i + 1}"))
-    return ImageRef(reference, platform, blob_name(config.get("digest"), f"{name} config"), tuple(names))
+    return ImageRef(tag or digest, (tag,) if tag else (), platform, blob_name(config.get("digest"), f"{name} config"),
+                    tuple(names))
 
 
 def matches(platform: str, wanted: str) -> bool:

@@ -4,8 +4,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from caplint.engine import Settings, lint_model
-from caplint.image import Options, scan
-from caplint.model import Finding, Problem
+from caplint.image import Options
+from caplint.model import Finding, ParseResult, Problem, Span
+
+
+def scan(path: str, options: Options) -> ParseResult:
+    """`caplint.image.scan`, with a net under it: a bug on one image must not end the run."""
+    from caplint import image
+
+    try:
+        return image.scan(path, options)
+    except Exception as err:  # noqa: BLE001 — the reader raises ImageError on bad input by design
+        return ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to read this image "
+                                             f"({type(err).__name__}: {err}); please report it")])
 
 
 def lint(paths: Sequence[str], settings: Settings, options: Options) -> list[Finding]:

@@ -18,6 +18,7 @@ from caplint.image.streams import FileStream, ImageError, Stream, Window, compre
 from caplint.image.tarstream import BLOCK, TarReader, looks_like_tar
 
 MAX_DOCUMENT = 16 << 20  # manifests, indexes and configs are kilobytes
+MAX_DOCUMENTS = 64 << 20  # all of them in one archive
 MAX_ALIASES = 16
 
 
@@ -74,8 +75,10 @@ class TarStore:
         self.broken: dict[str, str] = {}  # a layer that could not be read → why
         self.aliases: dict[str, str] = {}
         self.budget = Budget()
+        self._kept = 0
         reader = TarReader(stream)
         for member in reader:
+            self.budget.take()
             name = clean_name(member.name, "archive member")
             if member.kind == "symlink":
                 self.aliases[name] = _symlink_target(name, member.linkname)
@@ -94,6 +97,9 @@ class TarStore:
             except ImageError as err:
                 self.broken[name] = str(err)
         elif head.lstrip()[:1] in (b"{", b"[") and size <= MAX_DOCUMENT:
+            self._kept += size
+            if self._kept > MAX_DOCUMENTS:
+                raise ImageError(f"more than {MAX_DOCUMENTS >> 20} MiB of JSON documents: not an image archive")
             self.documents[name] = data.read(size)
 
     def _resolve(self, name: str) -> str:

@@ -91,10 +91,12 @@ class Window:
         self._parent.skip(n)
         self.remaining -= n
 
-    def finish(self) -> None:
-        """Pass over whatever of the window is left unread."""
-        if self.remaining:
-            self.skip(self.remaining)
+    def finish(self, then: int = 0) -> None:
+        """Pass over whatever of the window is left unread, and `then` more bytes of its parent."""
+        rest, self._head = self.remaining - len(self._head), b""
+        self.remaining = 0
+        if rest + then:
+            self._parent.skip(rest + then)
 
 
 class Decompressed:

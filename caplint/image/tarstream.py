@@ -43,6 +43,12 @@ class Member:
 
 def _number(field_: bytes, what: str, name: str) -> int:
     """An octal header number, or GNU base-256 when the top bit is set."""
+    try:
+        value = int(field_.strip(b" \0") or b"0", 8)  # the common case, fast
+        if value >= 0:
+            return value
+    except ValueError:
+        pass
     if field_ and field_[0] & 0x80:
         value = int.from_bytes(field_[1:], "big")
         if field_[0] == 0xFF:
@@ -67,7 +73,7 @@ def _checksum_ok(block: bytes) -> bool:
         expected = int(stored, 8)
     except ValueError:
         return False
-    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:])
+    unsigned = sum(block) - sum(block[148:156]) + 8 * 32
     if expected == unsigned:
         return True
     # Some old tars summed signed chars.
@@ -136,8 +142,7 @@ class TarReader:
     def next(self) -> Member | None:
         """The next member, or None after the end-of-archive marker (or a clean end)."""
         if self._data is not None:
-            self._data.finish()
-            self._stream.skip(-(-self._data_size // BLOCK) * BLOCK - self._data_size)
+            self._data.finish(-self._data_size % BLOCK)  # the rest of the data, and its padding
             self._data = None
         if self.ended:
             return None

@@ -133,6 +133,7 @@ def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -
         devices=reader.devices(),
         device_cgroup_rules=reader.names("device_cgroup_rules"),
         user=reader.text("user"),
+        image=reader.text("image"),
         build_privileged=build[0],
         build_entitlements=build[1],
     )

@@ -73,6 +73,7 @@ def container_for(words: Sequence[Located[str]]) -> Container | None:
         source_kind="shell",
         runtime=runtime,  # type: ignore[arg-type]
         complete=complete,
+        image=target if table in (runflags.RUN, runflags.SERVICE_CREATE) else None,
         **fields(options, runtime),
     )
 
