@@ -12,7 +12,7 @@ from caplint.model import Container, Image
 from caplint.rules import Rule
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-_APPLIES = {Container: "Compose services, docker/podman/nerdctl commands in scripts", Image: "Dockerfiles"}
+_APPLIES = {Container: "Compose services, docker/podman/nerdctl commands in scripts", Image: "Dockerfiles, saved images (caplint image)"}
 
 
 def applies_to(rule: Rule) -> str:

@@ -269,9 +269,10 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
     seen through (`sudo`, `env A=1`, `timeout 60`, `nohup`, `doas`, `xargs`,
     `busybox`, …). The commands are
     read from the parsed shell of each `RUN`, so `echo "chmod u+s …"` and a
-    commented-out `# RUN chmod u+s …` are not commands. A setgid directory
-    (`chmod g+s /srv/shared`, for group inheritance) is reported too: caplint
-    cannot tell directories from files; suppress it with a reason.
+    commented-out `# RUN chmod u+s …` are not commands. In a Dockerfile a
+    setgid directory (`chmod g+s /srv/shared`, for group inheritance) is
+    reported too: caplint cannot tell directories from files there; suppress
+    it with a reason.
 
     ## Why is this bad?
     A setuid-root file runs as root whoever starts it, so the image's non-root
