@@ -72,6 +72,7 @@ class Located(Generic[T]):
         return f"{self.raw} (= {value})"
 
 
+SourceKind = Literal["compose", "shell", "dockerfile"]  # the format a container is written in
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 
@@ -105,7 +106,7 @@ class Container:
 
     name: str
     span: Span
-    source_kind: Literal["compose", "shell", "dockerfile"]
+    source_kind: SourceKind
     runtime: Runtime = "docker"
     complete: bool = True
     privileged: Located[bool] | None = None
