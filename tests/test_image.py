@@ -324,3 +324,31 @@ def test_an_untagged_image_is_named_by_its_id(tmp_path: Path) -> None:
     path = docker_save(tmp_path / "app.tar", Img([layer(file("su", 0o4755))], user="1", tags=[]))
     (found,) = findings(path)
     assert found.message.startswith("/su in sha256:")
+
+
+def test_an_unpacked_docker_save_folder(tmp_path: Path) -> None:
+    import tarfile
+
+    archive = docker_save(tmp_path / "app.tar", Img([BASE, TOP]), legacy=False)
+    (tmp_path / "unpacked").mkdir()
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="tar")
+    assert summary(findings(tmp_path / "unpacked")) == WANT
+
+
+def test_several_images_in_one_archive_are_each_judged(tmp_path: Path) -> None:
+    path = docker_save(tmp_path / "two.tar", Img([layer(file("a", 0o4755))], user="1", tags=["one:1"]),
+                       Img([layer(file("b", 0o4755))], user="0", tags=["two:1", "two:latest"]))
+    assert [f.message.split(":")[0] for f in findings(path)] == [
+        "image two", "/a in one", "/b in two"]
+    assert "image two:1, two:latest runs as root" in findings(path)[0].message
+
+
+@pytest.mark.parametrize(("platform", "wanted", "match"), [
+    ("linux/arm64/v8", "linux/arm64", True), ("linux/arm/v7", "linux/arm/v7", True),
+    ("linux/arm/v6", "linux/arm/v7", False), ("linux/amd64", "LINUX/AMD64", True), ("linux/amd64", "linux/arm64", False),
+])
+def test_platform_matching(platform: str, wanted: str, match: bool) -> None:
+    from caplint.image.layout import matches
+
+    assert matches(platform, wanted) is match

@@ -46,8 +46,9 @@ def scan(path: str, options: Options = Options()) -> ParseResult:
             have = ", ".join(sorted({r.platform or "unknown" for r, _ in chosen}))
             result.problems.append(Problem(here, f"no image for platform {options.platform} here (it has {have})"))
         chosen = picked
-    several = len(chosen) > 1
     for ref, config in chosen:
+        # Platforms of one image are told apart by the platform in their name.
+        several = sum(r.reference == ref.reference for r, _ in chosen) > 1
         try:
             result.images.append(_image(path, store, ref, config, several, result.problems))
         except ImageError as err:
