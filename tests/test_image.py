@@ -352,3 +352,16 @@ def test_platform_matching(platform: str, wanted: str, match: bool) -> None:
     from caplint.image.layout import matches
 
     assert matches(platform, wanted) is match
+
+
+def test_attestation_manifests_are_not_images(tmp_path: Path) -> None:
+    oci_layout(tmp_path, Img([layer(file("su", 0o4755))], user="1"))
+    index = json.loads((tmp_path / "index.json").read_text())
+    real = index["manifests"][0]
+    index["manifests"] += [
+        {**real, "platform": {"os": "unknown", "architecture": "unknown"}},
+        {**real, "platform": {"os": "linux", "architecture": "amd64"},
+         "annotations": {"vnd.docker.reference.type": "attestation-manifest"}},
+    ]
+    (tmp_path / "index.json").write_text(json.dumps(index))
+    assert [f.rule_id for f in findings(tmp_path)] == ["CAP402"]

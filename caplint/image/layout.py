@@ -95,8 +95,9 @@ def _walk_index(store: Store, name: str, reference: str | None, path: tuple[str,
             raise ImageError(f"{where} is not a descriptor")
         given = d.get("annotations")
         annotations: dict[str, object] = given if isinstance(given, dict) else {}
-        if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
-            continue  # build provenance and SBOMs, not a runnable image
+        if annotations.get("vnd.docker.reference.type") == "attestation-manifest" \
+                or platform_of(d.get("platform")).startswith("unknown/"):
+            continue  # build provenance and SBOMs (platform unknown/unknown), not a runnable image
         blob = blob_name(d.get("digest"), where)
         if not store.has(blob):
             raise ImageError(f"{where} points at {blob}, which is not in the layout")
