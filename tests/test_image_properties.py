@@ -137,3 +137,18 @@ def test_caplint_applies_layers_like_the_reference(layers: list[list[Ent]]) -> N
     (image,) = result.images
     got = {f.path: (f.mode, f.capability is not None) for f in image.saved.files}
     assert got == want
+
+
+@given(st.lists(st.sampled_from(["a", "b.c", ".", "..", "", ".d", "e.."]), max_size=6),
+       st.sampled_from(["", "/", "./"]), st.booleans())
+def test_member_names_are_cleaned_or_refused_like_docker(parts: list[str], lead: str, trailing: bool) -> None:
+    from caplint.image.layers import clean_name
+    from caplint.image.streams import ImageError
+
+    name = lead + "/".join(parts) + ("/" if trailing else "")
+    kept = [p for p in name.split("/") if p not in ("", ".")]
+    try:
+        got: str | None = clean_name(name, "member")
+    except ImageError:
+        got = None
+    assert got == (None if name.startswith("/") or ".." in kept else "/".join(kept))

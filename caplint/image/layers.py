@@ -44,6 +44,9 @@ class Budget:
 def clean_name(name: str, what: str) -> str:
     """`./usr/bin/` → `usr/bin`; an absolute name or a `..` step is refused, as
     Docker refuses to extract such a layer."""
+    short = name[2:] if name.startswith("./") else name
+    if "//" not in short and "/." not in short and not short.startswith((".", "/")) and "\0" not in short:
+        return short.rstrip("/")  # already clean: the common case
     if "\0" in name:
         raise ImageError(f"{what} {name!r} contains a NUL byte")
     if name.startswith("/"):

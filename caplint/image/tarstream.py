@@ -9,6 +9,7 @@ data is passed over (a seek where the archive is a file) unless asked for.
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,6 +20,11 @@ MAX_PAX = 1 << 20  # real PAX headers are a few hundred bytes
 MAX_LONG_NAME = 1 << 16
 XATTR_PREFIX = "SCHILY.xattr."
 CAPABILITY_XATTR = "security.capability"
+
+ZERO_BLOCK = bytes(BLOCK)
+# name, mode, uid, gid, size, mtime, checksum, typeflag, linkname, magic+version, uname, gname, -, prefix
+_FIELDS = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s16s155s12x")
+_NAMES: dict[bytes, str] = {}  # owner and group names, decoded once
 
 # Typeflags → what the member is; unknown flags are regular files (POSIX).
 _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink", b"3": "other",
@@ -82,7 +88,7 @@ def _checksum_ok(block: bytes) -> bool:
 
 def looks_like_tar(head: bytes) -> bool:
     """Whether `head` (at least one block) starts with a valid tar header."""
-    return len(head) >= BLOCK and (head[:BLOCK] == bytes(BLOCK) or _checksum_ok(head[:BLOCK]))
+    return len(head) >= BLOCK and (head[:BLOCK] == ZERO_BLOCK or _checksum_ok(head[:BLOCK]))
 
 
 def _pax_records(data: bytes, name: str) -> dict[str, bytes]:
@@ -150,7 +156,7 @@ class TarReader:
         long_name = long_link = None
         while True:
             block = self._stream.read(BLOCK)
-            if not block or block == bytes(BLOCK):
+            if not block or block == ZERO_BLOCK:
                 # An end marker, or (leniently) the end of the stream between members.
                 self.ended = True
                 if pax or long_name is not None or long_link is not None:
@@ -181,14 +187,15 @@ class TarReader:
 
     def _member(self, block: bytes, flag: bytes, size: int, pax: dict[str, bytes], long_name: str | None,
                 long_link: str | None, raw_name: str) -> Member:
-        def pax_text(key: str) -> str | None:
-            value = pax.get(key)
-            return value.decode("utf-8", "surrogateescape") if value is not None else None
-
-        name = pax_text("path") or long_name or raw_name
-        linkname = pax_text("linkpath") or long_link or _text(block[157:257])
-        if "size" in pax:
-            size = _pax_int(pax["size"], "size", name)
+        _, mode, uid, gid, _, _, _, _, link, _, uname, gname, _, _ = _FIELDS.unpack(block)
+        name, linkname = raw_name, long_link or _text(link)
+        if long_name is not None:
+            name = long_name
+        if pax:
+            name = _pax_text(pax, "path") or name
+            linkname = _pax_text(pax, "linkpath") or linkname
+            if "size" in pax:
+                size = _pax_int(pax["size"], "size", name)
         kind = _KINDS.get(flag, "file")
         if kind != "file":
             size = 0  # links, folders and devices carry no data, whatever the size field says (as Go's reader)
@@ -196,13 +203,13 @@ class TarReader:
             name=name,
             kind=kind,
             size=size,
-            mode=_number(block[100:108], "mode", name) & 0o7777,
-            uid=_pax_int(pax["uid"], "uid", name) if "uid" in pax else _number(block[108:116], "uid", name),
-            gid=_pax_int(pax["gid"], "gid", name) if "gid" in pax else _number(block[116:124], "gid", name),
-            uname=pax_text("uname") or _text(block[265:297]),
-            gname=pax_text("gname") or _text(block[297:329]),
+            mode=_number(mode, "mode", name) & 0o7777,
+            uid=_pax_int(pax["uid"], "uid", name) if "uid" in pax else _number(uid, "uid", name),
+            gid=_pax_int(pax["gid"], "gid", name) if "gid" in pax else _number(gid, "gid", name),
+            uname=(pax and _pax_text(pax, "uname")) or _name(uname),
+            gname=(pax and _pax_text(pax, "gname")) or _name(gname),
             linkname=linkname,
-            xattrs={k[len(XATTR_PREFIX):]: v for k, v in pax.items() if k.startswith(XATTR_PREFIX)},
+            xattrs={k[len(XATTR_PREFIX):]: v for k, v in pax.items() if k.startswith(XATTR_PREFIX)} if pax else {},
         )
         self._check_room(-(-size // BLOCK) * BLOCK, name)
         self._data = Window(self._stream, size)
@@ -218,6 +225,20 @@ class TarReader:
     def __iter__(self) -> Iterator[Member]:
         while (member := self.next()) is not None:
             yield member
+
+
+def _pax_text(pax: dict[str, bytes], key: str) -> str | None:
+    value = pax.get(key)
+    return value.decode("utf-8", "surrogateescape") if value is not None else None
+
+
+def _name(raw: bytes) -> str:
+    found = _NAMES.get(raw)
+    if found is None:
+        found = _text(raw)
+        if len(_NAMES) < 4096:
+            _NAMES[raw] = found
+    return found
 
 
 def _pax_int(value: bytes, what: str, name: str) -> int:
