@@ -6,6 +6,7 @@ either possibly compressed as a whole, and returns the model: one `Image` with
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, replace
 
@@ -23,10 +24,15 @@ class Options:
 
 
 def scan(path: str, options: Options = Options()) -> ParseResult:
+    with contextlib.ExitStack() as open_files:
+        return _scan(path, options, open_files)
+
+
+def _scan(path: str, options: Options, open_files: contextlib.ExitStack) -> ParseResult:
     result = ParseResult()
     here = Span.point(path, 1)
     try:
-        store = _store(path)
+        store = _store(path, open_files)
         refs = layout.images(store)
     except ImageError as err:
         result.problems.append(Problem(here, f"cannot read this image: {err}"))
@@ -56,15 +62,16 @@ def scan(path: str, options: Options = Options()) -> ParseResult:
     return result
 
 
-def _store(path: str) -> Store:
+def _store(path: str, open_files: contextlib.ExitStack) -> Store:
     if os.path.isdir(path):
         return FolderStore(path)
-    fh = open(path, "rb")
-    with fh:
-        size = os.fstat(fh.fileno()).st_size
-        head = fh.read(4)
-        fh.seek(0)
-        return TarStore(open_tar(FileStream(fh, size), head))
+    fh = open_files.enter_context(open(path, "rb"))
+    size = os.fstat(fh.fileno()).st_size
+    head = fh.read(4)
+    fh.seek(0)
+    stream = open_tar(FileStream(fh, size), head)
+    # An uncompressed file can be read again where a layer starts; a stream cannot.
+    return TarStore(stream, fh if isinstance(stream, FileStream) and fh.seekable() else None)
 
 
 def _with_config(store: Store, ref: layout.ImageRef) -> tuple[layout.ImageRef, dict[str, object]]:

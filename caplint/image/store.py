@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterator
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from caplint.image.layers import Budget, Entry, clean_name, entries
 from caplint.image.streams import FileStream, ImageError, Stream, Window, compression, Decompressed
@@ -67,9 +67,16 @@ class FolderStore:
 
 
 class TarStore:
-    """The blobs of a tar archive, gathered in one pass."""
+    """The blobs of a tar archive, gathered in one pass.
 
-    def __init__(self, stream: Stream) -> None:
+    With `file` (the archive is an uncompressed file, as `docker save` writes
+    it) a layer is only located in the pass and read when an image applies
+    it, by seeking back to it: then memory holds the merged filesystem, not
+    every layer's entries."""
+
+    def __init__(self, stream: Stream, file: BinaryIO | None = None) -> None:
+        self._file = file
+        self.places: dict[str, tuple[int, int]] = {}  # layer → (offset of its data, size), with `file`
         self.documents: dict[str, bytes] = {}
         self.layers: dict[str, list[Entry]] = {}
         self.broken: dict[str, str] = {}  # a layer that could not be read → why
@@ -88,10 +95,13 @@ class TarStore:
                 self._member(name, reader.data(), member.size)
 
     def _member(self, name: str, data: Window, size: int) -> None:
+        offset = self._file.tell() if self._file is not None else 0
         head = data.peek(BLOCK)
-        for table in (self.documents, self.layers, self.broken, self.aliases):
+        for table in (self.documents, self.layers, self.broken, self.aliases, self.places):
             table.pop(name, None)  # a later member of the same name replaces it
-        if compression(head) or looks_like_tar(head):
+        if (compression(head) or looks_like_tar(head)) and self._file is not None:
+            self.places[name] = (offset, size)
+        elif compression(head) or looks_like_tar(head):
             try:
                 self.layers[name] = list(entries(data, self.budget))
             except ImageError as err:
@@ -113,7 +123,7 @@ class TarStore:
 
     def has(self, name: str) -> bool:
         name = self._resolve(name)
-        return name in self.documents or name in self.layers or name in self.broken
+        return any(name in table for table in (self.documents, self.layers, self.broken, self.places))
 
     def document(self, name: str) -> bytes:
         found = self.documents.get(self._resolve(name))
@@ -123,11 +133,19 @@ class TarStore:
 
     def layer(self, name: str, budget: Budget) -> Iterator[Entry]:
         real = self._resolve(name)
+        if real in self.places and self._file is not None:
+            return self._read_at(*self.places[real], budget)
         if real in self.broken:
             raise ImageError(self.broken[real])
         if real not in self.layers:
             raise ImageError("not in the archive")
         return iter(self.layers[real])
+
+
+    def _read_at(self, offset: int, size: int, budget: Budget) -> Iterator[Entry]:
+        assert self._file is not None
+        self._file.seek(offset)
+        yield from entries(Window(FileStream(self._file, size), size), budget)
 
 
 def _symlink_target(name: str, target: str) -> str:
