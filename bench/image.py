@@ -156,18 +156,18 @@ def measure(size_mb: int, repeat: int) -> list[str]:
         ("docker save, plain layers", plain, [
             ("`caplint image`", f"{caplint} {plain}"),
             ("`tar -t` (the outer tar only)", f"tar -tf {plain}"),
-            ("`tar -xO` layers `| tar -t` (every entry)", f"tar -xOf {plain} {layers} | tar -ti"),
+            ("`tar -xO` layers `\\| tar -ti` (every entry)", f"tar -xOf {plain} {layers} | tar -ti"),
         ]),
         ("OCI tar, gzip layers", oci, [
             ("`caplint image`", f"{caplint} {oci}"),
-            ("`tar -xO` blobs `| gzip -dc | tar -t`", f"tar -xOf {oci} {gz_blobs} | gzip -dc | tar -ti"),
+            ("`tar -xO` blobs `\\| gzip -dc \\| tar -ti`", f"tar -xOf {oci} {gz_blobs} | gzip -dc | tar -ti"),
         ]),
     ]:
         size = path.stat().st_size
         for what, cmd in cmds:
             wall, cpu, rss = best(cmd, repeat)
             rows.append(f"| {label} ({size / 1e9:.2f} GB) | {what} | {wall:.2f} s | {cpu:.2f} s | "
-                        f"{size / wall / 1e6:.0f} MB/s | {size / max(cpu, 0.01) / 1e6:.0f} MB/s | {rss} MiB |")
+                        f"{size / max(wall, 0.01) / 1e6:.0f} MB/s | {size / max(cpu, 0.01) / 1e6:.0f} MB/s | {rss} MiB |")
     entries = int(subprocess.run(f"tar -xOf {plain} {layers} | tar -ti | wc -l", shell=True, capture_output=True,
                                  text=True).stdout)
     head = [
