@@ -9,6 +9,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar, Union
 
+from caplint.values import value
+
 T = TypeVar("T")
 
 
@@ -31,7 +33,7 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Span:
     """Where something is written: 1-based lines and columns, end column exclusive."""
 
@@ -49,7 +51,7 @@ class Span:
         return cls(path, line, column, line, column)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Located(Generic[T]):
     """A value as the model understands it, where it was written, and how.
 
@@ -76,7 +78,7 @@ SourceKind = Literal["compose", "shell", "dockerfile"]  # the format a container
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Mount:
     """A volume or bind mount. `source` is None for an anonymous volume."""
 
@@ -87,7 +89,7 @@ class Mount:
     read_only: bool
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Device:
     """A device mapping; `host` is the host-side path (the side that matters)."""
 
@@ -95,7 +97,7 @@ class Device:
     container: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Container:
     """One container as declared: a Compose service, a `docker run`, a `docker exec`.
 
@@ -128,7 +130,7 @@ class Container:
     build_entitlements: tuple[Located[str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Command:
     """One simple shell command: its words after quote removal, each located.
 
@@ -147,14 +149,14 @@ class Command:
         return tuple(w.value for w in self.words)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RunInstruction:
     span: Span
     flags: tuple[Located[str], ...]
     commands: tuple[Command, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Stage:
     base: Located[str]
     name: str | None
@@ -163,7 +165,7 @@ class Stage:
     runs: tuple[RunInstruction, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class FileCapability:
     """A decoded `security.capability` xattr: what `execve` of the file grants."""
 
@@ -179,7 +181,7 @@ class FileCapability:
         return frozenset(self.permitted) | frozenset(self.inheritable)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ImageFile:
     """A regular file of a scanned image with file capabilities or setuid/setgid bits."""
 
@@ -193,7 +195,7 @@ class ImageFile:
     capability: FileCapability | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SavedImage:
     """What a scanned image (`docker save`, OCI layout) holds that rules judge."""
 
@@ -204,7 +206,7 @@ class SavedImage:
     files: tuple[ImageFile, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Image:
     """One Dockerfile, or one scanned image (`saved`, without stages).
     Only the last stage's USER is the runtime user."""
@@ -222,7 +224,7 @@ class Image:
 Subject = Union[Container, Image]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Hit:
     """What a rule yields: where and why. The engine stamps rule id and severity."""
 
@@ -231,7 +233,7 @@ class Hit:
     fix: Fix | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Fix:
     """A replacement for the text at `span` that is unambiguously right."""
 
@@ -240,7 +242,7 @@ class Fix:
     title: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Problem:
     """A file caplint could not read or parse (becomes CAP001)."""
 
@@ -248,7 +250,7 @@ class Problem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Finding:
     rule_id: str
     rule_name: str

@@ -8,10 +8,10 @@ revision 3, the `rootid` of the user namespace the capabilities belong to.
 from __future__ import annotations
 
 import struct
-from dataclasses import replace
 
 from caplint import capabilities as caps
 from caplint.model import FileCapability
+from caplint.values import replace
 
 _REVISIONS = {0x01000000: (1, 12), 0x02000000: (2, 20), 0x03000000: (3, 24)}
 _REVISION_MASK = 0xFF000000
