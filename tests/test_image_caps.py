@@ -43,7 +43,7 @@ def block(text: str, service: str) -> str:
 
 
 def test_a_non_root_container_with_everything_dropped(project: Path) -> None:
-    text = describe_paths([str(project / "compose.yaml")], {"example/app:1": str(project / "app.tar")})
+    text = describe_paths([str(project / "compose.yaml")], images={"example/app:1": str(project / "app.tar")})
     web = block(text, "web")
     assert "image example/app:1 (linux/amd64) from" in web
     assert "user: 1000 (the image config's User)" in web
@@ -54,7 +54,7 @@ def test_a_non_root_container_with_everything_dropped(project: Path) -> None:
 
 
 def test_the_compose_user_overrides_the_image_and_root_gains_nothing_from_files(project: Path) -> None:
-    admin = block(describe_paths([str(project / "compose.yaml")], {"example/app:1": str(project / "app.tar")}),
+    admin = block(describe_paths([str(project / "compose.yaml")], images={"example/app:1": str(project / "app.tar")}),
                   "admin")
     assert "user: root (" in admin and "compose.yaml:8)" in admin
     assert "/usr/bin/ping  cap_net_raw=ep: adds nothing (root has the set)" in admin
@@ -63,22 +63,22 @@ def test_the_compose_user_overrides_the_image_and_root_gains_nothing_from_files(
 
 
 def test_no_new_privileges_disarms_setuid_and_file_capabilities(project: Path) -> None:
-    locked = block(describe_paths([str(project / "compose.yaml")], {"example/app:1": str(project / "app.tar")}),
+    locked = block(describe_paths([str(project / "compose.yaml")], images={"example/app:1": str(project / "app.tar")}),
                    "locked")
     assert "no-new-privileges: setuid bits and file capabilities grant nothing here" in locked
     assert "/usr/bin/passwd  setuid root: ignored (no-new-privileges)" in locked
 
 
 def test_other_images_are_not_touched(project: Path) -> None:
-    other = block(describe_paths([str(project / "compose.yaml")], {"example/app:1": str(project / "app.tar")}),
+    other = block(describe_paths([str(project / "compose.yaml")], images={"example/app:1": str(project / "app.tar")}),
                   "other")
-    assert "image " not in other
+    assert "  image " not in other and "from " not in other
 
 
 def test_a_docker_run_line_is_matched_by_its_image(tmp_path: Path) -> None:
     docker_save(tmp_path / "app.tar", IMAGE)
     (tmp_path / "run.sh").write_text("#!/bin/sh\ndocker run --cap-drop=ALL -u 0 example/app:1 serve\n")
-    text = describe_paths([str(tmp_path / "run.sh")], {"example/app:1": str(tmp_path / "app.tar")})
+    text = describe_paths([str(tmp_path / "run.sh")], images={"example/app:1": str(tmp_path / "app.tar")})
     assert "user: 0 (" in text and "/usr/bin/ping  cap_net_raw=ep: execve fails (EPERM)" in text
 
 
