@@ -365,3 +365,12 @@ def test_attestation_manifests_are_not_images(tmp_path: Path) -> None:
     ]
     (tmp_path / "index.json").write_text(json.dumps(index))
     assert [f.rule_id for f in findings(tmp_path)] == ["CAP402"]
+
+
+def test_cli_json_is_valid_against_the_report_schema(saved: Path) -> None:
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("caplint.report").joinpath("caplint-report.schema.json").read_text())
+    jsonschema.validate(json.loads(run_caplint("image", "-f", "json", str(saved)).stdout), schema)
