@@ -405,11 +405,14 @@ def caps(
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
     runtime: Optional[str] = typer.Option(None, "--runtime", show_default=False,
                                           help="docker, podman or nerdctl for Compose [default: the config's, else docker]."),
+    image: Optional[list[str]] = typer.Option(None, "--image", metavar="NAME=PATH",
+                                              help="Judge containers running image NAME with the saved image at PATH "
+                                                   "(docker save tarball, OCI layout); repeatable."),
 ) -> None:
     """Print each container's effective capability set, where each capability came
     from, and the capabilities it needs, with the evidence."""
     from caplint.config import RUNTIMES, ConfigError
-    from caplint.effective import render_paths, render_text
+    from caplint.effective import describe_paths, render_paths, render_text
     from caplint.reading import ReadError, decode
 
     if fmt not in ("text", "json"):
@@ -424,14 +427,78 @@ def caps(
                 name if stdin else os.path.join(paths[0], "x") if os.path.isdir(paths[0]) else paths[0]).runtime
         except ConfigError as err:
             raise _fail_usage(str(err)) from None
+    images = dict(i.partition("=")[::2] for i in image or ())
+    bad = [i for i in image or () if "=" not in i or not all(i.partition("=")[::2])]
+    if bad:
+        raise _fail_usage(f"--image {bad[0]!r} is not NAME=PATH (e.g. example/app:1=app.tar)")
+    missing = [p for p in images.values() if not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    if images and (stdin or fmt == "json"):
+        raise _fail_usage("--image goes with the text output of files and folders (not with '-' or --format json)")
     if stdin:
         try:
             text = render_text(name, decode(sys.stdin.buffer.read(), name), runtime, fmt)
         except ReadError as err:
             text = f"{name}:{err.problem.span.line}: cannot read: {err.problem.message}\n"
+    elif images:
+        text = describe_paths(paths, runtime, images)
     else:
         text = render_paths(paths, runtime, fmt)
     typer.echo(text, nl=False)
+
+
+@app.command("image")
+def image_command(
+    paths: list[str] = typer.Argument(..., help="docker save tarballs, OCI image layouts (folders or tars), "
+                                                "compressed or not."),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform of a multi-platform "
+                                                                    "image: os/arch[/variant]."),
+    list_caps: bool = typer.Option(False, "--list", help="Print every file capability as 'getcap -r /' would, "
+                                                         "instead of findings."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
+                                      help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP402)."),
+    ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", show_default=False,
+                                          help="Exit 1 on findings of this severity or worse [default: medium]."),
+    config_file: Optional[str] = typer.Option(None, "--config", help="Use this config file instead of looking for one."),
+    sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="SARIF runAutomationDetails id."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False, help="Colour the text report."),
+) -> None:
+    """Lint saved images for file capabilities, setuid files and a root user, without running them."""
+    from caplint import report
+    from caplint.image import Options
+    from caplint.image.lint import lint, listing
+    from caplint.model import Severity
+
+    if platform is not None and not 2 <= len(platform.strip("/").split("/")) <= 3:
+        raise _fail_usage(f"--platform {platform!r} is not os/arch[/variant] (e.g. linux/arm64)")
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    options = Options(platform=platform)
+    if list_caps:
+        text, problems = listing(paths, options)
+        sys.stdout.write(text)
+        for problem in problems:
+            typer.echo(f"caplint: {problem.span.path}: {problem.message}", err=True)
+        raise typer.Exit(EXIT_FINDINGS if problems else EXIT_CLEAN)
+    try:
+        Severity.parse(fail_on) if fail_on else None
+        render = _renderer(fmt, output)
+    except ValueError as err:
+        raise _fail_usage(str(err)) from None
+    resolver = _resolver(config_file=config_file, isolated=False, select=select, ignore=ignore, fail_on=fail_on)
+    settings = resolver.for_file(paths[0])
+    from caplint.registry import all_rules
+
+    findings = lint(paths, settings, options)
+    context = report.Context(rules=all_rules(), files=len(paths), color=_use_color(output, color),
+                             sarif_id=_sarif_id(sarif_category, None, fmt or _default_format(output)))
+    _emit(render(findings, context), output, _summary(findings, len(paths)), False)
+    raise typer.Exit(EXIT_FINDINGS if any(f.severity >= settings.fail_on for f in findings) else EXIT_CLEAN)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -16,7 +16,7 @@ _APPLIES = {
     Container: "Compose services, docker/podman/nerdctl commands in scripts (also in Dockerfile `RUN`s and "
                "GitHub/GitLab CI scripts), devcontainer.json and devcontainer-feature.json, GitHub Actions job "
                "containers and services",
-    Image: "Dockerfiles",
+    Image: "Dockerfiles, saved images (caplint image)",
 }
 
 

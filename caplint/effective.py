@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from caplint import capabilities as caps, evidence
-from caplint.model import Container, Located, ParseResult
+from caplint.model import Container, ImageFile, Located, ParseResult, SavedImage
 
 
 def _named(values: tuple[Located[str], ...]) -> list[tuple[Located[str], str]]:
@@ -43,7 +43,7 @@ def _unresolved(c: Container) -> list[str]:
     return [loc.raw for loc in (*c.cap_add, *c.cap_drop) if not loc.resolved]
 
 
-def describe(c: Container) -> str:
+def describe(c: Container, image: SavedImage | None = None, image_path: str = "") -> str:
     lines = [f"{c.span.path}:{c.span.line}: {c.name} ({c.runtime})"]
     unknown = _unresolved(c)
     have = provenance(c)
@@ -53,7 +53,68 @@ def describe(c: Container) -> str:
         tier = caps.CAPABILITIES[name].tier.value
         lines.append(f"    {name:<20} {tier:<9} {why}")
     lines += _describe_suggestion(evidence.suggest(c))
+    if image is not None:
+        lines.extend(_image_lines(c, image, image_path, frozenset(have)))
     return "\n".join(lines)
+
+
+def _no_new_privileges(c: Container) -> bool:
+    from caplint.rules.confinement import security_options
+
+    return any(key == "no-new-privileges" and value.lower() in ("", "true", "1")
+               for _, key, value in security_options(c))
+
+
+def _image_lines(c: Container, image: SavedImage, path: str, have: frozenset[str]) -> list[str]:
+    """What the scanned image adds to the reasoning: who the process runs as,
+    and what its file capabilities and setuid files do under this set."""
+    from caplint.rules.users import is_root
+
+    lines = [f"  image {image.reference} ({image.platform or 'platform unknown'}) from {path}"]
+    user: Located[str] | None = c.user or image.user
+    why = f"{c.user.span.path}:{c.user.span.line}" if c.user is not None else "the image config's User"
+    root = user is None or is_root(user)
+    shown = "root (the image sets no User)" if user is None else f"{user.shown} ({why})"
+    lines.append(f"    user: {shown}")
+    if not root:
+        lines.append("    a non-root process holds none of the capabilities above after execve, "
+                     "except through the files below")
+    nnp = _no_new_privileges(c)
+    if nnp and image.files:
+        lines.append("    no-new-privileges: setuid bits and file capabilities grant nothing here")
+    for file in image.files:
+        verdict = _file_verdict(file, have, root, nnp)
+        if verdict:
+            lines.append(f"    {file.path}  {verdict}")
+    return lines
+
+
+def _file_verdict(file: ImageFile, have: frozenset[str], root: bool, nnp: bool) -> str:
+    """What running `file` does in a container holding `have` (capabilities(7), execve)."""
+    parts = []
+    cap = file.capability
+    if cap is not None:
+        # Docker starts processes with an empty inheritable set, so P' = F(P) & bounding.
+        missing = sorted(set(cap.permitted) - have)
+        gained = sorted(set(cap.permitted) & have)
+        if cap.effective and missing:
+            parts.append(f"{cap.text}: execve fails (EPERM), {', '.join(missing)} not in the container's set")
+        elif nnp or root:
+            parts.append(f"{cap.text}: adds nothing" + (" (no-new-privileges)" if nnp else " (root has the set)"))
+        elif gained:
+            parts.append(f"{cap.text}: whoever runs it gets {', '.join(gained)}"
+                         + ("" if cap.effective else " (permitted; the program raises them)"))
+        else:
+            parts.append(f"{cap.text}: grants nothing the container has")
+    if file.mode & 0o6000:
+        kind = "setuid " + file.owner if file.mode & 0o4000 else "setgid " + file.group
+        if nnp:
+            parts.append(f"{kind}: ignored (no-new-privileges)")
+        elif file.mode & 0o4000 and file.uid == 0 and not root:
+            parts.append(f"{kind}: runs as root with the whole set above")
+        else:
+            parts.append(kind)
+    return "; ".join(parts)
 
 
 def _describe_suggestion(s: evidence.Suggestion) -> list[str]:
@@ -137,12 +198,17 @@ def text_containers(path: str, text: str, runtime: str | None = None) -> tuple[l
     return found, [f"{p.span.path}:{p.span.line}: cannot read: {p.message}" for p in result.problems]
 
 
-def _render(found: list[Container], problems: list[str], fmt: str) -> str:
+def _render(found: list[Container], problems: list[str], fmt: str,
+            scanned: Mapping[str, tuple[SavedImage, str]] | None = None) -> str:
     if fmt == "json":
         import json
 
         return json.dumps({"containers": [as_json(c) for c in found]}, indent=2) + "\n"
-    blocks = [describe(c) for c in found] + problems
+    blocks: list[str] = []
+    for c in found:
+        match = (scanned or {}).get(normalize_reference(c.image.value)) if c.image and c.image.resolved else None
+        blocks.append(describe(c, *match) if match else describe(c))
+    blocks += problems
     return "\n\n".join(blocks) + ("\n" if blocks else "no containers found\n")
 
 
@@ -154,9 +220,53 @@ def render_text(path: str, text: str, runtime: str | None = None, fmt: str = "te
     return _render(*text_containers(path, text, runtime), fmt)
 
 
-def describe_paths(paths: Sequence[str], runtime: str | None = None) -> str:
-    return render_paths(paths, runtime, "text")
+def describe_paths(paths: Sequence[str], runtime: str | None = None, images: Mapping[str, str] | None = None) -> str:
+    """Each container's set; `images` maps an image name (`example/app:1`) to a
+    scanned image (a `docker save` tarball, an OCI layout) that containers
+    running that image are judged with."""
+    problems: list[str] = []
+    scanned: dict[str, tuple[SavedImage, str]] = {}
+    for name, path in (images or {}).items():
+        saved, image_problems = scanned_image(name, path)
+        problems.extend(f"{path}: cannot read: {p}" for p in image_problems)
+        if saved is not None:
+            scanned[normalize_reference(name)] = (saved, path)
+    found, file_problems = containers(paths, runtime)
+    return _render(found, problems + file_problems, "text", scanned)
 
 
 def json_paths(paths: Sequence[str], runtime: str | None = None) -> str:
     return render_paths(paths, runtime, "json")
+
+
+def scanned_image(name: str, path: str) -> tuple[SavedImage | None, list[str]]:
+    """The image in `path` that `name` runs: the one tagged so, else the only
+    one; of several platforms, linux/amd64 where there is one, else the first."""
+    from caplint.image import Options
+    from caplint.image.lint import scan
+
+    result = scan(path, Options())
+    problems = [p.message for p in result.problems]
+    saved = [i.saved for i in result.images if i.saved is not None]
+    wanted = normalize_reference(name)
+    tagged = [s for s in saved if any(normalize_reference(n) == wanted for n in s.names)]
+    candidates = tagged or (saved if len({s.names for s in saved}) == 1 else [])
+    if not candidates:
+        if saved:
+            problems.append(f"no image tagged {name} in it (it has {', '.join(s.reference for s in saved)})")
+        return None, problems
+    return next((s for s in candidates if s.platform == "linux/amd64"), candidates[0]), problems
+
+
+def normalize_reference(name: str) -> str:
+    """`nginx` → `docker.io/library/nginx:latest`, as Docker reads an image name."""
+    name = name.strip()
+    name, at, digest = name.partition("@")
+    first, slash, rest = name.partition("/")
+    if not slash or not ("." in first or ":" in first or first == "localhost"):
+        first, rest = "docker.io", name
+    if first == "docker.io" and "/" not in rest:
+        rest = f"library/{rest}"
+    if ":" not in rest.rsplit("/", 1)[-1] and not at:
+        rest += ":latest"
+    return f"{first}/{rest}{at}{digest}".lower()

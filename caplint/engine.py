@@ -175,6 +175,11 @@ def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Fi
     return lint_text(path, text, kind, settings)
 
 
+def lint_model(result: ParseResult, path: str, settings: Settings | None = None) -> list[Finding]:
+    """Findings for a model that was not parsed from text (a scanned image)."""
+    return _findings(result, "", path, settings or Settings())
+
+
 def problem_findings(problems: Sequence[Problem], text: str, settings: Settings, path: str) -> list[Finding]:
     return _findings(ParseResult(problems=list(problems)), text, path, settings)
 

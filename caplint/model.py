@@ -42,6 +42,9 @@ class Span:
     column: int
     end_line: int
     end_column: int
+    # For a place inside an archive rather than a line of text (a file in a
+    # saved image): the path inside it. Reporters show it as a logical location.
+    member: str | None = None
 
     @classmethod
     def point(cls, path: str, line: int, column: int = 1) -> Span:
@@ -124,6 +127,7 @@ class Container:
     devices: tuple[Device, ...] = ()
     device_cgroup_rules: tuple[Located[str], ...] = ()
     user: Located[str] | None = None
+    image: Located[str] | None = None  # the image it runs, when the declaration names one
     build_privileged: Located[bool] | None = None
     build_entitlements: tuple[Located[str], ...] = ()
     # What runs at run time, as the declaration says (Compose `entrypoint`,
@@ -240,12 +244,55 @@ class Stage:
 
 
 @value
+class FileCapability:
+    """A decoded `security.capability` xattr: what `execve` of the file grants."""
+
+    version: int  # VFS_CAP revision: 1, 2 or 3
+    effective: bool  # raised at once, not only permitted
+    permitted: tuple[str, ...]  # capability names; a number for one caplint does not know
+    inheritable: tuple[str, ...]
+    rootid: int | None = None  # revision 3: the user namespace's root uid
+    text: str = ""  # as `getcap` prints it: `cap_net_raw=ep`
+
+    @property
+    def granted(self) -> frozenset[str]:
+        return frozenset(self.permitted) | frozenset(self.inheritable)
+
+
+@value
+class ImageFile:
+    """A regular file of a scanned image with file capabilities or setuid/setgid bits."""
+
+    path: str  # absolute, inside the image
+    span: Span
+    mode: int  # permission bits, 0o7777
+    uid: int
+    gid: int
+    owner: str  # user name from the tar header, else the uid
+    group: str
+    capability: FileCapability | None = None
+
+
+@value
+class SavedImage:
+    """What a scanned image (`docker save`, OCI layout) holds that rules judge."""
+
+    reference: str  # a tag (`example/app:1`) or, without one, the manifest digest
+    platform: str  # os/arch[/variant]
+    names: tuple[str, ...]  # every tag it is saved under
+    user: Located[str] | None  # the config's `User`; None when it sets none
+    files: tuple[ImageFile, ...] = ()
+
+
+@value
 class Image:
-    """One Dockerfile. Only the last stage's USER is the runtime user."""
+    """One Dockerfile, or one scanned image (`saved`, without stages).
+    Only the last stage's USER is the runtime user."""
 
     path: str
     span: Span
     stages: tuple[Stage, ...] = ()
+    saved: SavedImage | None = None
 
     @property
     def final_stage(self) -> Stage | None:

@@ -36,8 +36,8 @@ def test_eq_hash_repr_like_a_dataclass() -> None:
     assert hash(span) == hash(Span("a", 1, 2, 1, 5)) and len({span, Span("a", 1, 2, 1, 5)}) == 1
     assert span != ("a", 1, 2, 1, 5)  # another class is never equal
     assert repr(Located("x", span, "X")) == ("Located(value='x', span=Span(path='a', line=1, column=2, end_line=1, "
-                                             "end_column=5), raw='X', resolved=True)")
-    assert values.fields(Span) == ("path", "line", "column", "end_line", "end_column")
+                                             "end_column=5, member=None), raw='X', resolved=True)")
+    assert values.fields(Span) == ("path", "line", "column", "end_line", "end_column", "member")
 
 
 def test_replace_and_pickle() -> None:

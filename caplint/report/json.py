@@ -5,7 +5,8 @@ described by the JSON Schema `caplint/report/caplint-report.schema.json`.
  "summary": {"critical": N, "high": N, "medium": N, "low": N},
  "findings": [{"rule": "CAP101", "name": "privileged-container", "severity": "critical",
                "path": "…", "line": 1, "column": 1, "end_line": 1, "end_column": 5,
-               "message": "…", "container": "service 'web'" | null, "fingerprint": "…",
+               "message": "…", "container": "service 'web'" | null,
+               "member": "/usr/bin/ping" | null, "fingerprint": "…",
                "fix": "what to write instead", "help_uri": "https://…/rules/CAP101.md"}]}
 
 Version 2 added `fix` and `help_uri`; nothing was removed or renamed.
@@ -35,6 +36,7 @@ def as_dict(f: Finding) -> dict[str, object]:
         "end_column": s.end_column,
         "message": f.message,
         "container": f.container,
+        "member": s.member,
         "fingerprint": f.fingerprint,
         "fix": f.advice,
         "help_uri": rule_page_url(f.rule_id),

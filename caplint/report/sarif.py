@@ -99,6 +99,9 @@ def _result(om: Any, f: Finding, rule_index: int | None, cwd: str) -> Any:
     location = _new(
         om.Location,
         physical_location=_new(om.PhysicalLocation, artifact_location=artifact, region=_region(om, f.span)),
+        # A file inside a scanned image: the archive is the artifact, the path inside it a logical location.
+        logical_locations=[_new(om.LogicalLocation, name=f.span.member, fully_qualified_name=f.span.member,
+                                kind="resource")] if f.span.member else None,
     )
     return _new(
         om.Result,

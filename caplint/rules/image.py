@@ -1,4 +1,5 @@
-"""What a Dockerfile builds into its image: file capabilities, setuid files, the runtime user."""
+"""What an image holds: file capabilities, setuid files, the runtime user —
+from a Dockerfile's instructions, or from a scanned image's files and config."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 from caplint import advice, baseimages
 from caplint import capabilities as caps
 from caplint.filecaps import program_commands as _commands, setcap_grants as _setcap_grants
-from caplint.model import Fix, Hit, Image, Located, RunInstruction, Severity, Stage
+from caplint.model import Fix, Hit, Image, ImageFile, Located, RunInstruction, SavedImage, Severity, Stage
 from caplint.rules import rule
 
 _OCTAL = re.compile(r"[0-7]{1,6}")
@@ -28,10 +29,15 @@ def _run_commands(run: RunInstruction) -> Iterator[tuple[str, tuple[Located[str]
 @rule("CAP207", "file-capabilities", Severity.HIGH, (Image,))
 def file_capabilities(image: Image) -> Iterator[Hit]:
     """
-    A Dockerfile gives a file capabilities outside the runtime's default set.
+    An image gives a file capabilities outside the runtime's default set.
 
     ## What it does
-    Flags `setcap` in a `RUN` instruction that grants a file a capability Docker
+    In a scanned image (`caplint image`), flags each regular file whose
+    `security.capability` extended attribute grants a capability outside
+    Docker's default set, decoded from the raw bytes (VFS_CAP revisions 1, 2
+    and 3): the message shows it as `getcap` would (`cap_net_admin=eip`), the
+    revision, whether the effective flag is set, and the `rootid` of a revision
+    3 attribute. In a Dockerfile, flags `setcap` in a `RUN` instruction that grants a file a capability Docker
     does not give containers by default (`cap_net_admin+ep`, `cap_sys_ptrace=eip`,
     `all=ep`). It reads every form `cap_from_text` accepts: several capabilities
     (`cap_a,cap_b+eip`), several clauses in one argument, `=`, `+` and `-`
@@ -75,6 +81,8 @@ def file_capabilities(image: Image) -> Iterator[Hit]:
     - [cap_from_text(3): the textual capability format](https://man7.org/linux/man-pages/man3/cap_from_text.3.html)
     - [capabilities(7): file capabilities](https://man7.org/linux/man-pages/man7/capabilities.7.html)
     """
+    if image.saved is not None:
+        yield from _saved_file_capabilities(image.saved)
     for program, args in _commands(image):
         if program != "setcap":
             continue
@@ -89,6 +97,36 @@ def file_capabilities(image: Image) -> Iterator[Hit]:
             yield Hit(text.span, f"setcap {text.raw} gives {path} {what}: "
                                  "outside Docker's default set, and whoever runs the file gets it",
                       advice=_setcap_instead(text, granted, path))
+
+
+def _outside_defaults(granted: frozenset[str]) -> list[str]:
+    return sorted(granted - caps.DOCKER_DEFAULTS)
+
+
+def _granting(extra: list[str]) -> str:
+    if len(extra) >= len(caps.ALL_CAPABILITIES - caps.DOCKER_DEFAULTS):
+        return "every capability, SYS_ADMIN and SYS_MODULE included"
+    return "; ".join(caps.describe(name) if name in caps.CAPABILITIES else f"capability number {name}"
+                     for name in extra)
+
+
+def _saved_file_capabilities(saved: SavedImage) -> Iterator[Hit]:
+    for file in saved.files:
+        cap = file.capability
+        if cap is None:
+            continue
+        extra = _outside_defaults(cap.granted)
+        if not extra:
+            continue
+        detail = [f"VFS_CAP v{cap.version}"]
+        if cap.rootid is not None:
+            detail.append(f"rootid {cap.rootid}")
+        detail.append("effective" if cap.effective else "not effective: the program raises them itself")
+        yield Hit(file.span, f"{file.path} in {saved.reference} has file capabilities {cap.text} "
+                             f"({', '.join(detail)}), giving {_granting(extra)}: outside Docker's default set, "
+                             "and whoever runs the file gets it",
+                  advice=f"in the image's Dockerfile, `RUN setcap -r {file.path}`, and add only what the "
+                         f"workload needs ({', '.join(extra)}) to the one container that runs it, with cap_drop: [ALL]")
 
 
 def _id_bits(mode: str) -> tuple[bool, bool]:
@@ -187,10 +225,13 @@ def _mode_text(mode: Located[str]) -> str:
 @rule("CAP402", "setuid-binary", Severity.MEDIUM, (Image,))
 def setuid_binary(image: Image) -> Iterator[Hit]:
     """
-    A Dockerfile sets the setuid or setgid bit on a file.
+    An image has a file with the setuid or setgid bit set.
 
     ## What it does
-    Flags `chmod` with a mode that sets the setuid or setgid bit — symbolic
+    In a scanned image (`caplint image`), flags each regular file with the
+    setuid or setgid bit — what `find / -perm /6000 -type f` lists — with its
+    owner, group and mode; folders are not reported (setgid on a folder is
+    group inheritance). In a Dockerfile, flags `chmod` with a mode that sets the setuid or setgid bit — symbolic
     (`u+s`, `g+s`, `+s`, `ug+s`, `a+s`, `u+x,u+s`, `u=rwxs`) or octal (`4755`,
     `2755`, `6755`, `04755`), with or without `-R`/`--recursive` — and `install`
     with such a mode (`-m 4755`, `-Dm4755`, `--mode=4755`). Clearing the bits
@@ -233,6 +274,13 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
     - [chmod(1): setuid and setgid bits](https://man7.org/linux/man-pages/man1/chmod.1.html)
     - [CIS Docker Benchmark 4.8: remove setuid and setgid permissions](https://www.cisecurity.org/benchmark/docker)
     """
+    if image.saved is not None:
+        for file in image.saved.files:
+            if file.mode & 0o6000:
+                yield Hit(file.span, _setuid_message(file, image.saved.reference),
+                          advice=f"in the image's Dockerfile, `RUN chmod u-s,g-s {file.path}` (or "
+                                 "`find / -xdev -perm /6000 -type f -exec chmod a-s {} +`), and run the container "
+                                 "with no-new-privileges")
     for stage in image.stages:
         for run in stage.runs:
             made: set[str] = set()  # directories this RUN created so far
@@ -271,13 +319,22 @@ def _setuid_hit(program: str, args: tuple[Located[str], ...], made: set[str]) ->
                *_without_id_bits(program, mode, text, target))
 
 
+def _setuid_message(file: ImageFile, reference: str) -> str:
+    uid, gid = bool(file.mode & 0o4000), bool(file.mode & 0o2000)
+    what = " and ".join(([f"setuid {file.owner}"] if uid else []) + ([f"setgid {file.group}"] if gid else []))
+    gains = " and ".join(([f"{file.owner}'s"] if uid else []) + ([f"group {file.group}'s"] if gid else []))
+    return (f"{file.path} in {reference} is {what} (owner {file.owner}:{file.group}, mode {file.mode:04o}): "
+            f"whoever runs it gets {gains} privileges")
+
+
 @rule("CAP403", "missing-user", Severity.LOW, (Image,))
 def missing_user(image: Image) -> Iterator[Hit]:
     """
-    A Dockerfile's final stage never sets a user, so the image runs as root.
+    An image never sets a user, so it runs as root.
 
     ## What it does
-    Flags the final `FROM` of a Dockerfile whose final stage has no `USER`
+    For a scanned image (`caplint image`), flags a config without `User`. For
+    a Dockerfile, flags the final `FROM` of a Dockerfile whose final stage has no `USER`
     instruction. A final stage built `FROM` an earlier stage of the same file
     inherits that stage's `USER` and is not reported; `USER` in other build
     stages does not count, since only the final stage is the image. A `FROM
@@ -319,6 +376,13 @@ def missing_user(image: Image) -> Iterator[Hit]:
     - [Dockerfile reference: USER](https://docs.docker.com/reference/dockerfile/#user)
     - [Docker build best practices: USER](https://docs.docker.com/build/building/best-practices/#user)
     """
+    if image.saved is not None:
+        if image.saved.user is None:
+            yield Hit(image.span, advice="set a non-root user: `USER 10001` in the image's Dockerfile, or "
+                                         "`user: \"10001\"` / `--user 10001` where the container is run",
+                      message=f"image {image.saved.reference} sets no User in its config: "
+                                  "the container runs as root unless started with --user")
+        return
     final = image.final_stage
     if final is None or not final.base.value or final.users:
         return

@@ -21,6 +21,11 @@ parse_error = pseudo_rule(
     list, a mapping where a capability name belongs, `privileged: maybe`, a
     duplicate key — because nothing in them was checked. Where the intent is
     clear (`cap_add: SYS_ADMIN` as a plain string) the value is linted instead.
+    For a saved image (`caplint image`) it names what is broken or hostile: a
+    member name with `..` or an absolute path, a link out of the tree, a member
+    larger than the archive, truncated or corrupt data, a compression bomb, an
+    oversized PAX header, a manifest naming a missing layer, an index loop, or a
+    `security.capability` attribute that is not a VFS_CAP value.
 
     ## Why is this bad?
     A file caplint cannot read is a file nobody has checked: it may hide

@@ -17,7 +17,8 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     ## What it does
     Flags a final Dockerfile stage whose last `USER` is root (`USER root`,
     `USER 0`, `USER 0:0`, `USER root:root`), Compose `user: root` / `"0"` /
-    `"0:0"`, and `--user 0` / `-u root`. The user part decides: `root:1000` is
+    `"0:0"`, `--user 0` / `-u root`, and the config's `User` of a scanned image
+    (`caplint image`). The user part decides: `root:1000` is
     root, `1000:0` is not. A numeric user is read as the runtime reads it (Go's
     `strconv.Atoi`, which takes a sign): `000`, `+0` and `-0` are uid 0, so
     `USER +0:wheel` is root. A `USER root` in an earlier build stage is not
@@ -50,6 +51,11 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     - [Docker run: --user](https://docs.docker.com/reference/cli/docker/container/run/#user)
     """
     if isinstance(subject, Image):
+        saved = subject.saved
+        if saved is not None and saved.user is not None and is_root(saved.user):
+            yield Hit(saved.user.span, f"image {saved.reference} runs as root (config User {saved.user.shown})",
+                      advice="run as a non-root user: `USER 10001` in the image's Dockerfile, or "
+                             "`user: \"10001\"` / `--user 10001` where the container is run")
         final = subject.final_stage
         if final is not None and final.users and is_root(final.users[-1]):
             yield Hit(final.users[-1].span, f"the final stage runs as root (USER {final.users[-1].shown})",

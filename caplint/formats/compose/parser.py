@@ -204,6 +204,7 @@ def _container(doc: _Doc, name: str, key: Any, fields: dict[str, list[Layer]], *
         devices=reader.devices(),
         device_cgroup_rules=reader.names("device_cgroup_rules"),
         user=reader.text("user"),
+        image=reader.text("image"),
         build_privileged=build[0],
         build_entitlements=build[1],
         # What a service runs is evidence only with the image it runs in: for

@@ -56,6 +56,7 @@ def container_for(words: Sequence[Located[str]], source_kind: SourceKind = "shel
         source_kind=source_kind,
         runtime=runtime,  # type: ignore[arg-type]
         complete=complete,
+        image=target if table in (runflags.RUN, runflags.SERVICE_CREATE) else None,
         **fields(options, runtime),
     )
 
