@@ -79,10 +79,9 @@ def _quoted(text: str) -> str:
 def _scalar(draw: st.DrawFn, project: ComposeProject, value: str, *, plain: bool = False) -> str:
     """`value` as YAML: literal, or through one of the `${VAR…}` forms, with the
     variable in the environment, in `.env`, or unset (unknown to caplint)."""
-    form = draw(st.sampled_from(("literal", "literal", "braced", "bare", "default", "default-set", "dash",
-                                 "required", "unset", "alt")))
-    if form == "literal":
+    if draw(st.booleans()):
         return value if plain else _quoted(value)
+    form = draw(st.sampled_from(("braced", "bare", "default", "default-set", "dash", "required", "unset", "alt")))
     name = project.variable()
     place = project.env if draw(st.booleans()) else project.dotenv
     if form == "braced":
