@@ -6,9 +6,9 @@ and column where it is written — inside an anchor or a merged mapping too.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from caplint.model import Container, Device, Located, Mount, ParseResult, Problem, Span
 from caplint.parsers import yamlnodes as yn
@@ -138,8 +138,12 @@ def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -
     )
 
 
+# Plain YAML scalars that are not strings, for the fields Compose's schema types as strings.
+_NOT_STRINGS = {yn.INT: "a number", yn.FLOAT: "a number", yn.BOOL: "a boolean"}
+
 # Compose merges these sequences across `extends` instead of replacing them.
-_MERGED_LISTS = frozenset({"cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices"})
+_MERGED_LISTS = frozenset({"cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices",
+                           "entitlements"})
 
 # One place a field is written: (key node, value node, the document it is in).
 Layer = tuple[Any, Any, "_Doc"]
@@ -237,6 +241,16 @@ def _read_other(path: str) -> tuple[_Doc | None, str | None]:
     return result, None
 
 
+Item = TypeVar("Item")
+
+
+def _last_per_target(items: list[Item], target: Callable[[Item], str | None]) -> tuple[Item, ...]:
+    """Compose keeps one volume (or device) per container path, the last written —
+    in one list and across `extends` alike — so only that one is mounted."""
+    last = {t: i for i, item in enumerate(items) if (t := target(item)) is not None}
+    return tuple(item for i, item in enumerate(items) if (t := target(item)) is None or last[t] == i)
+
+
 class _Fields:
     """Reads one service's fields into located model values."""
 
@@ -256,14 +270,21 @@ class _Fields:
             raw = f"{raw} (from {doc.shown_path}:{node.start_mark.line + 1})"
         return Located(value, doc.span_of(node), raw, resolved)
 
-    def text(self, key: str) -> Located[str] | None:
+    def text(self, key: str, *, string: bool = True) -> Located[str] | None:
+        """The field's scalar; for a `string` field, a plain number or boolean
+        there is reported (Compose's schema refuses `user: 0`) and still read."""
         for node, doc in self._nodes(key):
             if yn.is_scalar(node) and not yn.is_null(node):
-                return self.located(node, doc)
+                loc = self.located(node, doc)
+                kind = _NOT_STRINGS.get(node.tag) if string else None
+                if kind is not None:
+                    self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw} is {kind}, and Compose "
+                                                               f"requires a string here: write \"{loc.raw}\""))
+                return loc
         return None
 
     def boolean(self, key: str) -> Located[bool] | None:
-        loc = self.text(key)
+        loc = self.text(key, string=False)
         if loc is None:
             return None
         if not loc.resolved:
@@ -275,16 +296,22 @@ class _Fields:
         return None
 
     def names(self, key: str) -> tuple[Located[str], ...]:
-        """A list of names; a lone string is read as a one-item list (the intent is clear)."""
+        """A list of names; a lone string is read as a one-item list (the intent is clear).
+        Compose's schema refuses a list with two equal items, so such an item is reported."""
         out: list[Located[str]] = []
         for node, doc in self._nodes(key):
             items = [node] if yn.is_scalar(node) else node.value if yn.is_seq(node) else None
             if items is None:
                 self._shape_problem(node, doc, key, "a list")
                 continue
+            seen: set[str] = set()
             for item in items:
                 if yn.is_scalar(item) and not yn.is_null(item):
                     loc = self.located(item, doc)
+                    if str(item.value) in seen and doc is self.doc:
+                        self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is listed twice, "
+                                                                   "and Compose refuses a list with equal items"))
+                    seen.add(str(item.value))  # Compose compares the items as written
                     if loc not in out:
                         out.append(loc)
                 elif not yn.is_null(item):
@@ -301,7 +328,7 @@ class _Fields:
                 mount = volume_entry(item, doc, self.located)
                 if mount is not None:
                     out.append(mount)
-        return tuple(out)
+        return _last_per_target(out, lambda m: m.target)
 
     def devices(self) -> tuple[Device, ...]:
         out: list[Device] = []
@@ -310,12 +337,19 @@ class _Fields:
                 dev = device_entry(item, doc, self.located)
                 if dev is not None:
                     out.append(dev)
-        return tuple(out)
+        return _last_per_target(out, lambda d: d.container or d.host.value)
 
     def build(self) -> tuple[Located[bool] | None, tuple[Located[str], ...]]:
-        for node, doc in self._nodes("build"):
-            if yn.is_map(node):
-                sub = _Fields(self.doc, self.label, {k: [(kn, vn, doc)] for k, (kn, vn) in yn.mapping_items(node).items()})
-                return sub.boolean("privileged"), sub.names("entitlements")
-        return None, ()
+        """`build.privileged` and `build.entitlements`. Compose merges `build`
+        across `extends` key by key (a base's `privileged: true` survives a
+        `build: {context: .}` below it), the entitlements as one list."""
+        fields: dict[str, list[Layer]] = {}
+        for _, node, doc in self.fields.get("build", []):
+            if not yn.is_map(node):
+                fields = {}  # `build: ./dir`: just a context
+                continue
+            for k, (kn, vn) in yn.mapping_items(node).items():
+                fields[k] = fields.get(k, []) + [(kn, vn, doc)] if k in _MERGED_LISTS else [(kn, vn, doc)]
+        sub = _Fields(self.doc, self.label, fields)
+        return sub.boolean("privileged"), sub.names("entitlements")
 

@@ -60,13 +60,16 @@ class Compose:
 
     binary: Path
 
-    def config(self, folder: Path, files: list[str], env: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
-        """The loaded model (None when Compose rejects the project) and what Compose said."""
+    def config(self, folder: Path, files: list[str], env: dict[str, str], *,
+               consistency: bool = True) -> tuple[dict[str, Any] | None, str]:
+        """The loaded model (None when Compose rejects the project) and what Compose said.
+        Without `consistency`, a file that is only part of a stack (an override) loads too."""
         args = [str(self.binary), "--project-directory", str(folder)]
         for name in files:
             args += ["-f", str(folder / name)]
         clean = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "DOCKER_CONFIG": str(folder / ".docker"), **env}
-        done = subprocess.run(args + ["config", "--format", "json"], capture_output=True, text=True,
+        extra = [] if consistency else ["--no-consistency"]
+        done = subprocess.run(args + ["config", "--format", "json", *extra], capture_output=True, text=True,
                               env=clean, cwd=folder, timeout=60)
         if done.returncode != 0:
             return None, done.stderr

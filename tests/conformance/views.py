@@ -67,11 +67,11 @@ def caplint_view(c: Container, home: str | None = None, folder: str | None = Non
         "pid": value(c.pid), "ipc": value(c.ipc), "network": value(c.network), "userns": value(c.userns),
         "uts": value(c.uts), "cgroupns": value(c.cgroupns), "user": value(c.user),
         # Sets: a mount written twice is two findings where each is written; the CLI sends it once.
-        "mounts": sorted({(m.kind, source(value(m.source)), m.target, m.read_only) for m in c.mounts}),
-        "devices": sorted((d.host.value, d.container or d.host.value) for d in c.devices),
+        "mounts": sorted({(m.kind, source(value(m.source)), m.target, m.read_only) for m in c.mounts}, key=str),
+        "devices": sorted({(d.host.value, d.container or d.host.value) for d in c.devices}),
         "device_cgroup_rules": sorted(x.value for x in c.device_cgroup_rules),
         "build_privileged": bool(value(c.build_privileged)),
-        "build_entitlements": sorted(x.value for x in c.build_entitlements),
+        "build_entitlements": sorted({x.value for x in c.build_entitlements}),
     }
 
 
