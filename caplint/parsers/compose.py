@@ -138,6 +138,9 @@ def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -
     )
 
 
+# ... and these mappings key by key (the layers are kept; the reader merges them).
+_MERGED_MAPS = frozenset({"build"})
+
 # Plain YAML scalars that are not strings, for the fields Compose's schema types as strings.
 _NOT_STRINGS = {yn.INT: "a number", yn.FLOAT: "a number", yn.BOOL: "a boolean"}
 
@@ -181,7 +184,7 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
         seen_from = _Foreign(base_doc, doc, ext_key, shown)
         base = {k: [(kn, vn, seen_from) for kn, vn, _ in layers] for k, layers in base.items()}
     merged = {**base, **own}
-    for k in _MERGED_LISTS & base.keys() & own.keys():
+    for k in (_MERGED_LISTS | _MERGED_MAPS) & base.keys() & own.keys():
         merged[k] = base[k] + own[k]
     return merged
 
