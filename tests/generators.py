@@ -214,7 +214,7 @@ def compose_projects(draw: st.DrawFn) -> ComposeProject:
     an override pair, `${VAR…}` forms from the environment and `.env`."""
     project = ComposeProject()
     named: set[str] = set()
-    svc_indent, field_indent = "    ", "      "
+    field_indent = "      "
     top: list[str] = []
     anchors: list[str] = []
     for n in range(draw(st.integers(0, 2))):
@@ -236,9 +236,8 @@ def compose_projects(draw: st.DrawFn) -> ComposeProject:
             lines.append(f"extends:\n{field_indent}  file: base.yaml\n{field_indent}  service: base")
         lines += draw(_service_fields(project, field_indent, named))
         services.append(f"  s{n}:\n" + _block(lines, field_indent))
-    text = "".join(t for t in top) + "services:\n" + "".join(services)
-    if named:
-        text += "volumes:\n" + "".join(f"  {v}: {{}}\n" for v in sorted(named))
+    # Declared whether used or not: the override and the extended file may use it too.
+    text = "".join(top) + "services:\n" + "".join(services) + "volumes:\n  appdata: {}\n"
     project.files["compose.yaml"] = text
     if draw(st.integers(0, 3)) == 0:
         chosen = draw(st.integers(0, count - 1))

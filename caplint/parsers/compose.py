@@ -138,6 +138,9 @@ def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -
     )
 
 
+# Lists whose items Compose's schema requires to differ (as written, before interpolation).
+_UNIQUE_ITEMS = frozenset({"security_opt", "device_cgroup_rules"})
+
 # ... and these mappings key by key (the layers are kept; the reader merges them).
 _MERGED_MAPS = frozenset({"build"})
 
@@ -300,7 +303,7 @@ class _Fields:
 
     def names(self, key: str) -> tuple[Located[str], ...]:
         """A list of names; a lone string is read as a one-item list (the intent is clear).
-        Compose's schema refuses a list with two equal items, so such an item is reported."""
+        Compose's schema refuses equal items in some lists, so such an item is reported."""
         out: list[Located[str]] = []
         for node, doc in self._nodes(key):
             items = [node] if yn.is_scalar(node) else node.value if yn.is_seq(node) else None
@@ -311,7 +314,7 @@ class _Fields:
             for item in items:
                 if yn.is_scalar(item) and not yn.is_null(item):
                     loc = self.located(item, doc)
-                    if str(item.value) in seen and doc is self.doc:
+                    if key in _UNIQUE_ITEMS and str(item.value) in seen and doc is self.doc:
                         self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is listed twice, "
                                                                    "and Compose refuses a list with equal items"))
                     seen.add(str(item.value))  # Compose compares the items as written

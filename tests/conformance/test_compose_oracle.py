@@ -99,14 +99,13 @@ def merged(base: Container, override: Container) -> Container:
 
 # Compose refuses a list with equal items also when the equal item comes
 # through `extends` from the base service; caplint reports a duplicate only in
-# one list as written, where the author can remove it (a capability added twice
-# is CAP206's business, wherever it comes from).
+# one list as written, where the author can remove it.
 _EQUAL_ITEMS = "are equal"
 
 
 def _inherited_duplicates(services: dict[str, Container]) -> bool:
     return any(len({x.value for x in getattr(c, f)}) < len(getattr(c, f)) for c in services.values()
-               for f in ("cap_add", "cap_drop", "security_opt", "device_cgroup_rules"))
+               for f in ("security_opt", "device_cgroup_rules"))
 
 
 def caplint_services(folder: Path, stack: list[str]) -> tuple[dict[str, Container], list[str]]:
