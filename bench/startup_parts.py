@@ -57,7 +57,7 @@ def main() -> int:
     from caplint.registry import all_rules
 
     found = list(discover(paths))
-    findings = engine.lint_found(found, engine.Settings(), jobs=1)
+    findings = engine.lint_found(found, engine.Settings())
     sys.stdout.write(report.renderer("text")(findings, report.Context(rules=all_rules(), files=len(found))))
     if mode == "no-typer+cache" and "importlib.metadata" in sys.modules:
         sys.stderr.write("importlib.metadata was imported after all\n")

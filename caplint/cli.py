@@ -189,12 +189,12 @@ def _lint_stdin(name: str, settings: Settings) -> tuple[list[Finding], list[str]
 
 
 def _lint_paths(paths: list[str], settings: Settings, jobs: int) -> tuple[list[Finding], list[str]]:
-    from caplint import engine
+    from caplint import parallel
     from caplint.discover import discover
 
     found = [f for f in discover(paths, settings.exclude) if not settings.excludes(f.path)]
     workers = jobs if jobs > 0 else _usable_cores()
-    return engine.lint_found(found, settings, jobs=workers), [f.path for f in found]
+    return parallel.lint_found(found, settings, jobs=workers), [f.path for f in found]
 
 
 def _load_baseline(path: str) -> frozenset[tuple[str, str]]:

@@ -2,7 +2,8 @@
 
 The one place that stamps rule ids and severities, applies configuration and
 suppressions, and sorts. Each file is linted on its own, so a directory scan
-can be spread over processes and one broken file never stops the others.
+can be spread over processes (`caplint.parallel`, which sits above this
+module: the engine never imports it) and one broken file never stops the others.
 """
 from __future__ import annotations
 
@@ -92,10 +93,10 @@ def parser_for(kind: str) -> Parser:
     """The parser of a kind. A `yaml` file is Compose only if its content says so:
     otherwise (a CI config, a Kubernetes manifest, a template) it yields nothing."""
     if kind == "yaml":
-        from caplint.parsers import compose
+        from caplint.formats.compose import parser as compose
 
         return functools.partial(compose.parse, require_services=True)
-    return importlib.import_module(f"caplint.parsers.{kind}").parse  # type: ignore[no-any-return]
+    return importlib.import_module(f"caplint.formats.{kind}.parser").parse  # type: ignore[no-any-return]
 
 
 def detect_kind(path: str, text: str) -> str | None:
@@ -188,21 +189,17 @@ def fingerprint(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def lint_paths(paths: Sequence[str], settings: Settings | None = None, *, exclude: Iterable[str] = (),
-               jobs: int = 1) -> list[Finding]:
-    """Every finding under `paths`, in a deterministic order whatever `jobs` is."""
-    return lint_found(list(discover.discover(paths, exclude)), settings, jobs=jobs)
+def lint_paths(paths: Sequence[str], settings: Settings | None = None, *, exclude: Iterable[str] = ()) -> list[Finding]:
+    """Every finding under `paths`, in a deterministic order (in this process;
+    `caplint.parallel` spreads the same work over processes)."""
+    return lint_found(list(discover.discover(paths, exclude)), settings)
 
 
-# Below this many files a process pool costs more than it saves.
-PARALLEL_MIN_FILES = 64
-
-
-def lint_found(found: Sequence[discover.Found], settings: Settings | None = None, *, jobs: int = 1) -> list[Finding]:
+def lint_found(found: Sequence[discover.Found], settings: Settings | None = None) -> list[Finding]:
     settings = settings or Settings()
-    if jobs > 1 and len(found) >= max(PARALLEL_MIN_FILES, 2 * jobs):
-        from caplint.parallel import map_files
-        per_file = map_files(found, settings, jobs)
-    else:
-        per_file = [lint_file(f.path, f.kind, settings) for f in found]
+    return merge_sorted([lint_file(f.path, f.kind, settings) for f in found])
+
+
+def merge_sorted(per_file: Iterable[list[Finding]]) -> list[Finding]:
+    """Each file's findings as one list in the report's order."""
     return sorted((f for group in per_file for f in group), key=Finding.sort_key)

@@ -69,6 +69,7 @@ class Located(Generic[T]):
         return f"{self.raw} (= {value})"
 
 
+SourceKind = Literal["compose", "shell", "dockerfile"]  # the format a container is written in
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 
@@ -102,7 +103,7 @@ class Container:
 
     name: str
     span: Span
-    source_kind: Literal["compose", "shell", "dockerfile"]
+    source_kind: SourceKind
     runtime: Runtime = "docker"
     complete: bool = True
     privileged: Located[bool] | None = None

@@ -16,18 +16,22 @@ Design, measured in bench/README.md:
 """
 from __future__ import annotations
 
-import multiprocessing
 import sys
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from caplint.discover import Found
+from caplint import engine
+from caplint.engine import Settings, merge_sorted, problem_findings
 from caplint.model import Finding, Problem, Span
 
 if TYPE_CHECKING:
-    from caplint.engine import Settings
+    import multiprocessing.context
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+# multiprocessing and concurrent.futures are imported only when a pool is
+# really started: most runs (one file on save, a pre-commit batch) lint in
+# this process and should not pay for them.
 
 # Chunk bounds: small enough that the last chunks finish together, large
 # enough that the per-message cost (about 0.1 ms) stays under 1 % of a chunk.
@@ -44,10 +48,8 @@ def _init_worker(settings: Settings) -> None:
 
 
 def _lint_chunk(chunk: list[Found]) -> list[list[Finding]]:
-    from caplint.engine import lint_file
-
     assert _settings is not None
-    return [lint_file(f.path, f.kind, _settings) for f in chunk]
+    return [engine.lint_file(f.path, f.kind, _settings) for f in chunk]
 
 
 def chunk_size(files: int, jobs: int) -> int:
@@ -55,6 +57,8 @@ def chunk_size(files: int, jobs: int) -> int:
 
 
 def _context() -> multiprocessing.context.BaseContext | None:
+    import multiprocessing
+
     # fork where it exists (Linux: workers start in milliseconds and share the
     # parent's loaded modules); elsewhere the platform default.
     if sys.platform.startswith("linux"):
@@ -62,10 +66,24 @@ def _context() -> multiprocessing.context.BaseContext | None:
     return None
 
 
+# Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 64
+
+
+def lint_found(found: Sequence[Found], settings: Settings, *, jobs: int = 1) -> list[Finding]:
+    """Every finding of `found`, in the same order whatever `jobs` is: in
+    worker processes when there are enough files to pay for them."""
+    if jobs > 1 and len(found) >= max(PARALLEL_MIN_FILES, 2 * jobs):
+        return merge_sorted(map_files(found, settings, jobs))
+    return merge_sorted(engine.lint_file(f.path, f.kind, settings) for f in found)
+
+
 def map_files(found: Sequence[Found], settings: Settings, jobs: int) -> list[list[Finding]]:
     """Each file's findings, in the order of `found`, whatever `jobs` is."""
     size = chunk_size(len(found), jobs)
     chunks = [list(found[i: i + size]) for i in range(0, len(found), size)]
+    from concurrent.futures.process import BrokenProcessPool
+
     results: list[list[list[Finding]] | None] = [None] * len(chunks)
     failure: BaseException | None = None
     try:
@@ -90,6 +108,8 @@ def map_files(found: Sequence[Found], settings: Settings, jobs: int) -> list[lis
 
 
 def _pool(workers: int, settings: Settings) -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                initializer=_init_worker, initargs=(settings,))
 
@@ -98,6 +118,8 @@ def _one_by_one(found: Sequence[Found], settings: Settings) -> list[list[Finding
     """Each file alone in a worker process, so a file that kills its process
     (a crash in native code) is named and every other file is still linted.
     Without processes at all, the files are linted here."""
+    from concurrent.futures.process import BrokenProcessPool
+
     out: list[list[Finding]] = []
     pool: ProcessPoolExecutor | None = None
     try:
@@ -113,9 +135,7 @@ def _one_by_one(found: Sequence[Found], settings: Settings) -> list[list[Finding
                            "or out of memory); please report it with the file attached")
                 out.append(_problem(f, settings, message))
     except OSError:
-        from caplint.engine import lint_file
-
-        out.extend(lint_file(f.path, f.kind, settings) for f in found[len(out):])
+        out.extend(engine.lint_file(f.path, f.kind, settings) for f in found[len(out):])
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
@@ -123,6 +143,4 @@ def _one_by_one(found: Sequence[Found], settings: Settings) -> list[list[Finding
 
 
 def _problem(found: Found, settings: Settings, message: str) -> list[Finding]:
-    from caplint.engine import problem_findings
-
     return problem_findings([Problem(Span.point(found.path, 1), message)], "", settings, found.path)

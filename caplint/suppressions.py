@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from caplint.model import Finding, Span
-from caplint.parsers._directives import escape_char
+from caplint.formats.dockerfile.directives import escape_char
 
 UNUSED_ID = "CAP002"
 _MARKER = re.compile(r"#\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from caplint.engine import lint_file, lint_paths
-from caplint.parsers.compose import parse
-from caplint.parsers.interpolation import interpolate, load_dotenv
+from caplint.formats.compose.parser import parse
+from caplint.formats.compose.interpolation import interpolate, load_dotenv
 from conftest import run_caplint
 
 ENV = {"SET": "value", "EMPTY": ""}

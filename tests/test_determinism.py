@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from caplint import engine
+from caplint import engine, parallel
 from caplint.report import FORMATS
 from conftest import FIXTURES
 
-EXTRA_FILES = engine.PARALLEL_MIN_FILES + 16
+EXTRA_FILES = parallel.PARALLEL_MIN_FILES + 16
 
 
 def _available(fmt: str) -> bool:
@@ -73,7 +73,7 @@ def test_parallel_map_keeps_input_order(tree: Path) -> None:
     from caplint.parallel import map_files
 
     found = list(discover([str(tree)]))
-    assert len(found) > engine.PARALLEL_MIN_FILES
+    assert len(found) > parallel.PARALLEL_MIN_FILES
     settings = engine.Settings()
     serial = [engine.lint_file(f.path, f.kind, settings) for f in found]
     assert map_files(found, settings, 2) == serial

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from caplint.engine import lint_text
 from caplint.model import Image, ParseResult, RunInstruction, Stage
-from caplint.parsers.dockerfile import parse
+from caplint.formats.dockerfile.parser import parse
 from caplint.reading import read_file
 
 
@@ -397,13 +397,13 @@ def test_crlf_file_keeps_its_lines(tmp_path: Path) -> None:
 
 
 def test_parsing_a_dockerfile_does_not_load_the_docker_run_option_tables() -> None:
-    # Only shell scripts need runflags/_runmodel; a Dockerfile-only run should not pay for them.
-    code = ("import sys; from caplint.parsers.dockerfile import parse; "
+    # Only shell scripts need the dockercli option tables; a Dockerfile-only run should not pay for them.
+    code = ("import sys; from caplint.formats.dockerfile.parser import parse; "
             "parse('FROM a\\nRUN sudo chmod u+s /x && docker run --privileged x\\n', 'Dockerfile'); "
-            "print(sorted(m for m in sys.modules if m.startswith('caplint.parsers.')))")
+            "print(sorted(m for m in sys.modules if m.startswith('caplint.formats.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "runflags" not in out and "_runmodel" not in out and "parsers.shell'" not in out
-    assert "caplint.parsers._commands" in out
+    assert "dockercli" not in out and "formats.shell.parser'" not in out
+    assert "caplint.formats.shell.commands" in out
 
 
 def test_five_thousand_line_dockerfile() -> None:

@@ -41,7 +41,7 @@ def test_a_failing_rule_is_reported_and_the_others_still_run(monkeypatch: pytest
 
 
 def test_a_failing_parser_is_cap001(monkeypatch: pytest.MonkeyPatch) -> None:
-    from caplint.parsers import compose
+    from caplint.formats.compose import parser as compose
 
     def boom(text: str, path: str, **_: object) -> object:
         raise KeyError("parser bug")

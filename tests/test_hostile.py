@@ -419,7 +419,7 @@ def _tree_of_scripts(root: Path, count: int) -> list[Found]:
 
 def _shell_parser_fails_on(suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Simulate a bug in caplint: the shell parser raises on one file."""
-    from caplint.parsers import shell
+    from caplint.formats.shell import parser as shell
 
     real_parse = shell.parse
 
@@ -471,7 +471,7 @@ def test_dead_worker_falls_back_to_serial(tmp_path: Path, monkeypatch: pytest.Mo
 def test_a_bug_on_one_file_is_cap001_in_a_serial_run_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     found = _tree_of_scripts(tmp_path, 5)
     _shell_parser_fails_on("s002.sh", monkeypatch)
-    findings = engine.lint_found(found, engine.Settings(), jobs=1)
+    findings = engine.lint_found(found, engine.Settings())
     broken = [f for f in findings if f.span.path.endswith("s002.sh")]
     assert [f.rule_id for f in broken] == ["CAP001"] and "simulated bug" in broken[0].message
     assert sum(f.rule_id == "CAP101" for f in findings) == 4

@@ -44,7 +44,7 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 def parser(kind: str) -> Callable[[str, str], ParseResult]:
-    return importlib.import_module(f"caplint.parsers.{kind}").parse  # type: ignore[no-any-return]
+    return importlib.import_module(f"caplint.formats.{kind}.parser").parse  # type: ignore[no-any-return]
 
 
 def corpus(kind: str) -> list[str]:

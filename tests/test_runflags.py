@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from caplint.model import Container, Located
-from caplint.parsers import runflags, shell
+from caplint.formats.dockercli import flags as runflags
+from caplint.formats.dockercli.command import container_for
+from caplint.formats.shell import parser as shell
 
 
 def words(line: str) -> tuple[Located[str], ...]:
@@ -14,7 +16,7 @@ def words(line: str) -> tuple[Located[str], ...]:
 
 
 def container(line: str) -> Container:
-    c = shell.container_for(words(line))
+    c = container_for(words(line))
     assert c is not None, line
     return c
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caplint.model import Container
-from caplint.parsers import shell
+from caplint.formats.shell import parser as shell
 
 
 def argvs(text: str) -> list[tuple[str, ...]]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from caplint.model import Command, Located, Problem, Span
-from caplint.parsers import _bash
+from caplint.formats.shell import bash as _bash
 
 
 @dataclass(frozen=True)

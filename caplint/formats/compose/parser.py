@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from caplint.model import Container, Device, Located, Mount, ParseResult, Problem, Span
-from caplint.parsers import yamlnodes as yn
-from caplint.parsers.compose_volumes import device_entry, volume_entry
-from caplint.parsers.interpolation import environment_for, interpolate
+from caplint.formats import yamlnodes as yn
+from caplint.formats.compose.volumes import device_entry, volume_entry
+from caplint.formats.compose.interpolation import environment_for, interpolate
 
 # Keys that show a mapping under `services` really describes containers.
 _SERVICE_KEYS = frozenset({"image", "build", "command", "entrypoint", "privileged", "cap_add", "cap_drop",

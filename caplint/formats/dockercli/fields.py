@@ -11,8 +11,8 @@ from typing import Any
 
 from caplint import hostpaths
 from caplint.model import Device, Located, Mount
-from caplint.parsers._words import sub
-from caplint.parsers.runflags import Option, parse_bool
+from caplint.formats.words import sub
+from caplint.formats.dockercli.flags import Option, parse_bool
 
 _SINGLE = frozenset({"pid", "ipc", "network", "userns", "uts", "cgroupns", "user"})
 _LISTS = frozenset({"security_opt", "device_cgroup_rules"})

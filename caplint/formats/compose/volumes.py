@@ -7,7 +7,7 @@ from typing import Any
 
 from caplint import hostpaths
 from caplint.model import Device, Located, Mount, Span
-from caplint.parsers import yamlnodes as yn
+from caplint.formats import yamlnodes as yn
 
 Locate = Callable[[Any, Any], Located[str]]
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field, replace
 from dockerfile_parse import DockerfileParser
 
 from caplint.model import Command, Image, Located, ParseResult, Problem, RunInstruction, Span, Stage
-from caplint.parsers import _commands
-from caplint.parsers._directives import escape_char
+from caplint.formats.shell import commands as _commands
+from caplint.formats.dockerfile.directives import escape_char
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "

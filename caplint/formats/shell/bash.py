@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from caplint.model import Located, Problem, Span
-from caplint.parsers import _heredocs
+from caplint.formats.shell import heredocs as _heredocs
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser

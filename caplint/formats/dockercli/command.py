@@ -1,22 +1,21 @@
-"""Shell scripts → the docker/podman/nerdctl containers their commands declare.
+"""THE docker/podman/nerdctl command line: its words → the Container it declares.
 
-tree-sitter-bash tells commands apart from comments, quoted strings, heredoc
-bodies and the arguments of other commands, so `echo "docker run
---privileged"` is text and `x=$(docker run --privileged …)` is a command. A
-command counts wherever bash would run it: in functions, `if`/`while`/`for`/
-`case`, `$(…)` and backticks (also inside double quotes and unquoted heredocs,
-where bash runs them too), pipelines, `&&`/`||` lists and subshells.
+Every format that carries such a command line uses this one model: shell
+scripts (and the `RUN`s, CI scripts, Makefile recipes that embed them),
+devcontainer `runArgs`, CI `options:` strings, systemd `ExecStart=` and
+Quadlet `PodmanArgs=`. The words come in already split and located by the
+host format; this module knows only what docker, podman and nerdctl make of
+them (subcommands, option tables, what comes after the image).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from caplint.model import Container, Located, ParseResult
-from caplint.parsers import _bash, runflags
-from caplint.parsers._commands import WRAPPERS, basename, cover, unwrap
-from caplint.parsers._commands import commands as commands  # re-exported: one shell API for callers
-from caplint.parsers._runmodel import fields
-from caplint.parsers.runflags import Table
+from caplint.formats.dockercli import flags as runflags
+from caplint.formats.dockercli.fields import fields
+from caplint.formats.dockercli.flags import Table
+from caplint.formats.shell.commands import WRAPPERS, basename, cover, unwrap
+from caplint.model import Container, Located, SourceKind
 
 # The program's base name → (runtime, whether it is a Compose front end).
 _PROGRAMS: dict[str, tuple[str, bool]] = {
@@ -26,29 +25,12 @@ _PROGRAMS: dict[str, tuple[str, bool]] = {
     "docker-compose": ("docker", True),
     "podman-compose": ("podman", True),
 }
-_INTERESTING = frozenset(_PROGRAMS) | frozenset(WRAPPERS)
+INTERESTING = frozenset(_PROGRAMS) | frozenset(WRAPPERS)
 
 
-def parse(text: str, path: str) -> ParseResult:
-    """One Container per docker/podman/nerdctl command that declares or enters a container."""
-    src = _bash.Source(text, path)
-    result = ParseResult()
-    for node in src.command_nodes():
-        name = _bash.name_node(node)
-        if name is None or name.type in _bash.EXPANSION_TYPES or basename(_bash.value_of(name, src)) not in _INTERESTING:
-            continue  # most commands: skip before locating every word
-        words = [_bash.located(g, src) for g in _bash.word_groups(node, src)]
-        container = container_for(words)
-        if container is not None:
-            result.containers.append(container)
-    problem = _bash.first_problem(src)
-    if problem is not None:
-        result.problems.append(problem)
-    return result
-
-
-def container_for(words: Sequence[Located[str]]) -> Container | None:
-    """The Container a command's words declare, or None if it declares none."""
+def container_for(words: Sequence[Located[str]], source_kind: SourceKind = "shell") -> Container | None:
+    """The Container a command's words declare, or None if it declares none;
+    `source_kind` names the format the line was written in."""
     i = unwrap(words)
     if i is None or i >= len(words) or not words[i].resolved:
         return None
@@ -70,7 +52,7 @@ def container_for(words: Sequence[Located[str]]) -> Container | None:
     return Container(
         name=name,
         span=cover(words),
-        source_kind="shell",
+        source_kind=source_kind,
         runtime=runtime,  # type: ignore[arg-type]
         complete=complete,
         **fields(options, runtime),

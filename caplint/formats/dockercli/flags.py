@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from caplint.model import Located
-from caplint.parsers._words import sub
+from caplint.formats.words import sub
 
 
 @dataclass(frozen=True, slots=True)

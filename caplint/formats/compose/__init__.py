@@ -1,0 +1,1 @@
+"""Compose files: YAML nodes → one Container per service (`parser.parse`)."""

@@ -1,0 +1,1 @@
+"""Dockerfiles/Containerfiles → one Image with its stages, users and RUN commands (`parser.parse`)."""

@@ -1,0 +1,1 @@
+"""Shell scripts, read with tree-sitter-bash: commands, words and wrappers (`parser.parse`)."""

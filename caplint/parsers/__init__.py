@@ -1,1 +1,0 @@
-"""Parsers: one module per input kind, each `parse(text, path) -> ParseResult`."""
