@@ -151,9 +151,8 @@ def _volume(draw: st.DrawFn, project: ComposeProject, indent: str, named: set[st
 @st.composite
 def _device(draw: st.DrawFn, project: ComposeProject, indent: str) -> str:
     host = draw(st.sampled_from(DEVICES))
-    # One container path per host device: Compose keeps only the last of two
-    # devices mapped to the same container path (caplint reports both).
-    inside = "/dev/c/" + host.rsplit("/", 1)[-1]
+    # Sometimes one container path for several devices: Compose keeps the last.
+    inside = draw(st.sampled_from(("/dev/inside", "/dev/c/" + host.rsplit("/", 1)[-1])))
     form = draw(st.sampled_from(("bare", "pair", "triple", "long")))
     if form == "long":
         return f"source: {_quoted(host)}\n{indent}  target: {_quoted(inside)}\n{indent}  permissions: rwm"

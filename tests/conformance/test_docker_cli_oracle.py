@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
+from caplint.formats.shell import parser as shell
 from caplint.model import Container
-from caplint.parsers import shell
 from conftest import FIXTURES, ROOT
 from generators import docker_argvs, shell_line
 from references import FakeEngine, docker_cli
@@ -150,6 +149,8 @@ def test_systempaths_becomes_empty_masked_paths(engine: FakeEngine) -> None:
     assert body["HostConfig"]["MaskedPaths"] == [] and SYSTEMPATHS not in (body["HostConfig"]["SecurityOpt"] or [])
 
 
-def test_the_engine_sees_versioned_paths(engine: FakeEngine, tmp_path: Path) -> None:
-    body, _ = engine.create(["run", "--privileged", "alpine"])
+def test_the_cli_negotiates_and_sends_a_versioned_create(engine: FakeEngine) -> None:
+    body, stderr = engine.create(["run", "--privileged", "alpine"])
     assert body is not None and body["HostConfig"]["Privileged"] is True
+    assert "request recorded" in stderr  # the CLI stopped at the fake engine's answer
+    assert any(p.startswith("/v1.") and p.split("?")[0].endswith("/containers/create") for p in engine.server.paths)

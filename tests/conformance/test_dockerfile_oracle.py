@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
+from caplint.formats.dockerfile import parser as caplint_dockerfile
 from caplint.model import Image
-from caplint.parsers import dockerfile as caplint_dockerfile
 from conftest import FIXTURES, ROOT
 from generators import dockerfiles
 from references import buildkit_parser
