@@ -11,7 +11,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from caplint.values import value
 
 # Folders that never hold a project's own container configuration.
 SKIPPED_DIRS = frozenset({
@@ -29,7 +29,7 @@ _SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Found:
     path: str
     kind: str  # compose | yaml | dockerfile | shell

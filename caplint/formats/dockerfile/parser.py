@@ -30,13 +30,14 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from dockerfile_parse import DockerfileParser
 
 from caplint.model import Command, Image, Located, ParseResult, Problem, RunInstruction, Span, Stage
 from caplint.formats.shell import commands as _commands
 from caplint.formats.dockerfile.directives import escape_char
+from caplint.values import replace, value
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
@@ -56,7 +57,7 @@ _OPERATOR = re.compile(r"&&|\|\||;|(?<![>&])\||(?<![<>&])&(?![>&])|[()]")
 _SHELL_C = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Entry:
     """One instruction: its keyword and first/last physical line (0-based, heredoc bodies excluded)."""
 
@@ -65,7 +66,7 @@ class _Entry:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Word:
     value: str  # quotes and escapes removed
     raw: str
@@ -74,7 +75,7 @@ class _Word:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Heredoc:
     marker: _Word
     width: int  # of `<<EOF` itself within the marker word
