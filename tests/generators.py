@@ -45,6 +45,7 @@ TARGETS = ("/data", "/host", "/var/run/docker.sock", "/etc/app", "/mnt/x", "/sys
 # Boolean spellings Compose v2 reads (YAML 1.2 words and compose-go's string casts).
 COMPOSE_TRUE = ("true", "True", "TRUE", "yes", "Yes", "on", "ON", "y", "Y", '"true"', '"yes"', "'on'")
 COMPOSE_FALSE = ("false", "False", "no", "NO", "off", "n", "N", '"false"', "'no'")
+COMPOSE_REFUSED = ("1", "0", '"1"', "t", "f", '"T"')  # not booleans to Compose: caplint must say so
 NAMESPACE_VALUES = {
     "pid": ("host", "container:abc"),
     "ipc": ("host", "private", "shareable", "none"),
@@ -169,7 +170,7 @@ def _service_fields(draw: st.DrawFn, project: ComposeProject, indent: str, named
                          min_size=1, max_size=6, unique=True))
     for key in keys:
         if key == "privileged":
-            spelling = draw(st.sampled_from(COMPOSE_TRUE + COMPOSE_FALSE))
+            spelling = draw(st.sampled_from(COMPOSE_TRUE + COMPOSE_FALSE + COMPOSE_REFUSED))
             quoted = spelling[0] in "\"'"
             out.append(f"privileged: {spelling if quoted else draw(_scalar(project, spelling, plain=True))}")
         elif key in ("cap_add", "cap_drop"):

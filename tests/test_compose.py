@@ -175,3 +175,20 @@ def test_a_volume_from_an_unset_variable_is_unknown() -> None:
     (c,) = parse("services:\n  a:\n    image: x\n    volumes: [\"${CAPLINT_TEST_UNSET_VOLUME}\"]\n", "compose.yaml").containers
     (m,) = c.mounts
     assert m.kind == "unknown" and m.source is not None and not m.source.resolved
+
+
+@pytest.mark.parametrize("spelling", ["1", "0", '"1"', "t", "F"])
+def test_booleans_compose_refuses_are_reported(spelling: str) -> None:
+    # Found by the Compose conformance test: `privileged: 1` is "must be a boolean
+    # or string" and `"t"` "invalid boolean" to Compose; caplint read them as booleans.
+    result = parse(f"services:\n  a:\n    image: x\n    privileged: {spelling}\n", "compose.yaml")
+    (problem,) = result.problems
+    assert "not a boolean" in problem.message
+    assert result.containers[0].privileged is None
+
+
+@pytest.mark.parametrize(("spelling", "value"), [("y", True), ("On", True), ("N", False), ('"yes"', True)])
+def test_booleans_compose_accepts(spelling: str, value: bool) -> None:
+    result = parse(f"services:\n  a:\n    image: x\n    privileged: {spelling}\n", "compose.yaml")
+    assert result.problems == []
+    assert result.containers[0].privileged is not None and result.containers[0].privileged.value is value

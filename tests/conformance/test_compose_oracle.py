@@ -14,7 +14,6 @@ that Compose did warn about an unset variable.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 
 from caplint.formats.compose import parser as caplint_compose
 from caplint.model import Container
+from caplint.values import fields
 from conftest import FIXTURES, ROOT
 from generators import ComposeProject, compose_projects
 from references import Compose, compose_binary
@@ -94,7 +94,7 @@ def merged(base: Container, override: Container) -> Container:
     changes["mounts"] = tuple(m for m in base.mounts if m.target not in targets) + override.mounts
     targets = {d.container or d.host.value for d in override.devices}
     changes["devices"] = tuple(d for d in base.devices if (d.container or d.host.value) not in targets) + override.devices
-    return dataclasses.replace(base, **changes)
+    return Container(**{f: changes.get(f, getattr(base, f)) for f in fields(base)})
 
 
 # Compose refuses a list with equal items also when the equal item comes

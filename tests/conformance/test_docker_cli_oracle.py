@@ -60,7 +60,7 @@ def reference_view(body: dict[str, Any]) -> dict[str, Any]:
         "userns": host.get("UsernsMode") or None, "uts": host.get("UTSMode") or None,
         "cgroupns": host.get("CgroupnsMode") or None, "user": body.get("User") or None,
         "mounts": sorted(set(mounts), key=str),
-        "devices": sorted((d["PathOnHost"], d["PathInContainer"]) for d in host.get("Devices") or []),
+        "devices": sorted({(d["PathOnHost"], d["PathInContainer"]) for d in host.get("Devices") or []}),
         "device_cgroup_rules": sorted(host.get("DeviceCgroupRules") or []),
         "build_privileged": False,
         "build_entitlements": [],

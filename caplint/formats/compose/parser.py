@@ -144,9 +144,6 @@ _UNIQUE_ITEMS = frozenset({"security_opt", "device_cgroup_rules"})
 # ... and these mappings key by key (the layers are kept; the reader merges them).
 _MERGED_MAPS = frozenset({"build"})
 
-# Plain YAML scalars that are not strings, for the fields Compose's schema types as strings.
-_NOT_STRINGS = {yn.INT: "a number", yn.FLOAT: "a number", yn.BOOL: "a boolean"}
-
 # Compose merges these sequences across `extends` instead of replacing them.
 _MERGED_LISTS = frozenset({"cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices",
                            "entitlements"})
@@ -282,7 +279,7 @@ class _Fields:
         for node, doc in self._nodes(key):
             if yn.is_scalar(node) and not yn.is_null(node):
                 loc = self.located(node, doc)
-                kind = _NOT_STRINGS.get(node.tag) if string else None
+                kind = yn.implicit_type(node) if string else None
                 if kind is not None:
                     self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw} is {kind}, and Compose "
                                                                f"requires a string here: write \"{loc.raw}\""))
