@@ -99,8 +99,9 @@ def merged(base: Container, override: Container) -> Container:
 
 # Compose refuses a list with equal items also when the equal item comes
 # through `extends` from the base service (and a merge key may bring the same
-# item to both); caplint reports a duplicate only in one list as written,
-# where the author can remove it.
+# item to both), or from the other file of a stack after merging; caplint
+# reports a duplicate only in one list as written, where the author can
+# remove it (it lints each file of a stack in its own right).
 _EQUAL_ITEMS = "are equal"
 
 
@@ -133,7 +134,7 @@ def compare_project(compose: Compose, folder: Path, stack: list[str], env: dict[
         # Compose refused the project: caplint must have said why, or have
         # called the value unknown that Compose substituted with "" and then refused.
         unknown = any(unresolved_fields(c) for c in ours.values())
-        if _EQUAL_ITEMS in said and _extends_used(folder, stack):
+        if _EQUAL_ITEMS in said and (len(stack) > 1 or _extends_used(folder, stack)):
             return "refused by Compose: equal items through extends"
         assert problems or (unknown and (_UNSET_WARNING in said or _UNSET_REQUIRED in said)), \
             f"Compose refused it, caplint did not: {said}"
