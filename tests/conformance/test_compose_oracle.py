@@ -194,11 +194,32 @@ ON_PURPOSE = {
 }
 
 
+# Found by this test and not fixed yet (assemble reports it for the stack, the
+# file's own parse does not): a string where Compose wants a list of volumes.
+NOT_FIXED = {
+    "stack/compose.override.yaml": "`volumes: ./cache:/data` (a string) is 'volumes must be a array' to Compose; "
+                                   "caplint's per-file reading ignores it silently",
+}
+
+
+def _partial(path: Path) -> bool:
+    """An override file, or a later file of the stack `COMPOSE_FILE` in `.env` names."""
+    dotenv = path.parent / ".env"
+    stack: list[str] = []
+    if dotenv.is_file():
+        for line in dotenv.read_text(encoding="utf-8").splitlines():
+            if line.startswith("COMPOSE_FILE="):
+                stack = line.split("=", 1)[1].split(":")
+    return "override" in path.name or path.name in stack[1:]
+
+
 @pytest.mark.parametrize("path", _compose_fixtures(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_fixture_files(compose: Compose, path: Path) -> None:
     if path.name in ON_PURPOSE:
         reference, said = compose.config(path.parent, [path.name], {})
         assert reference is None and ON_PURPOSE[path.name] in said
         return
-    partial = "override" in path.name
-    compare_project(compose, path.parent, [path.name], {}, partial=partial)
+    where = f"{path.parent.name}/{path.name}"
+    if where in NOT_FIXED:
+        pytest.xfail(NOT_FIXED[where])
+    compare_project(compose, path.parent, [path.name], {}, partial=_partial(path))
