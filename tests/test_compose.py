@@ -133,3 +133,74 @@ def test_an_interpolated_bind_source_is_quoted_and_pointed_at_alone(tmp_path: Pa
         (5, 9, 21, "service 'tools' mounts host ${HOME}/.ssh (= ~/.ssh) (writable): SSH private keys"),
         (6, 10, 22, "service 'tools' mounts host ${HOME}/.aws (= ~/.aws) (read-only): AWS credentials"),
     ]
+
+
+@pytest.mark.parametrize("value", ["0", "1000", "1.5", "true"])
+def test_a_number_where_compose_wants_a_string_is_reported_and_still_read(value: str) -> None:
+    # Found by the Compose conformance test: `user: 0` is "services.a.user must be
+    # a string" to Compose, so the file never runs; caplint said nothing.
+    result = parse(f"services:\n  a:\n    image: x\n    user: {value}\n    pid: host\n", "compose.yaml")
+    (problem,) = result.problems
+    assert (problem.span.line, problem.span.column) == (4, 11)
+    assert "requires a string" in problem.message and f'"{value}"' in problem.message
+    (c,) = result.containers
+    assert c.user is not None and c.user.value == value
+
+
+def test_quoted_numbers_and_plain_words_are_strings() -> None:
+    result = parse('services:\n  a:\n    image: x\n    user: "0"\n    ipc: host\n    uts: yes\n', "compose.yaml")
+    assert result.problems == []
+
+
+def test_extends_merges_build_key_by_key() -> None:
+    # Found by the Compose conformance test: a base's build.privileged was lost
+    # under the extending service's own `build: {context: .}`.
+    text = ("services:\n  base:\n    image: x\n    build:\n      context: .\n      privileged: true\n"
+            "      entitlements: [security.insecure]\n  web:\n    extends: base\n    build:\n      context: ./web\n")
+    web = {c.name: c for c in parse(text, "compose.yaml").containers}["service 'web'"]
+    assert web.build_privileged is not None and web.build_privileged.value is True
+    assert [e.value for e in web.build_entitlements] == ["security.insecure"]
+
+
+def test_one_volume_and_one_device_per_container_path_the_last_written() -> None:
+    # Found by the Compose conformance test: Compose mounts only the last entry
+    # for a container path, in one list and through extends alike.
+    text = ("services:\n  base:\n    image: x\n    volumes: [\"/etc:/data\"]\n    devices: [\"/dev/sda:/dev/x\"]\n"
+            "  web:\n    extends: base\n    volumes: [\"/proc:/data\", \"/srv:/srv\", \"/var:/srv\"]\n"
+            "    devices: [\"/dev/fuse:/dev/x\"]\n")
+    web = {c.name: c for c in parse(text, "compose.yaml").containers}["service 'web'"]
+    assert [(m.source.value if m.source else None, m.target) for m in web.mounts] == [("/proc", "/data"), ("/var", "/srv")]
+    assert [d.host.value for d in web.devices] == ["/dev/fuse"]
+
+
+def test_an_item_written_twice_is_reported_as_compose_refuses_it() -> None:
+    # Found by the Compose conformance test: "security_opt items at 0 and 1 are equal".
+    # Not in cap_add (Compose accepts that; CAP206 reports it), and never after interpolation.
+    result = parse("services:\n  a:\n    image: x\n    security_opt: [label=disable, label=disable]\n"
+                   "    cap_add: [NET_ADMIN, NET_ADMIN]\n    device_cgroup_rules: [\"c 1:3 r\", \"${X:-c 1:3 r}\"]\n",
+                   "compose.yaml")
+    (problem,) = result.problems
+    assert problem.span.line == 4 and "listed twice" in problem.message
+
+
+def test_a_volume_from_an_unset_variable_is_unknown() -> None:
+    (c,) = parse("services:\n  a:\n    image: x\n    volumes: [\"${CAPLINT_TEST_UNSET_VOLUME}\"]\n", "compose.yaml").containers
+    (m,) = c.mounts
+    assert m.kind == "unknown" and m.source is not None and not m.source.resolved
+
+
+@pytest.mark.parametrize("spelling", ["1", "0", '"1"', "t", "F"])
+def test_booleans_compose_refuses_are_reported(spelling: str) -> None:
+    # Found by the Compose conformance test: `privileged: 1` is "must be a boolean
+    # or string" and `"t"` "invalid boolean" to Compose; caplint read them as booleans.
+    result = parse(f"services:\n  a:\n    image: x\n    privileged: {spelling}\n", "compose.yaml")
+    (problem,) = result.problems
+    assert "not a boolean" in problem.message
+    assert result.containers[0].privileged is None
+
+
+@pytest.mark.parametrize(("spelling", "value"), [("y", True), ("On", True), ("N", False), ('"yes"', True)])
+def test_booleans_compose_accepts(spelling: str, value: bool) -> None:
+    result = parse(f"services:\n  a:\n    image: x\n    privileged: {spelling}\n", "compose.yaml")
+    assert result.problems == []
+    assert result.containers[0].privileged is not None and result.containers[0].privileged.value is value

@@ -171,6 +171,16 @@ def test_comment_and_blank_lines_inside_a_continued_run() -> None:
     assert findings(text) == {(6, "CAP207")}
 
 
+def test_comment_then_blank_line_inside_a_continued_run() -> None:
+    # Found by the BuildKit conformance test: a comment line right before the
+    # blank line ended the RUN, and `setcap` became an unknown instruction.
+    text = "FROM a\nRUN apt-get update && \\\n# a comment inside\n\n    setcap cap_net_raw+ep /bin/ping\nUSER app\n"
+    assert argvs(text) == [("apt-get", "update"), ("setcap", "cap_net_raw+ep", "/bin/ping")]
+    assert parse(text, "Dockerfile").problems == []
+    (run,) = parse(text, "Dockerfile").images[0].stages[0].runs
+    assert (run.span.line, run.span.end_line) == (2, 5)
+
+
 def test_commented_out_instruction_is_nothing() -> None:
     assert findings("FROM a\n# RUN chmod u+s /bin/x\n#USER root\nUSER app\n") == set()
 

@@ -20,6 +20,7 @@ from caplint.engine import lint_text
 from caplint.model import ParseResult, Span
 from caplint.reading import ReadError, decode
 from conftest import FIXTURES
+from generators import compose_projects, docker_argvs, dockerfiles, shell_line
 
 KINDS = ("compose", "dockerfile", "shell")
 # A folder that does not exist: the Compose parser reads `.env` and `extends`
@@ -149,6 +150,22 @@ def test_arbitrary_text(kind: str, text: str) -> None:
 @given(data=st.data())
 def test_mutated_fixtures(kind: str, data: st.DataObject) -> None:
     check_parse(kind, data.draw(mutated(kind)))
+
+
+# The conformance tests' generators (tests/generators.py): valid-shaped files
+# spelled every way the formats allow, which random text rarely reaches.
+GENERATED = {
+    "compose": compose_projects().map(lambda project: project.files["compose.yaml"]),
+    "dockerfile": dockerfiles(),
+    "shell": st.lists(docker_argvs(), min_size=1, max_size=3).map(lambda lines: "".join(map(shell_line, lines))),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@PROPERTY
+@given(data=st.data())
+def test_generated_files(kind: str, data: st.DataObject) -> None:
+    check_parse(kind, data.draw(GENERATED[kind]))
 
 
 @pytest.mark.parametrize("kind", KINDS)

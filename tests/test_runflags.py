@@ -97,10 +97,26 @@ def test_privileged_from_a_variable_is_unknown() -> None:
 
 
 def test_cap_list_gives_one_located_name_each() -> None:
-    c = container("docker run --cap-add=NET_ADMIN,SYS_TIME --cap-drop ALL alpine")
+    c = container("podman run --cap-add=NET_ADMIN,SYS_TIME --cap-drop ALL alpine")
     assert [(x.value, x.span.column, x.span.end_column) for x in c.cap_add] == [
         ("NET_ADMIN", 22, 31), ("SYS_TIME", 32, 40)]
     assert [x.value for x in c.cap_drop] == ["ALL"]
+
+
+def test_docker_keeps_a_comma_list_as_one_name() -> None:
+    # Found by the docker CLI conformance test: docker's --cap-add does not split
+    # on commas (HostConfig.CapAdd == ["NET_ADMIN,SYS_TIME"]); the daemon refuses it.
+    c = container("docker run --cap-add=NET_ADMIN,SYS_TIME --cap-drop=chown,kill alpine")
+    assert [(x.value, x.span.column, x.span.end_column) for x in c.cap_add] == [("NET_ADMIN,SYS_TIME", 22, 40)]
+    assert [x.value for x in c.cap_drop] == ["chown,kill"]
+
+
+def test_docker_network_mode_is_the_first_network() -> None:
+    # Found by the docker CLI conformance test: `--net host --net none` sends
+    # NetworkMode "host" (later networks are extra endpoints); pid and the rest keep the last.
+    c = container("docker run --net host --network none --pid host --pid container:x alpine")
+    assert c.network is not None and c.network.value == "host"
+    assert c.pid is not None and c.pid.value == "container:x"
 
 
 def test_quoted_capability_points_inside_the_quotes() -> None:

@@ -22,14 +22,25 @@ _DEEP_LINE = re.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
 # the engine and editors count only \n, so spans would drift.
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
-# Boolean spellings Compose accepts (YAML 1.1 words, Go's ParseBool), any case.
-TRUE_WORDS = frozenset({"true", "yes", "on", "1", "t", "y"})
-FALSE_WORDS = frozenset({"false", "no", "off", "0", "f", "n"})
+# Boolean spellings Compose accepts, any case (compose-go's casts; checked
+# against Compose v2 in tests/conformance): `1`, `0`, `t` and `f` are refused.
+TRUE_WORDS = frozenset({"true", "yes", "on", "y"})
+FALSE_WORDS = frozenset({"false", "no", "off", "n"})
 
 MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
 MERGE = "tag:yaml.org,2002:merge"
 NULL = "tag:yaml.org,2002:null"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+
+# YAML 1.2 core schema's plain numbers and booleans, as Compose's YAML library
+# reads them (underscores allowed in numbers). Only matched on demand: nodes
+# keep their default tag (see _tags_as_written).
+_NUMBER = re.compile(r"[-+]?(?:0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+                     r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF))|\.(?:nan|NaN|NAN)")
+_BOOLEAN = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
 
 _loaders: dict[bool, Any] = {}
 
@@ -160,6 +171,21 @@ def is_seq(node: Any) -> bool:
 
 def is_scalar(node: Any) -> bool:
     return node is not None and node.id == "scalar"
+
+
+def implicit_type(node: Any) -> str | None:
+    """"a number" or "a boolean" for a scalar YAML reads as one (`0`, `1.5`,
+    `true`, `!!int 0`), None for a string (quoted, `yes`, `root`)."""
+    if node.tag in (INT, FLOAT):
+        return "a number"
+    if node.tag == BOOL:
+        return "a boolean"
+    if node.style:
+        return None
+    text = str(node.value)
+    if text in _BOOLEAN:
+        return "a boolean"
+    return "a number" if _NUMBER.fullmatch(text) else None
 
 
 def is_null(node: Any) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from caplint.model import Build, Container, Device, Located, Mount, ParseResult, Problem, Process, Span
 from caplint.formats import yamlnodes as yn
@@ -216,9 +216,12 @@ def _container(doc: _Doc, name: str, key: Any, fields: dict[str, list[Layer]], *
     )
 
 
+# Lists whose items Compose's schema requires to differ (as written, before interpolation).
+_UNIQUE_ITEMS = frozenset({"security_opt", "device_cgroup_rules"})
+
 # Compose merges these sequences across `extends` instead of replacing them.
 _MERGED_LISTS = frozenset({"cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices",
-                           "ports", "expose"})
+                           "ports", "expose", "entitlements"})
 
 # One place a field is written: (key node, value node, the document it is in).
 Layer = tuple[Any, Any, "_Doc"]
@@ -316,6 +319,16 @@ def _read_other(path: str) -> tuple[_Doc | None, str | None]:
     return result, None
 
 
+Item = TypeVar("Item")
+
+
+def _last_per_target(items: list[Item], target: Callable[[Item], str | None]) -> tuple[Item, ...]:
+    """Compose keeps one volume (or device) per container path, the last written —
+    in one list and across `extends` alike — so only that one is mounted."""
+    last = {t: i for i, item in enumerate(items) if (t := target(item)) is not None}
+    return tuple(item for i, item in enumerate(items) if (t := target(item)) is None or last[t] == i)
+
+
 class _Fields:
     """Reads one service's fields into located model values."""
 
@@ -335,14 +348,21 @@ class _Fields:
             raw = f"{raw} (from {doc.shown_path}:{node.start_mark.line + 1})"
         return Located(value, doc.span_of(node), raw, resolved)
 
-    def text(self, key: str) -> Located[str] | None:
+    def text(self, key: str, *, string: bool = True) -> Located[str] | None:
+        """The field's scalar; for a `string` field, a plain number or boolean
+        there is reported (Compose's schema refuses `user: 0`) and still read."""
         for node, doc in self._nodes(key):
             if yn.is_scalar(node) and not yn.is_null(node):
-                return self.located(node, doc)
+                loc = self.located(node, doc)
+                kind = yn.implicit_type(node) if string else None
+                if kind is not None:
+                    self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw} is {kind}, and Compose "
+                                                               f"requires a string here: write \"{loc.raw}\""))
+                return loc
         return None
 
     def boolean(self, key: str) -> Located[bool] | None:
-        loc = self.text(key)
+        loc = self.text(key, string=False)
         if loc is None:
             return None
         if not loc.resolved:
@@ -355,7 +375,8 @@ class _Fields:
 
     def names(self, key: str) -> tuple[Located[str], ...]:
         """A list of names; a lone string is read as a one-item list (the intent is clear).
-        Files merged into one stack make a union: a name an earlier file has is not added again."""
+        Files merged into one stack make a union: a name an earlier file has is not added again.
+        Compose's schema refuses equal items in some lists, so such an item is reported."""
         out: list[Located[str]] = []
         for node, doc in self._nodes(key):
             earlier = {loc.value for loc in out if loc.span.path != doc.span_of(node).path}
@@ -363,9 +384,14 @@ class _Fields:
             if items is None:
                 self._shape_problem(node, doc, key, "a list")
                 continue
+            seen: set[str] = set()
             for item in items:
                 if yn.is_scalar(item) and not yn.is_null(item):
                     loc = self.located(item, doc)
+                    if key in _UNIQUE_ITEMS and str(item.value) in seen and doc is self.doc:
+                        self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is listed twice, "
+                                                                   "and Compose refuses a list with equal items"))
+                    seen.add(str(item.value))  # Compose compares the items as written
                     if loc not in out and loc.value not in earlier:
                         out.append(loc)
                 elif not yn.is_null(item):
@@ -386,7 +412,7 @@ class _Fields:
                     mine.append(mount)
             targets = {m.target for m in mine if m.target is not None}
             out = [m for m in out if m.target is None or m.target not in targets] + mine
-        return tuple(out)
+        return _last_per_target(out, lambda m: m.target)  # and one per target within a list
 
     def processes(self) -> tuple[Process, ...]:
         out: list[Process] = []
@@ -432,12 +458,19 @@ class _Fields:
                 dev = device_entry(item, doc, self.located)
                 if dev is not None:
                     out.append(dev)
-        return tuple(out)
+        return _last_per_target(out, lambda d: d.container or d.host.value)
 
     def build(self) -> tuple[Located[bool] | None, tuple[Located[str], ...]]:
-        for node, doc in self._nodes("build"):
-            if yn.is_map(node):
-                sub = _Fields(self.doc, self.label, {k: [(kn, vn, doc)] for k, (kn, vn) in yn.mapping_items(node).items()})
-                return sub.boolean("privileged"), sub.names("entitlements")
-        return None, ()
+        """`build.privileged` and `build.entitlements`. Compose merges `build`
+        across `extends` key by key (a base's `privileged: true` survives a
+        `build: {context: .}` below it), the entitlements as one list."""
+        fields: dict[str, list[Layer]] = {}
+        for _, node, doc in self.fields.get("build", []):
+            if not yn.is_map(node):
+                fields = {}  # `build: ./dir`: just a context
+                continue
+            for k, (kn, vn) in yn.mapping_items(node).items():
+                fields[k] = fields.get(k, []) + [(kn, vn, doc)] if k in _MERGED_LISTS else [(kn, vn, doc)]
+        sub = _Fields(self.doc, self.label, fields)
+        return sub.boolean("privileged"), sub.names("entitlements")
 

@@ -60,6 +60,9 @@ def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
     if yn.is_scalar(item) and not yn.is_null(item):
         loc = locate(item, doc)
         parts = _split(loc.value)
+        if len(parts) == 1 and not loc.resolved:
+            # `- ${VOLUME}`: a bind, a named or an anonymous volume, or nothing at all.
+            return Mount(loc.span, loc, None, "unknown", False)
         if len(parts) == 1:
             # A single path is an anonymous volume at that path, not a bind.
             return Mount(loc.span, None, parts[0], "volume", False)

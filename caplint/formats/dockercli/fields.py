@@ -17,6 +17,10 @@ from caplint.formats.dockercli.flags import Option, parse_bool
 _SINGLE = frozenset({"pid", "ipc", "network", "userns", "uts", "cgroupns", "user"})
 _LISTS = frozenset({"security_opt", "device_cgroup_rules"})
 _SPLIT_LISTS = frozenset({"cap_add", "cap_drop", "build_entitlements"})
+# The docker CLI keeps `--cap-add=A,B` as the one name "A,B" (a list option, not
+# pflag's comma-splitting StringSlice that Podman and nerdctl use), and the
+# daemon refuses it as an unknown capability.
+_WHOLE_FOR_DOCKER = frozenset({"cap_add", "cap_drop"})
 # `--mount type=…`: the kinds the model knows; Podman's glob mounts are binds
 # of matching host files, ramfs is a tmpfs in all that matters here.
 _MOUNT_KINDS = {"bind": "bind", "volume": "volume", "tmpfs": "tmpfs", "npipe": "npipe",
@@ -40,8 +44,10 @@ def fields(options: Iterable[Option], runtime: str) -> dict[str, Any]:
         if value is None:
             continue  # a value option at the very end of the command: nothing to read
         if field in _SINGLE:
+            if field == "network" and runtime == "docker" and field in out:
+                continue  # docker: the first `--network` is the container's network mode, later ones are extra networks
             out[field] = _single(field, value, runtime)
-        elif field in _LISTS:
+        elif field in _LISTS or (field in _WHOLE_FOR_DOCKER and runtime == "docker"):
             lists.setdefault(field, []).append(value)
         elif field in _SPLIT_LISTS:
             lists.setdefault(field, []).extend(_split(opt))

@@ -153,12 +153,21 @@ def _segment(lines: list[str], escape: str) -> list[_Entry]:
             end -= 1  # dockerfile-parse counts the blank line that ended it
         previous = entries[-1] if entries else None
         # dockerfile-parse ends an instruction at a blank line even after an
-        # escape; BuildKit skips the blank line and keeps going.
-        if previous is not None and _continues(lines[previous.end], escape):
+        # escape; BuildKit skips the blank line (and comment lines before it)
+        # and keeps going.
+        if previous is not None and _continues(_last_code_line(lines, previous), escape):
             entries[-1] = replace(previous, end=end)
         else:
             entries.append(_Entry(keyword, start, end))
     return entries
+
+
+def _last_code_line(lines: list[str], entry: _Entry) -> str:
+    """The entry's last line that is neither blank nor a comment."""
+    for index in range(entry.end, entry.start, -1):
+        if lines[index].strip() and not _COMMENT.match(lines[index]):
+            return lines[index]
+    return lines[entry.start]
 
 
 def _split(text: str, line: int, column: int, escape: str) -> Iterator[_Word]:
