@@ -173,3 +173,19 @@ def test_a_value_from_another_file_is_changed_there(tmp_path: Path) -> None:
     top.write_text("services:\n  app:\n    extends:\n      file: base.yml\n      service: base\n", encoding="utf-8")
     text = fix_of(lint_text(str(top), top.read_text(encoding="utf-8")), "CAP305")
     assert "written in base.yml:4" in text and "change it there" in text
+
+
+def test_cap204_fix_shows_the_computed_set_where_it_is_complete(tmp_path: Path) -> None:
+    """Issue 10: a service built here whose entrypoint switches user and chowns
+    gets the computed set, with its evidence, in CAP204's fix text."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian:12\nCOPY entrypoint.sh /usr/local/bin/entrypoint.sh\n"
+        'ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]\nCMD ["server"]\n')
+    (tmp_path / "entrypoint.sh").write_text(
+        "#!/bin/sh\nset -e\nchown -R app:app /data\nexec gosu app \"$@\"\n")
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  app:\n    build: .\n    security_opt: [no-new-privileges:true]\n")
+    [cap204] = [f for f in lint_text(str(compose), compose.read_text(), "compose") if f.rule_id == "CAP204"]
+    assert cap204.advice is not None
+    assert "cap_drop: [ALL]" in cap204.advice and "cap_add: [CHOWN, SETGID, SETUID]" in cap204.advice, cap204.advice
+    assert "computed from what it runs" in cap204.advice and "entrypoint.sh:3" in cap204.advice, cap204.advice
