@@ -2,7 +2,8 @@
 
 Kinds: `compose` (named like a Compose file), `yaml` (any other YAML file; the
 Compose parser decides by content and stays silent when it is not Compose),
-`dockerfile` and `shell`.
+`dockerfile`, `shell`, `systemd` (`*.service`) and `quadlet` (`*.container`,
+`*.pod`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ _DOCKERFILE_NAME = re.compile(
 )
 _YAML_EXT = (".yml", ".yaml")
 _SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
+# Where else containers are written: systemd units and Podman Quadlet units.
+_OTHER_EXT = {".service": "systemd", ".container": "quadlet", ".pod": "quadlet"}
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
@@ -52,7 +55,7 @@ def kind_by_name(name: str) -> str | None:
         return "yaml"
     if lower.endswith(_SHELL_EXT):
         return "shell"
-    return None
+    return _OTHER_EXT.get(os.path.splitext(lower)[1])
 
 
 def has_shell_shebang(head: bytes) -> bool:

@@ -69,7 +69,8 @@ class Located(Generic[T]):
         return f"{self.raw} (= {value})"
 
 
-SourceKind = Literal["compose", "shell", "dockerfile"]  # the format a container is written in
+# The format a container is written in.
+SourceKind = Literal["compose", "shell", "dockerfile", "systemd", "quadlet", "markdown", "makefile", "bake"]
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 

@@ -1,6 +1,7 @@
 """Inline suppressions: `# caplint: ignore[CAP306] reason` and `# caplint: ignore-file`.
 
-One syntax for all three formats, because all three use `#` comments:
+One syntax for every format that has `#` comments (Dockerfiles, Compose, shell,
+systemd and Quadlet units, Makefiles, Bake HCL):
 
 - `# caplint: ignore[CAP101,CAP306] why` at the end of a line covers that line;
   on a line of its own it covers the next line that is not a comment. Either way
@@ -32,6 +33,11 @@ from caplint.model import Finding, Span
 from caplint.formats.dockerfile.directives import escape_char
 
 UNUSED_ID = "CAP002"
+# Formats whose `\`-continued line runs on past comment and blank lines.
+_SKIPS_COMMENTS_IN_CONTINUATION = frozenset({"dockerfile", "systemd", "quadlet"})
+# Formats where only a whole line is a comment: in a unit file, `#` after a
+# value is part of the value (systemd.syntax(7)), so it suppresses nothing.
+_LINE_COMMENTS_ONLY = frozenset({"systemd", "quadlet"})
 _MARKER = re.compile(r"#\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
 
 
@@ -88,7 +94,7 @@ def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") ->
     continued = False
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if continued and kind == "dockerfile" and (not stripped or stripped.startswith("#")):
+        if continued and kind in _SKIPS_COMMENTS_IN_CONTINUATION and (not stripped or stripped.startswith(("#", ";"))):
             continue
         continued = line.rstrip(" \t").endswith(escape)
         if not continued:
@@ -119,6 +125,8 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
         if m is None:
             continue
         own_line = not line[:start].strip()
+        if not own_line and kind in _LINE_COMMENTS_ONLY:
+            continue
         target = _next_code_line(lines, number) if own_line else number
         covered = frozenset(group_of.get(target, range(target, target + 1))) if target else frozenset()
         # Its own line too, so that `ignore[CAP101, CAP002]` can silence its own CAP002.
