@@ -2,8 +2,9 @@
 
 Kinds: `compose` (named like a Compose file), `yaml` (any other YAML file; the
 Compose parser decides by content and stays silent when it is not Compose),
-`dockerfile`, `shell`, `systemd` (`*.service`) and `quadlet` (`*.container`,
-`*.pod`).
+`dockerfile`, `shell`, `bats` (`*.bats`), `systemd` (`*.service`),
+`quadlet` (`*.container`, `*.pod`) and `bake` (`docker-bake.hcl`,
+`docker-bake.json`, `*.override.hcl`).
 """
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ _DOCKERFILE_NAME = re.compile(
 )
 _YAML_EXT = (".yml", ".yaml")
 _SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
-# Where else containers are written: systemd units and Podman Quadlet units.
-_OTHER_EXT = {".service": "systemd", ".container": "quadlet", ".pod": "quadlet"}
+# Where else containers are written: systemd and Podman Quadlet units, bats tests.
+_OTHER_EXT = {".service": "systemd", ".container": "quadlet", ".pod": "quadlet", ".bats": "bats"}
+# docker-bake.hcl, docker-bake.json, docker-bake.override.hcl, any *.override.hcl (Bake's default names).
+_BAKE_NAME = re.compile(r"^(docker-bake(\.override)?\.(hcl|json)|[^/]+\.override\.hcl)$")
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
@@ -55,6 +58,8 @@ def kind_by_name(name: str) -> str | None:
         return "yaml"
     if lower.endswith(_SHELL_EXT):
         return "shell"
+    if _BAKE_NAME.match(lower):
+        return "bake"
     return _OTHER_EXT.get(os.path.splitext(lower)[1])
 
 
