@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from dockerfile_parse import DockerfileParser
 
 from caplint.model import Command, Image, Located, ParseResult, Problem, RunInstruction, Span, Stage
+from caplint.formats.embedded import Region
 from caplint.formats.shell import commands as _commands
 from caplint.formats.dockerfile.directives import escape_char
 
@@ -476,14 +477,20 @@ class _Builder:
         program = argv[0].value.rsplit("/", 1)[-1]
         if program in POSIX_SHELLS and len(argv) >= 3 and _SHELL_C.match(argv[1].value):
             script = argv[2]
-            pad = " " * (script.start + 1) if "\\" not in script.raw else ""
-            found += self.parse_shell(pad + script.value, script.line)
+            # Past the opening quote; with JSON escapes in it the string is
+            # re-spelled, so its characters are placed from the line's start.
+            column = script.start + 2 if "\\" not in script.raw else 1
+            found += self.parse_shell(Region.from_lines(self.path, [(script.value, script.line + 1, column)]))
         return found
 
-    def parse_shell(self, text: str, first_line: int) -> list[Command]:
-        found, problems = _commands.commands(text, self.path, first_line=first_line + 1)
+    def parse_shell(self, region: Region) -> list[Command]:
+        found, problems = region.parse_with(_commands.commands, first_line=True)
         self.result.problems.extend(problems)
         return found
+
+    def lines_region(self, lines: Sequence[str], first: int) -> Region:
+        """Whole lines from 0-based line `first` on, every column kept."""
+        return Region.from_lines(self.path, [(text, first + 1 + i, 1) for i, text in enumerate(lines)])
 
     def shell_form(self, entry: _Entry, words: list[_Word], heredocs: list[_Heredoc]) -> list[Command]:
         # Only the heredoc on the command line: Docker runs its body as the script.
@@ -493,7 +500,7 @@ class _Builder:
         # redirection before the command name trips tree-sitter-bash) and never
         # the bodies, which are data unless a shell reads them.
         markers = [(d.marker.line, d.marker.start, d.marker.start + d.width) for d in heredocs]
-        line_commands = self.parse_shell(self.shell_text(entry, words[0], markers), entry.start)
+        line_commands = self.parse_shell(self.lines_region(self.shell_text(entry, words[0], markers), entry.start))
         found = list(line_commands)
         for doc in heredocs:
             owner = self.owner(doc.marker, line_commands)
@@ -532,7 +539,7 @@ class _Builder:
             return self.lines[line][column:end_column]
         return "\n".join([self.lines[line][column:], *self.lines[line + 1:end_line], self.lines[end_line][:end_column]])
 
-    def shell_text(self, entry: _Entry, first: _Word, blanks: Sequence[tuple[int, int, int]] = ()) -> str:
+    def shell_text(self, entry: _Entry, first: _Word, blanks: Sequence[tuple[int, int, int]] = ()) -> list[str]:
         """The instruction's lines with the keyword, flags and `blanks` spaced out, columns kept."""
         out: list[str] = []
         for index in range(entry.start, entry.end + 1):
@@ -552,13 +559,13 @@ class _Builder:
             if self.escape == "`" and _continues(line, "`"):
                 line = line[:-1] + "\\"
             out.append(line)
-        return "\n".join(out)
+        return out
 
     def script(self, doc: _Heredoc) -> list[Command]:
         body = self.lines[doc.body.start:doc.body.stop]
         if body and body[0].startswith("#!") and not _posix_shebang(body[0]):
             return []  # a Python (or other) script, not shell
-        return self.parse_shell("\n".join(body), doc.body.start)
+        return self.parse_shell(self.lines_region(body, doc.body.start))
 
 
 def _posix_shebang(line: str) -> bool:
