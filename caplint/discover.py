@@ -3,8 +3,8 @@
 Kinds: `compose` (named like a Compose file), `yaml` (any other YAML file; the
 Compose parser decides by content and stays silent when it is not Compose),
 `dockerfile`, `shell`, `bats` (`*.bats`), `systemd` (`*.service`),
-`quadlet` (`*.container`, `*.pod`) and `bake` (`docker-bake.hcl`,
-`docker-bake.json`, `*.override.hcl`).
+`quadlet` (`*.container`, `*.pod`), `bake` (`docker-bake.hcl`,
+`docker-bake.json`, `*.override.hcl`) and `markdown` (`*.md`).
 """
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ _DOCKERFILE_NAME = re.compile(
 )
 _YAML_EXT = (".yml", ".yaml")
 _SHELL_EXT = (".sh", ".bash", ".ksh", ".zsh")
-# Where else containers are written: systemd and Podman Quadlet units, bats tests.
-_OTHER_EXT = {".service": "systemd", ".container": "quadlet", ".pod": "quadlet", ".bats": "bats"}
+# Where else containers are written: systemd and Podman Quadlet units, bats tests, Markdown.
+_OTHER_EXT = {".service": "systemd", ".container": "quadlet", ".pod": "quadlet", ".bats": "bats",
+              ".md": "markdown", ".markdown": "markdown"}
 # docker-bake.hcl, docker-bake.json, docker-bake.override.hcl, any *.override.hcl (Bake's default names).
 _BAKE_NAME = re.compile(r"^(docker-bake(\.override)?\.(hcl|json)|[^/]+\.override\.hcl)$")
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")

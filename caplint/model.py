@@ -70,7 +70,8 @@ class Located(Generic[T]):
 
 
 # The format a container is written in.
-SourceKind = Literal["compose", "shell", "dockerfile", "systemd", "quadlet", "markdown", "makefile", "bake"]
+# A Markdown snippet or a Makefile recipe is shell (or Compose): it is that format, embedded.
+SourceKind = Literal["compose", "shell", "dockerfile", "systemd", "quadlet", "bake"]
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 
