@@ -4,7 +4,8 @@ Kinds: `compose` (named like a Compose file), `yaml` (any other YAML file; the
 Compose parser decides by content and stays silent when it is not Compose),
 `dockerfile`, `shell`, `bats` (`*.bats`), `systemd` (`*.service`),
 `quadlet` (`*.container`, `*.pod`), `bake` (`docker-bake.hcl`,
-`docker-bake.json`, `*.override.hcl`) and `markdown` (`*.md`).
+`docker-bake.json`, `*.override.hcl`), `markdown` (`*.md`) and `makefile`
+(`Makefile`, `GNUmakefile`, `*.mk`).
 """
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ def kind_by_name(name: str) -> str | None:
         return "shell"
     if _BAKE_NAME.match(lower):
         return "bake"
+    if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
+        return "makefile"
     return _OTHER_EXT.get(os.path.splitext(lower)[1])
 
 

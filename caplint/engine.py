@@ -102,7 +102,8 @@ def parser_for(kind: str) -> Parser:
 
 # Kinds whose parser is not `caplint.formats.<kind>.parser`.
 _PARSER_MODULES = {"quadlet": "caplint.formats.systemd.quadlet", "bats": "caplint.formats.shell.bats",
-                   "bake": "caplint.formats.bake", "markdown": "caplint.formats.markdown"}
+                   "bake": "caplint.formats.bake", "markdown": "caplint.formats.markdown",
+                   "makefile": "caplint.formats.make"}
 
 
 def detect_kind(path: str, text: str) -> str | None:

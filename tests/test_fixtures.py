@@ -17,7 +17,7 @@ from conftest import FIXTURES
 from expectations import expected, fixture_files, ignored
 
 # The fixture folder → the kind it is linted as (None: by name and content).
-KINDS = {"compose": None, "dockerfile": "dockerfile", "shell": "shell", "systemd": None, "quadlet": None, "bats": None, "bake": None, "markdown": None}
+KINDS = {"compose": None, "dockerfile": "dockerfile", "shell": "shell", "systemd": None, "quadlet": None, "bats": None, "bake": None, "markdown": None, "makefile": None}
 CASES = [(kind, p) for kind in KINDS if (FIXTURES / kind).is_dir() for p in fixture_files(FIXTURES / kind)
          if not any(part.endswith(".d") for part in p.relative_to(FIXTURES / kind).parts[:-1])]
 
