@@ -33,7 +33,16 @@ INSECURE = {
                                 "      - /var/run/docker.sock:/var/run/docker.sock\n"),
     "scripts/dind.sh": "#!/bin/sh\nset -e\ndocker run -d --privileged docker:27-dind\n",
     "scripts/run-tools": "#!/usr/bin/env bash\nexec docker run --rm -it --pid=host nicolaka/netshoot\n",
+    "deploy/proxy.service": "[Service]\nExecStart=/usr/bin/docker run --rm -v /var/run/docker.sock:/var/run/docker.sock traefik\n",
+    "quadlet/app.container": "[Container]\nImage=docker.io/library/nginx\nPodmanArgs=--privileged\n",
+    "quadlet/app.pod": "[Pod]\nNetwork=host\n",
+    "docker-bake.hcl": 'target "app" {\n  entitlements = ["security.insecure"]\n}\n',
+    "Makefile": "run:\n\t@docker run --rm --cap-add=SYS_ADMIN app\n",
+    "mk/ci.mk": "ci:\n\tdocker run --rm --network=host app\n",
+    "README.md": "# App\n\n```bash\ndocker run --privileged app\n```\n",
+    "test/net.bats": '@test "net" {\n  run docker run --rm --cap-add=NET_ADMIN app\n}\n',
 }
+_HARDENED = "--cap-drop=ALL --security-opt=no-new-privileges --user 1000"
 CLEAN = {
     "Dockerfile": "FROM node:20-bookworm\nWORKDIR /app\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n",
     "Dockerfile.dev": "FROM python:3.12-slim\nRUN pip install -e .\nUSER app\n",
@@ -49,12 +58,23 @@ CLEAN = {
     "scripts/dind.sh": "#!/bin/sh\nset -e\ndocker run -d --cap-drop ALL --security-opt no-new-privileges alpine:3.20 true\n",
     "scripts/run-tools": ("#!/usr/bin/env bash\nexec docker run --rm -it --cap-drop ALL --security-opt no-new-privileges "
                           "nicolaka/netshoot\n"),
+    "deploy/proxy.service": f"[Service]\nExecStart=/usr/bin/docker run --rm {_HARDENED} traefik\n",
+    "quadlet/app.container": ("[Container]\nImage=docker.io/library/nginx\nDropCapability=all\nNoNewPrivileges=true\n"
+                              "User=1000\n"),
+    "quadlet/app.pod": "[Pod]\nPublishPort=8080:80\n",
+    "docker-bake.hcl": 'target "app" {\n  context = "."\n}\n',
+    "Makefile": f"run:\n\t@docker run --rm {_HARDENED} app\n",
+    "mk/ci.mk": f"ci:\n\tdocker run --rm {_HARDENED} app\n",
+    "README.md": f"# App\n\n```bash\ndocker run {_HARDENED} app\n```\n",
+    "test/net.bats": f'@test "net" {{\n  run docker run --rm {_HARDENED} app\n}}\n',
 }
 # Files the hooks must not hand to caplint: insecure-looking, but not what the hooks are for.
 BYSTANDERS = {
     "charts/values.yaml": "services:\n  web:\n    privileged: true\n",  # Compose by content, not by name
     "Dockerfile.dockerignore": "node_modules\n.git\n",
-    "docs/setup.md": "Run `docker run --privileged docker:dind`.\n",
+    "docs/setup.rst": "Run ``docker run --privileged docker:dind``.\n",
+    # A drop-in is read with its unit, not handed on its own.
+    "quadlet/app.container.d/10-debug.conf": "[Container]\nLabel=debug=1\n",
     "scripts/legacy.csh": "#!/bin/csh\nsetenv FOO bar\n",
 }
 EXECUTABLE = ("scripts/run-tools", "scripts/legacy.csh")
@@ -90,7 +110,7 @@ def insecure_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.Complet
 def test_hooks_fail_on_insecure_files(insecure_run: subprocess.CompletedProcess[str]) -> None:
     out = insecure_run.stdout
     assert insecure_run.returncode == 1, out + insecure_run.stderr
-    assert re.search(r"^caplint \(Dockerfiles, Compose files\)\.+Failed$", out, re.M), out
+    assert re.search(r"^caplint \(Dockerfiles, Compose, units, Bake, Makefiles, Markdown\)\.+Failed$", out, re.M), out
     assert re.search(r"^caplint \(shell scripts\)\.+Failed$", out, re.M), out
 
 
@@ -107,7 +127,7 @@ def test_other_files_are_not_handed_to_caplint(insecure_run: subprocess.Complete
 def test_hooks_pass_on_clean_files(tmp_path: Path) -> None:
     run = try_repo(make_repo(tmp_path, {**CLEAN, **BYSTANDERS}))
     assert run.returncode == 0, run.stdout + run.stderr
-    assert re.search(r"^caplint \(Dockerfiles, Compose files\)\.+Passed$", run.stdout, re.M)
+    assert re.search(r"^caplint \(Dockerfiles, Compose, units, Bake, Makefiles, Markdown\)\.+Passed$", run.stdout, re.M)
     assert re.search(r"^caplint \(shell scripts\)\.+Passed$", run.stdout, re.M)
     # pre-commit may split the files over several caplint processes: add up their summaries.
     linted = sum(int(n) for n in re.findall(r"^No findings in (\d+) files?\.$", run.stdout, re.M))
