@@ -82,3 +82,10 @@ def test_a_trailing_hash_in_a_unit_is_part_of_the_value() -> None:
     assert "CAP101" in {f.rule_id for f in lint_text("x.service", text)}
     text = "[Service]\n# caplint: ignore[CAP101]\nExecStart=/usr/bin/docker run --privileged x\n"
     assert "CAP101" not in {f.rule_id for f in lint_text("x.service", text)}
+
+
+def test_sh_c_script_is_shell_at_its_columns() -> None:
+    text = '[Service]\nExecStart=/bin/bash -ec "sleep 1; exec docker run --cap-add=SYS_ADMIN \\\n    --pid=host x"\n'
+    found = {f.rule_id: (f.span.line, f.span.column) for f in lint_text("x.service", text)}
+    assert found["CAP202"] == (2, 61)
+    assert found["CAP305"] == (3, 11)

@@ -35,8 +35,14 @@ class SyntaxProblem(ValueError):
 
 def split(value: Value, *, relax: bool = False) -> list[Located[str]]:
     """The words of `value.text`, each located. Raises SyntaxProblem unless `relax`."""
+    return [word for word, _ in split_mapped(value, relax=relax)]
+
+
+def split_mapped(value: Value, *, relax: bool = False) -> list[tuple[Located[str], list[int]]]:
+    """Like `split`, with each word's characters' offsets in `value.text` (an
+    escape's character sits at its backslash), for text re-read as another format."""
     text, n = value.text, len(value.text)
-    out: list[Located[str]] = []
+    out: list[tuple[Located[str], list[int]]] = []
     i = 0
     while True:
         while i < n and text[i] in _BLANKS:
@@ -45,6 +51,7 @@ def split(value: Value, *, relax: bool = False) -> list[Located[str]]:
             return out
         start = i
         chars: list[str] = []
+        offsets: list[int] = []
         quote = ""
         while i < n:
             c = text[i]
@@ -64,12 +71,15 @@ def split(value: Value, *, relax: bool = False) -> list[Located[str]]:
                     if not relax:
                         raise SyntaxProblem("a backslash at the end of the line escapes nothing", i)
                     chars.append(c)
+                    offsets.append(i)
                     i += 1
                     continue
+                offsets.append(i)
                 decoded, i = _escape(text, i)
                 chars.append(decoded)
                 continue
             chars.append(c)
+            offsets.append(i)
             i += 1
         if quote and not relax:
             raise SyntaxProblem(f"unterminated quoted string ({quote}) starting here", start)
@@ -77,7 +87,7 @@ def split(value: Value, *, relax: bool = False) -> list[Located[str]]:
         raw = text[start:i]
         resolved = not _UNKNOWN.search(raw.replace("%%", "").replace("$$", ""))
         shown = word.replace("$$", "$").replace("%%", "%")
-        out.append(Located(shown, value.span(start, i), raw, resolved))
+        out.append((Located(shown, value.span(start, i), raw, resolved), offsets))
 
 
 def _escape(text: str, i: int) -> tuple[str, int]:
