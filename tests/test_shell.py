@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from caplint.engine import lint_text
 from caplint.model import Container
 from caplint.formats.shell import parser as shell
 
@@ -294,3 +295,13 @@ def test_command_substitution_in_an_unquoted_heredoc_runs() -> None:
     # bash expands $(…) in an unquoted here-document body; a quoted one is plain text.
     assert names("cat <<EOF\nid: $(docker run -d app)\nEOF\n") == ["docker run app"]
     assert names("cat <<'EOF'\nid: $(docker run -d app)\nEOF\n") == []
+
+
+def test_backquoted_comment_marks_optional_flags() -> None:
+    """`` `#optional` `` is empty to bash; tree-sitter-bash reads its comment to
+    the end of the line. The flags after it still count, and nothing is a CAP001."""
+    text = ("docker run -d \\\n  --cap-add=SYS_MODULE `#optional` \\\n"
+            "  -v /lib/modules:/lib/modules `#optional` \\\n  img\n")
+    rules = {(f.span.line, f.rule_id) for f in lint_text("run.sh", text)}
+    assert {(2, "CAP202"), (3, "CAP313")} <= rules
+    assert not any(rule == "CAP001" for _, rule in rules)

@@ -24,6 +24,7 @@ EXPANSION_TYPES = frozenset(
     {"simple_expansion", "expansion", "command_substitution", "arithmetic_expansion", "process_substitution"}
 )
 _ASTRAL = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")  # a 4-byte UTF-8 sequence
+_COMMENT_SUBSTITUTION = re.compile(rb"`#[^`\n]*`")
 _BARE_ESCAPE = re.compile(r"\\(\n|.)", re.DOTALL)
 _DQ_ESCAPE = re.compile(r'\\([$`"\\\n])')
 _ANSI_C = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
@@ -64,6 +65,14 @@ class Source:
             repaired = _heredocs.blanked(safe)
             tree = _parser().parse(repaired) if repaired is not None else None
             if tree is not None and not tree.root_node.has_error:
+                self.tree = tree
+                safe = repaired  # type: ignore[assignment]
+        if self.tree.root_node.has_error and b"`#" in safe:
+            # `` `#optional` `` (READMEs mark optional flags so): bash closes the
+            # backquote first, so the comment inside is empty; tree-sitter-bash
+            # reads the comment to the end of the line. Blanked, same length.
+            tree = _parser().parse(_COMMENT_SUBSTITUTION.sub(lambda m: b" " * len(m.group(0)), safe))
+            if not tree.root_node.has_error:
                 self.tree = tree
 
     def text(self, start: int, end: int) -> str:
