@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 from caplint.model import Finding
+from caplint.values import value
 
 FORMAT = "caplint-baseline"
 VERSION = 1
@@ -25,7 +25,7 @@ class BaselineError(Exception):
     """A baseline file that cannot be read or is not one; the CLI exits 2."""
 
 
-@dataclass(frozen=True)
+@value
 class Filtered:
     new: list[Finding]
     known: int  # findings hidden because the baseline has them

@@ -7,10 +7,9 @@ really ends up with, not just what its file says.
 """
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from caplint.values import value
 
 
 class Tier(enum.Enum):
@@ -19,7 +18,7 @@ class Tier(enum.Enum):
     CRITICAL = "critical"  # a known path to host takeover or full data access
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Capability:
     name: str  # without the CAP_ prefix
     number: int
@@ -120,6 +119,8 @@ def suggest(name: str) -> str | None:
     if upper == "CAP_ALL":
         return ALL
     bare = upper[4:] if upper.startswith("CAP_") else upper
+    import difflib  # only a misspelt name needs it; not imported on every run
+
     matches = difflib.get_close_matches(bare, sorted(CAPABILITIES), n=1, cutoff=0.75)
     return matches[0] if matches else None
 

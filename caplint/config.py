@@ -10,14 +10,14 @@ silently ignored would leave a rule on (or off) that the author thinks is off (o
 """
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from caplint.model import Severity
+from caplint.values import value
 
 FILENAMES = (".caplint.toml", "pyproject.toml")
 KEYS = ("select", "ignore", "severity", "per-path-ignores", "exclude", "fail-on", "max-file-size")
@@ -27,7 +27,7 @@ class ConfigError(Exception):
     """A configuration the user must fix; the CLI prints it and exits 2."""
 
 
-@dataclass(frozen=True)
+@value
 class Config:
     path: str | None = None  # None: no file was found; every value is the default
     root: str | None = None  # the folder globs are relative to
@@ -119,6 +119,8 @@ def unknown_code(codes: Iterable[str], known: Iterable[str], *, prefixes: bool =
 def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: frozenset[str]) -> Config:
     for key in table:
         if key not in KEYS:
+            import difflib  # only a misspelt key needs it
+
             close = difflib.get_close_matches(key.replace("_", "-"), KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(KEYS)})"
             raise ConfigError(f"{where}: unknown key {key!r}{hint}")

@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from caplint.values import value
 
 # Folders that never hold a project's own container configuration.
 SKIPPED_DIRS = frozenset({
@@ -37,7 +37,7 @@ _BAKE_NAME = re.compile(r"^(docker-bake(\.override)?\.(hcl|json)|[^/]+\.override
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Found:
     path: str
     kind: str  # compose | yaml | dockerfile | shell

@@ -8,11 +8,10 @@ module: the engine never imports it) and one broken file never stops the others.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from caplint import discover, suppressions
@@ -20,14 +19,25 @@ from caplint.model import Container, Finding, Fix, Image, ParseResult, Problem, 
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
 from caplint.registry import all_rules
 from caplint.rules import Rule
+from caplint.values import replace, value
 
 if TYPE_CHECKING:
     from caplint.config import Config
 
+# sha256 straight from CPython's built-in module where there is one: `hashlib`
+# loads OpenSSL first, a few milliseconds on every run for one hash per finding.
+try:
+    from _sha256 import sha256 as _sha256  # type: ignore[import-not-found,unused-ignore]  # CPython ≤ 3.11
+except ImportError:  # pragma: no cover - depends on the interpreter
+    try:
+        from _sha2 import sha256 as _sha256  # type: ignore[import-not-found,no-redef,unused-ignore]  # CPython ≥ 3.12
+    except ImportError:
+        from hashlib import sha256 as _sha256  # type: ignore[assignment,no-redef,unused-ignore]
+
 Parser = Callable[[str, str], ParseResult]
 
 
-@dataclass(frozen=True)
+@value
 class Settings:
     """What the configuration and the command line decided; picklable for workers."""
 
@@ -203,7 +213,7 @@ def fingerprint(findings: list[Finding]) -> list[Finding]:
         basis = "\0".join((f.rule_id, f.span.path, " ".join(f.line_text.split()), f.message))
         n = seen.get(basis, 0)
         seen[basis] = n + 1
-        digest = hashlib.sha256(f"{basis}\0{n}".encode()).hexdigest()[:32]
+        digest = _sha256(f"{basis}\0{n}".encode()).hexdigest()[:32]
         out.append(replace(f, fingerprint=digest))
     return out
 

@@ -30,7 +30,8 @@ from caplint.report import rule_page_url
 
 log = logging.getLogger("caplint.lsp")
 
-# Long enough to skip the keystrokes of a word, short enough to feel immediate.
+# Long enough to skip the keystrokes of a word, short enough to feel immediate;
+# `caplint lsp --debounce-ms N` changes it (0: lint on every change).
 DEBOUNCE_SECONDS = 0.3
 
 SEVERITIES = {
@@ -118,6 +119,7 @@ class CaplintServer(LanguageServer):
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
         self.config_errors: set[str] = set()
+        self.debounce = DEBOUNCE_SECONDS
 
     def is_open(self, uri: str) -> bool:
         return unquote(uri) in self.workspace.text_documents  # pygls keys them unquoted
@@ -181,7 +183,10 @@ def did_open(ls: CaplintServer, params: lsp.DidOpenTextDocumentParams) -> None:
 def did_change(ls: CaplintServer, params: lsp.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.cancel_pending(uri)
-    ls.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, ls.publish, uri)
+    if ls.debounce <= 0:
+        ls.publish(uri)
+        return
+    ls.pending[uri] = asyncio.get_running_loop().call_later(ls.debounce, ls.publish, uri)
 
 
 # Registered so that editors send didSave at all (Neovim only does when asked);
@@ -244,9 +249,14 @@ def _quick_fix(ls: CaplintServer, uri: str, version: int | None, fix: Fix, diagn
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="caplint lsp", description="The caplint language server (stdio).")
     parser.add_argument("--stdio", action="store_true", help="accepted for clients that pass it; stdio is the only transport")
+    parser.add_argument("--debounce-ms", type=int, default=int(DEBOUNCE_SECONDS * 1000), metavar="MS",
+                        help="wait this long after the last change before linting (default %(default)s; 0: lint every change)")
     parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="what to log on stderr (editors show it in their LSP log)")
     args = parser.parse_args(argv)
+    if args.debounce_ms < 0:
+        parser.error("--debounce-ms must be 0 or more")
+    server.debounce = args.debounce_ms / 1000
     logging.basicConfig(stream=sys.stderr, level=args.log_level, format="caplint-lsp %(levelname)s %(name)s: %(message)s")
     # The protocol owns the real stdout; anything else printed by accident
     # (a stray print in a plugin rule) goes to stderr instead of corrupting it.

@@ -9,6 +9,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar, Union
 
+from caplint.values import value
+
 T = TypeVar("T")
 
 
@@ -31,7 +33,7 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Span:
     """Where something is written: 1-based lines and columns, end column exclusive."""
 
@@ -46,7 +48,7 @@ class Span:
         return cls(path, line, column, line, column)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Located(Generic[T]):
     """A value as the model understands it, where it was written, and how.
 
@@ -75,7 +77,7 @@ SourceKind = Literal["compose", "shell", "dockerfile", "systemd", "quadlet", "ba
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Mount:
     """A volume or bind mount. `source` is None for an anonymous volume."""
 
@@ -86,7 +88,7 @@ class Mount:
     read_only: bool
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Device:
     """A device mapping; `host` is the host-side path (the side that matters)."""
 
@@ -94,7 +96,7 @@ class Device:
     container: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Container:
     """One container as declared: a Compose service, a `docker run`, a `docker exec`.
 
@@ -126,7 +128,7 @@ class Container:
     build_entitlements: tuple[Located[str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Command:
     """One simple shell command: its words after quote removal, each located.
 
@@ -145,14 +147,14 @@ class Command:
         return tuple(w.value for w in self.words)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RunInstruction:
     span: Span
     flags: tuple[Located[str], ...]
     commands: tuple[Command, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Stage:
     base: Located[str]
     name: str | None
@@ -161,7 +163,7 @@ class Stage:
     runs: tuple[RunInstruction, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Image:
     """One Dockerfile. Only the last stage's USER is the runtime user."""
 
@@ -177,7 +179,7 @@ class Image:
 Subject = Union[Container, Image]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Hit:
     """What a rule yields: where and why. The engine stamps rule id and severity."""
 
@@ -186,7 +188,7 @@ class Hit:
     fix: Fix | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Fix:
     """A replacement for the text at `span` that is unambiguously right."""
 
@@ -195,7 +197,7 @@ class Fix:
     title: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Problem:
     """A file caplint could not read or parse (becomes CAP001)."""
 
@@ -203,7 +205,7 @@ class Problem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Finding:
     rule_id: str
     rule_name: str

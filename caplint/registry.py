@@ -27,14 +27,17 @@ class RuleLoadError(Exception):
     """A plugin that is not a valid rule; the CLI reports it and exits 2."""
 
 
-def validate(rule: object, entry_name: str) -> Rule:
+def validate(rule: object, entry_name: str, *, docs: bool = True) -> Rule:
+    """`rule` as a Rule, or RuleLoadError. `docs=False` skips the check of
+    its documentation, which only a scan of the installed rules needs: the
+    cached list was checked when it was written."""
     if not isinstance(rule, Rule):
         raise RuleLoadError(f"entry point {entry_name!r} in {GROUP!r} is not a caplint Rule")
     if not _ID.match(rule.id):
         raise RuleLoadError(f"rule id {rule.id!r} does not look like PREFIX123")
     if rule.id != entry_name:
         raise RuleLoadError(f"entry point {entry_name!r} names rule {rule.id!r}; the name must be the id")
-    missing = [s for s in REQUIRED_SECTIONS if not rule.section(s)]
+    missing = [s for s in REQUIRED_SECTIONS if not rule.section(s)] if docs else []
     if missing:
         raise RuleLoadError(f"rule {rule.id} has no documentation for: {', '.join(missing)}")
     return rule
@@ -56,10 +59,10 @@ def _scan() -> list[Entry]:
     return [(ep.name, ep.value) for ep in entry_points(group=GROUP)]
 
 
-def _build(entries: list[Entry]) -> tuple[Rule, ...]:
+def _build(entries: list[Entry], *, docs: bool = True) -> tuple[Rule, ...]:
     found: dict[str, Rule] = {}
     for name, value in entries:
-        rule = validate(_load(value), name)
+        rule = validate(_load(value), name, docs=docs)
         # The same distribution can be seen twice on sys.path (an editable
         # install beside a regular one); only a different rule is a clash.
         if name in found and found[name] is not rule:
@@ -74,7 +77,7 @@ def all_rules() -> tuple[Rule, ...]:
     entries = _cache_read()
     if entries is not None:
         try:
-            return _build(entries)
+            return _build(entries, docs=False)
         except (ImportError, AttributeError, RuleLoadError):
             pass  # the cache is stale in a way its key missed: scan afresh
     entries = _scan()
@@ -87,30 +90,46 @@ def by_id() -> dict[str, Rule]:
     return {r.id: r for r in all_rules()}
 
 
-# The cache: one small JSON file per interpreter and sys.path, valid while no
-# sys.path folder changed. Installing or removing a distribution adds or
-# removes a `*.dist-info` folder in site-packages, which changes that folder's
-# modification time; a new `.pth` file changes sys.path itself. Any error
-# reading or writing it just means a scan. CAPLINT_NO_CACHE=1 turns it off.
+# The cache: one small text file per interpreter, valid while the installed
+# distributions are the same. What `entry_points()` reads is the metadata
+# folders (`*.dist-info`, `*.egg-info`) in the sys.path folders, so the key
+# is the modification time of each sys.path folder that holds metadata (an
+# install or removal adds or removes a metadata folder there, a reinstall
+# replaces one). Folders without metadata are not part of the key, so `python -m caplint` (whose sys.path[0] is the current folder),
+# a changing working directory or an editor's swap file beside the script do
+# not invalidate it. A new `.pth` file changes sys.path, and a folder it adds
+# is scanned like the others. Plain text rather than JSON: the `json` import
+# alone costs more than reading the file. Any error reading or writing it
+# just means a scan. CAPLINT_NO_CACHE=1 turns it off.
+_CACHE_VERSION = "caplint-rules-cache 2"
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
 def _cache_path() -> str | None:
     if os.environ.get("CAPLINT_NO_CACHE"):
         return None
-    import hashlib
-
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    digest = hashlib.sha1("\0".join([sys.executable, *sys.path]).encode()).hexdigest()[:16]
-    return os.path.join(base, "caplint", f"rules-{digest}.json")
+    # One file per interpreter: a readable name from its path, not a hash
+    # (hashlib costs milliseconds to import).
+    name = "".join(c if c.isalnum() else "_" for c in os.path.abspath(sys.executable)).strip("_")[-120:]
+    return os.path.join(base, "caplint", f"rules-{name}.txt")
 
 
-def _cache_key() -> list[list[object]]:
-    key: list[list[object]] = []
-    for folder in sys.path:
+def _cache_key() -> list[str]:
+    key: list[str] = []
+    for folder in dict.fromkeys(sys.path):  # a folder twice on sys.path is read once
+        where = folder or "."
         try:
-            key.append([folder, os.stat(folder or ".").st_mtime_ns])
+            names = os.listdir(where)
+        except NotADirectoryError:  # a zip or egg on sys.path holds metadata too
+            key.append(f"{os.path.abspath(where)}\t{os.stat(where).st_mtime_ns}")
+            continue
         except OSError:
-            key.append([folder, None])
+            continue
+        # Installing or removing a distribution adds or removes a metadata
+        # folder here, which changes this folder's modification time.
+        if any(name.endswith(_METADATA_SUFFIXES) for name in names):
+            key.append(f"{os.path.abspath(where)}\t{os.stat(where).st_mtime_ns}")
     return key
 
 
@@ -118,15 +137,17 @@ def _cache_read() -> list[Entry] | None:
     path = _cache_path()
     if path is None:
         return None
-    import json
-
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        if data.get("key") != _cache_key():
+            lines = fh.read().split("\n")
+        if lines[0] != _CACHE_VERSION:
             return None
-        return [(str(name), str(value)) for name, value in data["rules"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        split = lines.index("--")
+        if lines[1:split] != _cache_key():
+            return None
+        rules = [line.split(" ", 1) for line in lines[split + 1:] if line]
+        return [(name, value) for name, value in rules]
+    except (OSError, ValueError, UnicodeDecodeError):
         return None
 
 
@@ -134,14 +155,15 @@ def _cache_write(entries: list[Entry]) -> None:
     path = _cache_path()
     if path is None:
         return
-    import json
-    import tempfile
-
+    text = "\n".join([_CACHE_VERSION, *_cache_key(), "--", *(f"{n} {v}" for n, v in sorted(entries))]) + "\n"
+    tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"key": _cache_key(), "rules": sorted(entries)}, fh)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
         os.replace(tmp, path)  # atomic: a concurrent run reads the old or the new file
     except OSError:
-        pass
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from caplint.model import Finding, Span
 from caplint.formats.dockerfile.directives import escape_char
+from caplint.values import value
 
 UNUSED_ID = "CAP002"
 # Formats whose `\`-continued line runs on past comment and blank lines.
@@ -47,7 +47,7 @@ _FENCE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _MARKER = re.compile(r"#\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Suppression:
     span: Span  # the `# caplint: …` marker itself
     text: str  # the marker as written, for messages
@@ -60,7 +60,7 @@ class Suppression:
                 and (self.codes is None or finding.rule_id in self.codes))
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Unused:
     """A suppression (or one id of it) that suppressed nothing: becomes a CAP002 finding."""
 

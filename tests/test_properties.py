@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from caplint import values
 from caplint.engine import lint_text
 from caplint.model import ParseResult, Span
 from caplint.reading import ReadError, decode
@@ -64,6 +65,9 @@ def spans(value: object) -> Iterator[Span]:
     """Every Span anywhere inside a model value."""
     if isinstance(value, Span):
         yield value
+    elif values.is_value(value) and not isinstance(value, type):
+        for name in values.fields(value):
+            yield from spans(getattr(value, name))
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
             yield from spans(getattr(value, f.name))

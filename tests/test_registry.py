@@ -1,7 +1,6 @@
 """Rule loading: entry points, validation, and the start-up cache."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -48,41 +47,77 @@ def test_two_rules_with_one_id_clash(monkeypatch: pytest.MonkeyPatch) -> None:
         registry._build([("CAP990", f"{__name__}:first"), ("CAP990", f"{__name__}:second")])
 
 
-def _run(code: str, cache: Path) -> str:
+def _run(code: str, cache: Path, *, cwd: Path = ROOT, args: tuple[str, ...] = ()) -> str:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     env.pop("CAPLINT_NO_CACHE", None)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env=env, check=True, timeout=60).stdout
+    return subprocess.run([sys.executable, *args, "-c", code] if not args else [sys.executable, *args],
+                          capture_output=True, text=True, cwd=cwd, env=env, check=True, timeout=60).stdout
 
 
 _PROBE = ("import sys; from caplint.registry import all_rules; n = len(all_rules()); "
           "print(n, 'importlib.metadata' in sys.modules)")
 
 
+def _cache_file(cache: Path) -> Path:
+    (found,) = (cache / "caplint").glob("rules-*.txt")
+    return found
+
+
 def test_cache_skips_the_distribution_scan(tmp_path: Path) -> None:
     first = _run(_PROBE, tmp_path)
-    (cache_file,) = (tmp_path / "caplint").glob("rules-*.json")
     second = _run(_PROBE, tmp_path)
     count = first.split()[0]
     assert first.split() == [count, "True"]  # scanned
     assert second.split() == [count, "False"]  # read from the cache, no importlib.metadata
-    data = json.loads(cache_file.read_text())
-    assert ["CAP101", "caplint.rules.privileges:privileged_container"] in data["rules"]
+    assert "CAP101 caplint.rules.privileges:privileged_container" in _cache_file(tmp_path).read_text().splitlines()
+
+
+def test_cache_survives_what_users_do_between_runs(tmp_path: Path) -> None:
+    """A console script, `python -m caplint` from changing folders, and a file
+    created beside the script or in the current folder (an editor's swap
+    file) all keep hitting the cache: only installed metadata is its key."""
+    cache, here, there = tmp_path / "cache", tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    script = tmp_path / "probe.py"
+    script.write_text(_PROBE + "\n")
+    assert _run(_PROBE, cache, cwd=here).split()[1] == "True"  # the first run scans
+    assert _run(_PROBE, cache, cwd=there).split()[1] == "False"
+    (there / ".compose.yaml.swp").write_text("x")
+    assert _run(_PROBE, cache, cwd=there).split()[1] == "False"
+    assert _run("", cache, cwd=here, args=(str(script),)).split()[1] == "False"  # sys.path[0] is the script's folder
+    (tmp_path / "new-file").write_text("x")
+    assert _run("", cache, cwd=here, args=(str(script),)).split()[1] == "False"
+    module = subprocess.run([sys.executable, "-X", "importtime", "-m", "caplint", "rules"], capture_output=True, text=True,
+                            cwd=there, env={**os.environ, "XDG_CACHE_HOME": str(cache)}, timeout=60)
+    assert module.returncode == 0 and "importlib.metadata" not in module.stderr
+
+
+def test_new_distribution_metadata_invalidates_the_cache(tmp_path: Path) -> None:
+    cache, extra = tmp_path / "cache", tmp_path / "extra"
+    extra.mkdir()
+    env_code = f"import sys; sys.path.append({str(extra)!r}); " + _PROBE
+    assert _run(env_code, cache).split()[1] == "True"
+    assert _run(env_code, cache).split()[1] == "False"
+    dist = extra / "plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: plugin\nVersion: 1.0\n")
+    assert _run(env_code, cache).split()[1] == "True"  # a new distribution: scan again
+    assert _run(env_code, cache).split()[1] == "False"
 
 
 def test_stale_or_broken_cache_means_a_scan(tmp_path: Path) -> None:
     _run(_PROBE, tmp_path)
-    (cache_file,) = (tmp_path / "caplint").glob("rules-*.json")
-    data = json.loads(cache_file.read_text())
-    data["key"][0][1] = 1  # a sys.path folder changed since
-    cache_file.write_text(json.dumps(data))
+    cache_file = _cache_file(tmp_path)
+    lines = cache_file.read_text().splitlines()
+    key_line = lines[1].rsplit("\t", 1)
+    cache_file.write_text("\n".join([lines[0], f"{key_line[0]}\t1", *lines[2:]]) + "\n")  # metadata changed since
     assert _run(_PROBE, tmp_path).split()[1] == "True"
-    data = json.loads(cache_file.read_text())
-    data["rules"].append(["CAP999", "caplint.no_such_module:rule"])  # key right, content wrong
-    cache_file.write_text(json.dumps(data))
+    cache_file.write_text(cache_file.read_text() + "CAP999 caplint.no_such_module:rule\n")  # key right, content wrong
     assert _run(_PROBE, tmp_path).split()[1] == "True"
-    cache_file.write_text("{not json")
-    assert _run(_PROBE, tmp_path).split()[1] == "True"
+    for broken in ("{not a cache", "caplint-rules-cache 2\nno separator\n", "caplint-rules-cache 2\n--\nCAP101\n"):
+        cache_file.write_text(broken)
+        assert _run(_PROBE, tmp_path).split()[1] == "True"
 
 
 def test_unwritable_cache_is_not_an_error(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from caplint import values
 from caplint.model import Container, Located
 from caplint.formats.dockercli import flags as runflags
 from caplint.formats.dockercli.command import container_for
@@ -237,7 +238,7 @@ def test_every_table_entry_is_consistent() -> None:
         for name in ("--cap-add", "--privileged", "-v", "--user"):
             flag = table.get(name)
             if flag is not None:
-                assert flag.field is None or flag.field in Container.__dataclass_fields__
+                assert flag.field is None or flag.field in values.fields(Container)
     assert runflags.RUN.get("--privileged") == runflags.Flag("privileged", None, False, "privileged")
     assert runflags.RUN.get("-v") is runflags.RUN.get("--volume")
 

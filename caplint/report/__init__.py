@@ -6,15 +6,15 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from caplint.model import Finding, Severity
 from caplint.rules import Rule
+from caplint.values import value
 
 FORMATS = ("text", "json", "sarif", "gnu", "github")
 
 
-@dataclass(frozen=True)
+@value
 class Context:
     rules: tuple[Rule, ...]
     files: int = 0

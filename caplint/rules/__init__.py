@@ -8,17 +8,18 @@ severity on what `check` yields, and applies configuration and suppressions.
 from __future__ import annotations
 
 import inspect
+from functools import lru_cache
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Union
 
 from caplint.model import Container, Hit, Image, Severity
+from caplint.values import value
 
 Subjects = tuple[Union[type[Container], type[Image]], ...]
 Check = Callable[[Any], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
+@value
 class Rule:
     id: str
     name: str
@@ -27,9 +28,16 @@ class Rule:
     # the engine raises itself (CAP001 parse errors).
     subjects: Subjects
     check: Check
-    doc: str
+    # The docstring as written; `doc` is its cleaned form. Cleaning thirty
+    # long docstrings on every start-up cost milliseconds, and a lint run
+    # never reads them (explain, docs and SARIF do).
+    raw_doc: str
     tags: tuple[str, ...] = ()
     precision: str = "very-high"
+
+    @property
+    def doc(self) -> str:
+        return _clean(self.raw_doc)
 
     @property
     def summary(self) -> str:
@@ -46,6 +54,11 @@ class Rule:
         start += len(marker)
         end = text.find("\n## ", start)
         return text[start: end if end >= 0 else None].strip()
+
+
+@lru_cache(maxsize=None)
+def _clean(text: str) -> str:
+    return inspect.cleandoc(text)
 
 
 def _never(_: Any) -> Iterable[Hit]:
@@ -73,7 +86,7 @@ def rule(
             severity=severity,
             subjects=subjects,
             check=check,
-            doc=inspect.cleandoc(check.__doc__ or ""),
+            raw_doc=check.__doc__ or "",
             tags=("security", "containers", *tags),
             precision=precision,
         )
@@ -83,4 +96,4 @@ def rule(
 
 def pseudo_rule(id: str, name: str, severity: Severity, doc: str, *, tags: tuple[str, ...] = ()) -> Rule:
     """A rule whose findings the engine raises itself, not a check over the model."""
-    return Rule(id, name, severity, (), _never, inspect.cleandoc(doc), ("security", "containers", *tags))
+    return Rule(id, name, severity, (), _never, doc, ("security", "containers", *tags))

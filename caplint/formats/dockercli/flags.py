@@ -23,13 +23,13 @@ far more often a switch than a value option. Unknown short letters likewise.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from caplint.model import Located
 from caplint.formats.words import sub
+from caplint.values import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Flag:
     long: str  # without the leading "--"
     short: str | None
@@ -196,7 +196,7 @@ GLOBAL = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Option:
     """One option as written: its flag word, and where its value is (if it has one)."""
 

@@ -30,7 +30,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from dockerfile_parse import DockerfileParser
 
@@ -38,6 +38,7 @@ from caplint.model import Command, Image, Located, ParseResult, Problem, RunInst
 from caplint.formats.embedded import Region
 from caplint.formats.shell import commands as _commands
 from caplint.formats.dockerfile.directives import escape_char
+from caplint.values import replace, value
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
@@ -57,7 +58,7 @@ _OPERATOR = re.compile(r"&&|\|\||;|(?<![>&])\||(?<![<>&])&(?![>&])|[()]")
 _SHELL_C = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Entry:
     """One instruction: its keyword and first/last physical line (0-based, heredoc bodies excluded)."""
 
@@ -66,7 +67,7 @@ class _Entry:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Word:
     value: str  # quotes and escapes removed
     raw: str
@@ -75,7 +76,7 @@ class _Word:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Heredoc:
     marker: _Word
     width: int  # of `<<EOF` itself within the marker word

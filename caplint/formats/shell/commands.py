@@ -9,13 +9,14 @@ the real program, and that is knowledge of commands, not of security.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from caplint.model import Command, Located, Problem, Span
 from caplint.formats.shell import bash as _bash
+from caplint.values import value
 
 
-@dataclass(frozen=True)
+@value
 class _Wrapper:
     """A command that runs the rest of its arguments as another command."""
 

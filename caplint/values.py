@@ -1,0 +1,122 @@
+"""`value`: how caplint declares its value classes (the model, settings, rules).
+
+A value class lists its fields as annotations, with defaults where it has
+them (`field(default_factory=list)` for a fresh list each time), and gets an
+`__init__` taking them in order, a field-by-field `__eq__`, `__hash__` and
+`__repr__`, like a dataclass. Its fields never change after it is made: the
+type checker keeps that promise (the decorator is declared to mypy as a
+frozen `dataclass_transform`, PEP 681, and `mypy --strict` runs in the tests).
+
+Why not `@dataclass(frozen=True, slots=True)`: caplint defines some thirty of
+these classes on every start-up, and the standard decorator compiles five or
+six generated functions per class (frozen adds two, slots builds the class a
+second time, and every string annotation is checked against ClassVar and
+InitVar with a regex). On a one-file run that was a tenth of caplint's own
+time (bench/README.md). Here each class costs one compile of one small
+module; frozen instances also paid `object.__setattr__` per field, which a
+parser that makes thousands of `Located` values per file feels.
+"""
+from __future__ import annotations
+
+from dataclasses import MISSING, Field, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+T = TypeVar("T")
+
+_FIELDS = "__value_fields__"
+
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+
+    @dataclass_transform(frozen_default=True, field_specifiers=(field,))
+    def value(cls: type[T]) -> type[T]: ...
+
+else:
+
+    def value(cls):
+        return _build(cls)
+
+
+def _build(cls: type[T]) -> type[T]:
+    own = cls.__dict__.get("__annotations__", {})
+    inherited: tuple[str, ...] = getattr(cls, _FIELDS, ())
+    names = [*inherited, *(n for n in own if n not in inherited)]
+    namespace: dict[str, Any] = {"_MISSING": MISSING}
+    params, body = [], []
+    for name in names:
+        default = cls.__dict__.get(name, MISSING)
+        if default is MISSING and name in inherited:
+            default = _inherited_default(cls, name)
+        if isinstance(default, Field):
+            if default.default_factory is not MISSING:
+                namespace[f"_factory_{name}"] = default.default_factory
+                params.append(f"{name}=_MISSING")
+                body.append(f"    self.{name} = _factory_{name}() if {name} is _MISSING else {name}")
+                _remove_class_default(cls, name)
+                continue
+            default = default.default
+        if default is MISSING:
+            if params and "=" in params[-1]:
+                raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
+            params.append(name)
+        else:
+            namespace[f"_default_{name}"] = default
+            params.append(f"{name}=_default_{name}")
+        body.append(f"    self.{name} = {name}")
+    fields_tuple = "".join(f"self.{n}, " for n in names)
+    other_tuple = "".join(f"other.{n}, " for n in names)
+    shown = ", ".join(f"{n}={{self.{n}!r}}" for n in names)
+    source = "\n".join([
+        f"def __init__(self, {', '.join(params)}):",
+        *(body or ["    pass"]),
+        "def __eq__(self, other):",
+        "    if other.__class__ is not self.__class__:",
+        "        return NotImplemented",
+        f"    return ({fields_tuple}) == ({other_tuple})",
+        "def __hash__(self):",
+        f"    return hash(({fields_tuple}))",
+        "def __repr__(self):",
+        f"    return f\"{{self.__class__.__qualname__}}({shown})\"",
+    ])
+    exec(compile(source, f"<value {cls.__module__}.{cls.__qualname__}>", "exec"), namespace)
+    for method in ("__init__", "__eq__", "__hash__", "__repr__"):
+        function = namespace[method]
+        function.__qualname__ = f"{cls.__qualname__}.{method}"
+        setattr(cls, method, function)
+    setattr(cls, _FIELDS, tuple(names))
+    setattr(cls, "__match_args__", tuple(names))
+    return cls
+
+
+def _inherited_default(cls: type, name: str) -> Any:
+    for base in cls.__mro__[1:]:
+        if name in base.__dict__ and name in getattr(base, _FIELDS, ()):
+            return base.__dict__[name]
+    return MISSING
+
+
+def _remove_class_default(cls: type, name: str) -> None:
+    # A Field object left on the class would be what `obj.name` shows if an
+    # instance ever lacked the attribute; better an AttributeError.
+    if name in cls.__dict__:
+        delattr(cls, name)
+
+
+def fields(obj: object) -> tuple[str, ...]:
+    """The field names of a value class or instance, in order."""
+    names: tuple[str, ...] = getattr(obj, _FIELDS)
+    return names
+
+
+def is_value(obj: object) -> bool:
+    return hasattr(obj, _FIELDS)
+
+
+def replace(obj: T, **changes: Any) -> T:
+    """A copy of `obj` with some fields changed (like `dataclasses.replace`)."""
+    names = fields(obj)
+    unknown = set(changes) - set(names)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field {', '.join(sorted(unknown))}")
+    return type(obj)(**{n: changes[n] if n in changes else getattr(obj, n) for n in names})

@@ -1,0 +1,82 @@
+"""What a run imports: only what its command needs (issue: on-save speed).
+
+Not a timed test: it fails when a heavy module is loaded by a run that does not
+need it, which is how start-up regressions usually arrive (one eager import).
+The figures themselves are measured by `python bench/startup.py`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMPOSE = "services:\n  web:\n    image: nginx\n    privileged: true\n"
+DOCKERFILE = "FROM debian:12\nRUN setcap cap_net_admin+ep /usr/bin/ping\n"
+
+# Modules no lint run needs unless its format or command asks for them.
+ALWAYS_HEAVY = {"pygls", "lsprotocol", "caplint.lsp", "sarif_om", "jsonschema", "rich", "pydantic",
+                "importlib.metadata",  # only on a registry-cache miss
+                "multiprocessing", "concurrent.futures",  # only when a process pool starts
+                "_hashlib", "email", "zipfile"}
+
+_PROBE = """
+import atexit, sys
+def report():
+    loaded = sorted(sys.modules)  # before this probe imports json itself
+    import json
+    print(json.dumps(loaded), file=sys.stderr)
+atexit.register(report)
+sys.argv = ["caplint", *sys.argv[1:]]
+from caplint.cli import main
+main()
+"""
+
+
+def _modules(tmp_path: Path, *args: str) -> set[str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("CAPLINT_NO_CACHE", None)
+    for _ in range(2):  # the first run fills the rule-registry cache; the second is what users see
+        run = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
+                             cwd=tmp_path, env=env, timeout=120)
+    assert run.returncode in (0, 1), run.stderr
+    modules: set[str] = set(json.loads(run.stderr.strip().splitlines()[-1]))
+    return modules
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    return tmp_path
+
+
+def _top(modules: set[str]) -> set[str]:
+    return modules | {m.split(".")[0] for m in modules}
+
+
+def test_a_compose_text_run(project: Path) -> None:
+    loaded = _top(_modules(project, "check", "compose.yaml"))
+    assert "ruamel.yaml" in loaded
+    assert loaded & (ALWAYS_HEAVY | {"tree_sitter", "tree_sitter_bash", "dockerfile_parse", "json"}) == set()
+
+
+def test_a_dockerfile_text_run(project: Path) -> None:
+    loaded = _top(_modules(project, "check", "Dockerfile"))
+    assert {"dockerfile_parse", "tree_sitter"} <= loaded
+    assert loaded & (ALWAYS_HEAVY | {"ruamel", "caplint.formats.dockercli"}) == set()
+
+
+@pytest.mark.parametrize("fmt", ["json", "gnu", "github"])
+def test_other_editor_and_ci_formats_do_not_load_sarif(project: Path, fmt: str) -> None:
+    loaded = _top(_modules(project, "check", "--format", fmt, "compose.yaml"))
+    assert loaded & ALWAYS_HEAVY == set()
+
+
+def test_sarif_loads_its_object_model_and_nothing_of_the_server(project: Path) -> None:
+    loaded = _top(_modules(project, "check", "--format", "sarif", "compose.yaml"))
+    assert "sarif_om" in loaded
+    assert loaded & {"pygls", "lsprotocol", "caplint.lsp", "importlib.metadata"} == set()
