@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from caplint import values
 from caplint.model import Span
 
 T = TypeVar("T")
@@ -163,6 +164,8 @@ def _lift(value: Any, mapper: Callable[[Span], Span]) -> Any:
         return tuple(_lift(v, mapper) for v in value)
     if isinstance(value, list):
         return [_lift(v, mapper) for v in value]
+    if values.is_value(value):  # the model's value classes (caplint.values)
+        return values.replace(value, **{name: _lift(getattr(value, name), mapper) for name in values.fields(value)})
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(value, **{name: _lift(getattr(value, name), mapper)
                                              for name in _field_names(type(value))})
