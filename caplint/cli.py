@@ -71,8 +71,14 @@ def check(
     fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
                                       help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP301)."),
-    ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes."),
+    select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP301), instead of the config's select."),
+    ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes, instead of the config's ignore."),
+    extend_select: Optional[list[str]] = typer.Option(None, "--extend-select",
+                                                      help="Add these rules or prefixes to the selection (the config's "
+                                                           "or --select's); an id named here is no longer ignored."),
+    extend_ignore: Optional[list[str]] = typer.Option(None, "--extend-ignore",
+                                                      help="Skip these rules or prefixes as well as the config's "
+                                                           "(or --ignore's)."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", show_default=False,
                                           help="Exit 1 on findings of this severity or worse: low, medium, high, critical [default: medium]."),
     stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
@@ -83,6 +89,17 @@ def check(
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record every current finding in this file and exit 0."),
     sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="SARIF runAutomationDetails id, for several caplint uploads per commit."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False, help="Colour the text report [default: on a terminal, unless NO_COLOR]."),
+    show_all: bool = typer.Option(False, "--show-all",
+                                  help="Text report: print low findings in full too, not in brief (every other "
+                                       "format always carries every finding)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="Print only the summary line (a report for --output is still written); "
+                                    "the exit code is unchanged."),
+    statistics: bool = typer.Option(False, "--statistics",
+                                    help="Print how many findings each rule has instead of the findings "
+                                         "(as text, or JSON with --format json)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero",
+                                   help="Exit 0 even when findings reach --fail-on (usage errors still exit 2)."),
 ) -> None:
     """Lint files and folders for dangerous container privileges."""
     from caplint import report
@@ -97,11 +114,12 @@ def check(
         raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
     settings, cfg_fail_on = _settings(
         start=(stdin_filename or ".") if stdin else paths[0], config_file=config_file,
-        select=select, ignore=ignore, max_file_size=max_file_size,
+        select=select, ignore=ignore, extend_select=extend_select, extend_ignore=extend_ignore,
+        max_file_size=max_file_size,
     )
     try:
         threshold = Severity.parse(fail_on) if fail_on else cfg_fail_on or Severity.MEDIUM
-        render = _renderer(fmt, output)
+        render = _statistics_renderer(fmt, quiet) if statistics else _renderer(fmt, output)
     except ValueError as err:
         raise _fail_usage(str(err)) from None
     recorded = _load_baseline(baseline_file) if baseline_file and not write_baseline else None
@@ -126,23 +144,45 @@ def check(
     from caplint.registry import all_rules
 
     context = report.Context(rules=all_rules(), files=len(linted), color=_use_color(output, color),
-                             sarif_category=sarif_category)
-    text = render(findings, context)
+                             sarif_category=sarif_category, show_all=show_all)
+    _emit(render(findings, context), output, _summary(findings, len(linted)) if quiet else None)
+    failed = any(f.severity >= threshold for f in findings)
+    raise typer.Exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_CLEAN)
+
+
+def _emit(text: str, output: Optional[str], summary: Optional[str]) -> None:
+    """The report to --output or stdout; with `summary` (--quiet) stdout gets only that line."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as err:
             raise _fail_usage(f"cannot write {output}: {err.strerror}") from None
-    else:
+    if summary is not None:
+        typer.echo(summary)
+    elif not output:
         sys.stdout.write(text)
-    raise typer.Exit(EXIT_FINDINGS if any(f.severity >= threshold for f in findings) else EXIT_CLEAN)
+
+
+def _summary(findings: list[Finding], files: int) -> str:
+    from caplint.report.text import summary
+
+    return summary(findings, files)
+
+
+def _statistics_renderer(fmt: Optional[str], quiet: bool) -> Renderer:
+    from caplint.report import statistics
+
+    if quiet:
+        raise ValueError("--quiet and --statistics cannot be combined")
+    return statistics.renderer(fmt or "text")
 
 
 def _settings(*, start: str, config_file: Optional[str], select: Optional[list[str]],
-              ignore: Optional[list[str]], max_file_size: Optional[int]) -> tuple[Settings, Optional[Severity]]:
-    """The config file's choices with the command line's on top: a flag that is
-    given replaces the config's value for that key, it does not add to it."""
+              ignore: Optional[list[str]], extend_select: Optional[list[str]], extend_ignore: Optional[list[str]],
+              max_file_size: Optional[int]) -> tuple[Settings, Optional[Severity]]:
+    """The config file's choices with the command line on top: --select and
+    --ignore replace the config's lists, --extend-select and --extend-ignore add to them."""
     from caplint import engine
     from caplint.config import ConfigError, discover_config, unknown_code
     from caplint.registry import RuleLoadError, all_rules
@@ -152,12 +192,13 @@ def _settings(*, start: str, config_file: Optional[str], select: Optional[list[s
         cfg = discover_config(start, known, config_file)
     except (RuleLoadError, ConfigError) as err:
         raise _fail_usage(str(err)) from None
-    bad = unknown_code(_codes(select) | _codes(ignore), known)
+    bad = unknown_code(_codes(select) | _codes(ignore) | _codes(extend_select) | _codes(extend_ignore), known)
     if bad is not None:
         raise _fail_usage(f"unknown rule or prefix {bad!r} (see 'caplint rules')")
     if max_file_size is not None and max_file_size <= 0:
         raise _fail_usage("--max-file-size must be a positive number of bytes")
     settings = engine.settings_from(cfg, select=_codes(select) or None, ignore=_codes(ignore) if ignore else None,
+                                    extend_select=_codes(extend_select), extend_ignore=_codes(extend_ignore),
                                     max_bytes=max_file_size)
     return settings, cfg.fail_on
 
@@ -223,10 +264,17 @@ def _without_baselined(findings: list[Finding], recorded: frozenset[tuple[str, s
 
 
 @app.command("rules")
-def list_rules() -> None:
+def list_rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
     """List every rule with its severity."""
     from caplint.registry import all_rules
 
+    if fmt == "json":
+        from caplint.report.json import rules_document
+
+        typer.echo(rules_document(all_rules()), nl=False)
+        return
+    if fmt != "text":
+        raise _fail_usage(f"unknown format {fmt!r} for 'caplint rules' (choose from text, json)")
     for r in all_rules():
         typer.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<28}  {r.summary}")
 
@@ -244,11 +292,31 @@ def explain(rule_id: str = typer.Argument(..., help="A rule id such as CAP202.")
 
 
 @app.command()
-def caps(paths: list[str] = typer.Argument(None, help="Files or folders (default: .).")) -> None:
-    """Print each container's effective capability set and where each capability came from."""
-    from caplint.effective import describe_paths
+def caps(
+    paths: list[str] = typer.Argument(None, help="Files or folders (default: .)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    runtime: Optional[str] = typer.Option(None, "--runtime", show_default=False,
+                                          help="docker, podman or nerdctl for Compose [default: the config's, else docker]."),
+) -> None:
+    """Print each container's effective capability set, where each capability came
+    from, and the capabilities it needs, with the evidence."""
+    from caplint.config import RUNTIMES
+    from caplint.effective import describe_paths, json_paths
 
-    typer.echo(describe_paths(paths or ["."]), nl=False)
+    if fmt not in ("text", "json"):
+        raise _fail_usage(f"unknown format {fmt!r} for caps (choose from text, json)")
+    if runtime is not None and runtime not in RUNTIMES:
+        raise _fail_usage(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
+    paths = paths or ["."]
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
+    if runtime is None:
+        settings, _ = _settings(start=paths[0], config_file=None, select=None, ignore=None, extend_select=None,
+                                extend_ignore=None, max_file_size=None)
+        runtime = settings.runtime
+    render = json_paths if fmt == "json" else describe_paths
+    typer.echo(render(paths, runtime), nl=False)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

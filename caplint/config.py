@@ -20,7 +20,8 @@ from caplint.model import Severity
 from caplint.values import value
 
 FILENAMES = (".caplint.toml", "pyproject.toml")
-KEYS = ("select", "ignore", "severity", "per-path-ignores", "exclude", "fail-on", "max-file-size")
+KEYS = ("select", "ignore", "severity", "per-path-ignores", "exclude", "fail-on", "max-file-size", "runtime")
+RUNTIMES = ("docker", "podman", "nerdctl")
 
 
 class ConfigError(Exception):
@@ -38,6 +39,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     fail_on: Severity | None = None
     max_file_size: int | None = None
+    runtime: str | None = None  # for formats that do not say (Compose): docker, podman, nerdctl
 
 
 def find(start: str) -> str | None:
@@ -156,6 +158,9 @@ def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: fr
     size = table.get("max-file-size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
         raise fail("max-file-size", f"must be a positive number of bytes, not {size!r}")
+    runtime = table.get("runtime")
+    if runtime is not None and runtime not in RUNTIMES:
+        raise fail("runtime", f"must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
     return Config(
         path=path,
         root=root,
@@ -166,6 +171,7 @@ def _parse(table: Mapping[str, Any], where: str, root: str, path: str, known: fr
         exclude=tuple(_strings(table.get("exclude", []), lambda m: fail("exclude", m))),
         fail_on=severity("fail-on", table["fail-on"]) if "fail-on" in table else None,
         max_file_size=size,
+        runtime=runtime,
     )
 
 

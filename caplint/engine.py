@@ -1,9 +1,13 @@
 """Sources × rules → findings.
 
 The one place that stamps rule ids and severities, applies configuration and
-suppressions, and sorts. Each file is linted on its own, so a directory scan
-can be spread over processes (`caplint.parallel`, which sits above this
-module: the engine never imports it) and one broken file never stops the others.
+suppressions, and sorts. Each file is linted on its own — parse, then
+`assemble` (a Compose file merged with the rest of its stack, read from disk,
+and linked to the Dockerfiles it builds), then the rules, keeping the findings
+written in that file — so a directory scan can be spread over processes
+(`caplint.parallel`, which sits above this module: the engine never imports
+it), the findings of a file never depend on which other files were named or
+how they were spread, and one broken file never stops the others.
 """
 from __future__ import annotations
 
@@ -52,6 +56,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     # The folder config globs are relative to (the config file's); None: the cwd.
     root: str | None = None
+    # The runtime of containers whose format does not say (Compose): docker, podman or nerdctl.
+    runtime: str | None = None
 
     def excludes(self, path: str) -> bool:
         return bool(self.exclude) and discover.excluded(relative_to(path, self.root), self.exclude)
@@ -70,17 +76,24 @@ class Settings:
 
 
 def settings_from(config: Config, *, select: frozenset[str] | None = None, ignore: frozenset[str] | None = None,
+                  extend_select: frozenset[str] = frozenset(), extend_ignore: frozenset[str] = frozenset(),
                   max_bytes: int | None = None) -> Settings:
     """A configuration file's choices; a command-line value that is given (not
-    None) replaces the file's value for that key rather than adding to it."""
+    None) replaces the file's value for that key rather than adding to it, and
+    the `extend_` lists add to whichever list that leaves. An id named by
+    `extend_select` is taken out of the ignore list it extends: it was asked for."""
     size = max_bytes or config.max_file_size
+    chosen = select if select is not None else config.select
+    skipped = ignore if ignore is not None else config.ignore
     return Settings(
-        select=select if select is not None else config.select,
-        ignore=ignore if ignore is not None else config.ignore,
+        # No selection means every rule, which an extension cannot widen.
+        select=chosen | extend_select if chosen is not None else None,
+        ignore=(skipped - extend_select) | extend_ignore,
         severity=config.severity,
         per_path_ignores=config.per_path_ignores,
         exclude=config.exclude,
         root=config.root,
+        runtime=config.runtime,
         **({"max_bytes": size} if size else {}),
     )
 
@@ -129,13 +142,31 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
                                           "(not a Dockerfile, Compose file or shell script by name or content)")],
                                  text, settings, path)
     try:
-        result = parser_for(kind)(text, path)
+        result = parse_assembled(path, text, kind, settings.runtime)
     except Exception as err:  # noqa: BLE001 — a bug on one file must not end the run
         # Parsers never raise on bad input by design; this is the net under
         # that design, for every front end (CLI, workers, language server).
         result = ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to parse this file "
                                                f"({type(err).__name__}: {err}); please report it with the file attached")])
     return _findings(result, text, path, settings, kind)
+
+
+def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:
+    """One file's model as part of what really runs: a Compose file merged with
+    the rest of its stack and linked to the images it builds (`caplint.assemble`),
+    its containers on `runtime` when the format does not name one."""
+    from caplint import assemble
+
+    if kind not in ("compose", "yaml"):
+        result = parser_for(kind)(text, path)
+        if kind == "dockerfile":
+            assemble.remember_image(path, text, result)
+        return result
+    result = assemble.compose(path, text, require_services=kind == "yaml")
+    if runtime is not None:
+        result.containers = [replace(c, runtime=runtime) if c.source_kind == "compose" else c
+                             for c in result.containers]
+    return result
 
 
 def lint_file(path: str, kind: str, settings: Settings | None = None) -> list[Finding]:
@@ -157,17 +188,18 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
     others: dict[str, list[str]] = {}
     out: list[Finding] = []
 
-    def stamp(rule: Rule, span: Span, message: str, container: str | None, fix: Fix | None = None) -> Finding:
+    def stamp(rule: Rule, span: Span, message: str, container: str | None, fix: Fix | None = None,
+              advice: str | None = None) -> Finding:
         # A value written in another file (a Quadlet drop-in) is shown from that file.
         shown = lines if span.path == path else _lines_of(span.path, others)
         line_text = shown[span.line - 1] if 0 < span.line <= len(shown) else ""
         return Finding(rule.id, rule.name, settings.severity.get(rule.id, rule.severity), span,
-                       message, container, line_text, fix=fix)
+                       message, container, line_text, fix=fix, advice=advice or rule.default_advice)
 
     parse_rule = next((r for r in rules if r.id == "CAP001"), None)
     if parse_rule is not None:
         for problem in result.problems:
-            out.append(stamp(parse_rule, problem.span, problem.message, None))
+            out.append(stamp(parse_rule, problem.span, problem.message, None, advice=problem.advice))
     subjects: list[Container | Image] = [*result.containers, *result.images]
     for rule in rules:
         for subject in subjects:
@@ -178,9 +210,15 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                 except Exception as err:  # noqa: BLE001 — one broken (plugin) rule must not hide the others
                     where = subject.span
                     out.append(stamp(rule, where, f"rule {rule.id} failed on this {'container' if name else 'image'} "
-                                                  f"({type(err).__name__}: {err}); please report it", name))
+                                                  f"({type(err).__name__}: {err}); please report it", name,
+                                     advice="nothing to change here: the rule could not check this; report the failure "
+                                            "with the file attached"))
                     continue
-                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix) for hit in hits)
+                # A container merged from several files: each file reports what is written in it —
+                # except a Quadlet unit's drop-ins, which are never linted on their own.
+                own = isinstance(subject, Container) and subject.source_kind == "quadlet"
+                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice) for hit in hits
+                           if own or hit.span.path == path)
     found = suppressions.scan(text, path, kind)
     if found:
         out, unused = suppressions.apply(
@@ -189,7 +227,7 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         )
         unused_rule = next((r for r in rules if r.id == suppressions.UNUSED_ID), None)
         if unused_rule is not None:
-            out.extend(f for f in (stamp(unused_rule, u.span, u.message, None) for u in unused)
+            out.extend(f for f in (stamp(unused_rule, u.span, u.message, None, advice=u.advice) for u in unused)
                        if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
     return fingerprint(sorted(out, key=Finding.sort_key))
 

@@ -106,7 +106,8 @@ def to_diagnostic(finding: Finding, lines: Sequence[str], codec: PositionCodec) 
         code=finding.rule_id,
         code_description=lsp.CodeDescription(href=rule_page_url(finding.rule_id)),
         source="caplint",
-        message=finding.message,
+        # Editors show the message on hover and in their problem lists: the fix belongs there too.
+        message=f"{finding.message}\nfix: {finding.advice}" if finding.advice else finding.message,
     )
 
 

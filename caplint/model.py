@@ -126,6 +126,11 @@ class Container:
     user: Located[str] | None = None
     build_privileged: Located[bool] | None = None
     build_entitlements: tuple[Located[str], ...] = ()
+    # What runs at run time, as the declaration says (Compose `entrypoint`,
+    # `command`, `healthcheck`; a `docker run`'s command): evidence of need.
+    processes: tuple[Process, ...] = ()
+    ports: tuple[Located[int], ...] = ()  # container-side ports the workload listens on
+    build: Build | None = None  # the image built here for it (assemble links it)
 
 
 @value
@@ -148,6 +153,69 @@ class Command:
 
 
 @value
+class Process:
+    """Something a container runs at run time: an ENTRYPOINT, a CMD, a
+    healthcheck, a Compose `command:`, or a script one of them runs.
+
+    `commands` are the simple commands it runs (for an exec form, its argv as
+    one command, plus the commands of an `sh -c` script). `complete` is False
+    when part of it could not be read (a syntax error, a value only known at
+    run time), so what it needs cannot be fully known; `why` says what.
+    `replaces_cmd`: an ENTRYPOINT set here resets the CMD its base image had.
+    """
+
+    origin: str  # "ENTRYPOINT", "CMD", "HEALTHCHECK", "command", "entrypoint", "healthcheck", "script"
+    span: Span
+    commands: tuple[Command, ...] = ()
+    complete: bool = True
+    why: str = ""
+
+
+@value
+class Copy:
+    """A COPY/ADD: sources from the build context (or `--from` a stage) to `dest`."""
+
+    span: Span
+    sources: tuple[str, ...]
+    dest: str
+    from_stage: str | None = None  # `--from=…`: not the build context
+    workdir: str = "/"
+
+
+@value
+class Script:
+    """A file a process runs (`/docker-entrypoint.sh`), found through a COPY
+    from the build context and read (`process` None when it was not found)."""
+
+    path: str  # inside the container
+    source: str | None  # the file in the build context
+    process: Process | None
+
+
+@value
+class Build:
+    """The image a Compose service builds here: `image` and its `target` stage
+    (an index into `image.stages`), or `unknown` saying why it is not known
+    (a remote context, a missing Dockerfile, an unknown target)."""
+
+    span: Span
+    context: str | None = None  # as written (relative to the Compose file's folder); None: not known
+    dockerfile: str | None = None  # relative to the context; None: its `Dockerfile`
+    target: str | None = None
+    inline: Located[str] | None = None  # `dockerfile_inline`
+    image: Image | None = None
+    stage: int | None = None
+    scripts: tuple[Script, ...] = ()
+    unknown: str | None = None
+
+    @property
+    def final(self) -> Stage | None:
+        if self.image is None or self.stage is None:
+            return None
+        return self.image.stages[self.stage]
+
+
+@value
 class RunInstruction:
     span: Span
     flags: tuple[Located[str], ...]
@@ -161,6 +229,14 @@ class Stage:
     span: Span
     users: tuple[Located[str], ...] = ()
     runs: tuple[RunInstruction, ...] = ()
+    # Run-time settings, inherited from the stage it is built FROM in this file.
+    entrypoint: Process | None = None
+    cmd: Process | None = None
+    healthcheck: Process | None = None
+    copies: tuple[Copy, ...] = ()  # COPY/ADD of this stage (see `parent` for the ones before)
+    exposes: tuple[Located[int], ...] = ()
+    parent: int | None = None  # index of the stage of this file it is built FROM
+    workdir: str = "/"  # the last WORKDIR: where relative commands run
 
 
 @value
@@ -181,11 +257,18 @@ Subject = Union[Container, Image]
 
 @value
 class Hit:
-    """What a rule yields: where and why. The engine stamps rule id and severity."""
+    """What a rule yields: where, why, and what to write instead.
+
+    `advice` is the fix text for this very case (the exact `security_opt` item,
+    the flags for this `docker run`), or says why no exact fix can be given;
+    `fix` is an edit, only where caplint can make it itself. The engine stamps
+    rule id and severity.
+    """
 
     span: Span
     message: str
     fix: Fix | None = None
+    advice: str | None = None
 
 
 @value
@@ -203,6 +286,7 @@ class Problem:
 
     span: Span
     message: str
+    advice: str | None = None
 
 
 @value
@@ -216,6 +300,8 @@ class Finding:
     line_text: str = ""
     fingerprint: str = ""
     fix: Fix | None = None
+    # What to write instead (every reporter's `fix`); never empty once stamped.
+    advice: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         s = self.span

@@ -66,6 +66,7 @@ class Unused:
 
     span: Span
     message: str
+    advice: str
 
 
 def comment_start(line: str) -> int | None:
@@ -205,7 +206,8 @@ def apply(
         if not hits:
             kept.append(finding)
     unused = [Unused(s.span, f"`{s.text}` is not a caplint suppression: write "
-                             "`caplint: ignore[CAPnnn]` or `caplint: ignore-file`")
+                             "`caplint: ignore[CAPnnn]` or `caplint: ignore-file`",
+                     f"write `{_rewritten(s, s.codes)}` to suppress {_what(s.codes)} here, or delete the comment")
               for s in suppressions if not s.valid]
     for i, s in enumerate(active):
         unused.extend(_unused(s, used[i], ran, known, every_rule_ran))
@@ -218,13 +220,28 @@ def _unused(s: Suppression, used: set[str], ran: frozenset[str], known: frozense
     if s.codes is None:
         # A blanket suppression can only be called unused when no rule was left out.
         if not used and every_rule_ran:
-            yield Unused(s.span, f"`{s.text}` suppresses nothing {where}; remove it")
+            yield Unused(s.span, f"`{s.text}` suppresses nothing {where}; remove it", f"delete `{s.text}`")
         return
     if not s.codes:
-        yield Unused(s.span, f"`{s.text}` names no rule; write `ignore[CAPnnn]`, or `ignore` for every rule")
+        yield Unused(s.span, f"`{s.text}` names no rule; write `ignore[CAPnnn]`, or `ignore` for every rule",
+                     f"name the rules it is for, `{_rewritten(s, frozenset({'CAPnnn'}))}`, or delete it")
         return
-    for code in sorted(s.codes - used):
+    stale = {code for code in s.codes - used if code not in known or (code in ran and code != UNUSED_ID)}
+    kept = s.codes - stale
+    advice = f"write `{_rewritten(s, kept)}`" if kept else f"delete `{s.text}`"
+    for code in sorted(stale):
         if code not in known:
-            yield Unused(s.span, f"`{s.text}` names {code}, which is not a caplint rule (see 'caplint rules')")
+            yield Unused(s.span, f"`{s.text}` names {code}, which is not a caplint rule (see 'caplint rules')",
+                         f"{advice}, or correct {code} to the id of the finding it is meant for")
         elif code in ran and code != UNUSED_ID:
-            yield Unused(s.span, f"`{s.text}`: no {code} finding {where} to suppress; remove {code}")
+            yield Unused(s.span, f"`{s.text}`: no {code} finding {where} to suppress; remove {code}", advice)
+
+
+def _rewritten(s: Suppression, codes: frozenset[str] | None) -> str:
+    """The suppression as it should read, naming `codes` (None: every rule)."""
+    directive = "ignore" if s.lines is not None else "ignore-file"
+    return f"# caplint: {directive}" + (f"[{', '.join(sorted(codes))}]" if codes else "")
+
+
+def _what(codes: frozenset[str] | None) -> str:
+    return ", ".join(sorted(codes)) if codes else "every rule"

@@ -15,7 +15,7 @@ from conftest import ROOT, run_caplint
 PRIVILEGED = "services:\n  dind:\n    image: docker:27-dind\n    privileged: true\n"
 HOST_NET = ("services:\n  avahi:\n    image: ydkn/avahi\n    network_mode: host\n"
             "    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n")
-CLEAN = ("services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n"
+CLEAN = ("services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add: [CHOWN]\n"
          "    security_opt: [no-new-privileges:true]\n")
 DOCKERFILE = "FROM debian:12-slim\nRUN --security=insecure make install\nUSER root\n"
 SCRIPT = ("#!/bin/sh\nset -e\ndocker run --rm \\\n  --cap-add SYS_ADMIN \\\n  --security-opt no-new-privileges \\\n"

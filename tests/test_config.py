@@ -22,6 +22,7 @@ per-path-ignores = { "tests/**" = ["CAP101"] }
 exclude = ["vendor/**"]
 fail-on = "high"
 max-file-size = 1048576
+runtime = "podman"
 """
 
 PRIVILEGED = "services:\n  dind:\n    image: docker:27-dind\n    privileged: true\n"
@@ -40,7 +41,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         path=str(tmp_path / "pyproject.toml"), root=str(tmp_path),
         select=frozenset({"CAP1", "CAP2", "CAP3"}), ignore=frozenset({"CAP204", "CAP304"}),
         severity={"CAP306": Severity.HIGH}, per_path_ignores=(("tests/**", frozenset({"CAP101"})),),
-        exclude=("vendor/**",), fail_on=Severity.HIGH, max_file_size=1048576,
+        exclude=("vendor/**",), fail_on=Severity.HIGH, max_file_size=1048576, runtime="podman",
     )
 
 
@@ -84,6 +85,7 @@ def test_no_file_gives_defaults(tmp_path: Path) -> None:
      "key 'per-path-ignores.tests/**': unknown rule or prefix 'CAP1O1'"),
     ("[tool.caplint]\nmax-file-size = -1\n", "key 'max-file-size': must be a positive number of bytes, not -1"),
     ("[tool.caplint]\nexclude = ['vendor/**'\n", "invalid TOML: "),
+    ("[tool.caplint]\nruntime = 'crio'\n", "key 'runtime': must be one of docker, podman, nerdctl, not 'crio'"),
 ])
 def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "pyproject.toml", text)
@@ -150,6 +152,17 @@ def test_exclude_applies_to_files_named_on_the_command_line(tmp_path: Path) -> N
     write(tmp_path / "vendor" / "compose.yml", PRIVILEGED)
     run = run_caplint("check", "-f", "text", os.path.join("vendor", "compose.yml"), cwd=tmp_path)
     assert (run.returncode, run.stdout.strip()) == (0, "No findings in 0 files.")
+
+
+def test_runtime_from_config_decides_defaults_and_low_ports(tmp_path: Path) -> None:
+    web = "services:\n  web:\n    image: nginx\n    cap_add: [NET_BIND_SERVICE]\n"
+    write(tmp_path / "compose.yml", web)
+    docker = run_caplint("check", "-f", "gnu", "--select", "CAP204,CAP208", ".", cwd=tmp_path).stdout
+    assert "[CAP208]" in docker and "keeps 14 defaults" in docker
+    write(tmp_path / ".caplint.toml", 'runtime = "podman"\n')
+    podman = run_caplint("check", "-f", "gnu", "--select", "CAP204,CAP208", ".", cwd=tmp_path).stdout
+    assert "[CAP208]" not in podman and "keeps 11 defaults" in podman
+    assert '"runtime": "podman"' in run_caplint("caps", "--format", "json", ".", cwd=tmp_path).stdout
 
 
 def test_max_file_size_from_config(tmp_path: Path) -> None:

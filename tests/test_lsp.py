@@ -14,7 +14,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 from pygls.workspace import PositionCodec
 
-from caplint.lsp import document_path, lint_document, to_range
+from caplint.lsp import document_path, lint_document, to_diagnostic, to_range
 from caplint.model import Span
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -338,3 +338,13 @@ def test_document_path_handles_files_and_unsaved_buffers() -> None:
     assert document_path("untitled:Untitled-1") == "Untitled-1"
     assert lint_document("README", "no idea what this is\n") == []
     assert [f.rule_id for f in lint_document("compose.yml", PRIVILEGED.replace("\n", "\r\n"))] == ["CAP101"]
+
+
+def test_a_diagnostic_says_the_fix() -> None:
+    text = "services:\n  web:\n    image: nginx\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges]\n    pid: host\n"
+    (finding,) = lint_document("compose.yaml", text)
+    diag = to_diagnostic(finding, text.split("\n"), PositionCodec("utf-16"))
+    message, fix = diag.message.split("\n")
+    assert message == finding.message
+    assert fix == f"fix: {finding.advice}" and "remove `pid: host`" in fix
+    assert diag.code_description is not None and diag.code_description.href.endswith("/rules/CAP305.md")

@@ -31,7 +31,7 @@ services:
 
 OVERRIDE = """\
 services:
-  café🐳: {image: "traefik:v3.1", cap_drop: [ALL], cap_add: [NET_BIND_SERVCE], security_opt: [no-new-privileges:true]}
+  café🐳: {image: "traefik:v3.1", cap_drop: [ALL], cap_add: [DAC_OVERIDE], security_opt: [no-new-privileges:true]}
 """
 
 
@@ -83,8 +83,8 @@ def test_neovim_sees_the_diagnostic_and_loses_it_after_edit_and_save(tmp_path: P
     [typo] = result["override"]
     line = OVERRIDE.splitlines()[1].encode("utf-8")
     assert typo["code"] == "CAP205" and typo["lnum"] == 1
-    assert (typo["col"], typo["end_col"]) == (line.index(b"NET_BIND_SERVCE"), line.index(b"NET_BIND_SERVCE") + 15)
-    assert result["fixed_line"] == OVERRIDE.splitlines()[1].replace("NET_BIND_SERVCE", "NET_BIND_SERVICE")
+    assert (typo["col"], typo["end_col"]) == (line.index(b"DAC_OVERIDE"), line.index(b"DAC_OVERIDE") + 11)
+    assert result["fixed_line"] == OVERRIDE.splitlines()[1].replace("DAC_OVERIDE", "DAC_OVERRIDE")
     assert set(result["steps"]) >= {"first_diagnostics", "cleared_after_save", "quick_fix_applied", "cleared_after_fix"}
 
 

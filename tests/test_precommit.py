@@ -49,7 +49,7 @@ CLEAN = {
     "services/api.Dockerfile": "FROM debian:12-slim\nRUN apt-get install -y iputils-ping\nUSER nobody\n",
     "services/web.dockerfile": "FROM nginx:1.27\nUSER 101\n",
     "build/Containerfile.arm64": "FROM --platform=linux/arm64 alpine:3.20\nUSER 1000:1000\n",
-    "compose.yaml": ("services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add: [NET_BIND_SERVICE]\n"
+    "compose.yaml": ("services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n    cap_add: [CHOWN]\n"
                      "    security_opt: [no-new-privileges:true]\n"),
     "docker-compose.override.yml": ("services:\n  web:\n    ports: [\"8080:80\"]\n    cap_drop: [ALL]\n"
                                     "    security_opt: [no-new-privileges:true]\n"),

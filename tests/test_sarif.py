@@ -71,7 +71,7 @@ services:
     image: nginx:1.27
     user: "101:101"
     cap_drop: [ALL]
-    cap_add: [NET_BIND_SERVICE]
+    cap_add: [CHOWN]
     security_opt: [no-new-privileges:true]
 """
 
@@ -311,3 +311,21 @@ def test_a_fix_becomes_a_sarif_fix() -> None:
         "deletedRegion": {"startLine": 5, "startColumn": 15, "endLine": 5, "endColumn": 30},
         "insertedContent": {"text": "NET_BIND_SERVICE"},
     }]
+
+
+def test_results_say_the_fix_and_carry_exact_edits() -> None:
+    text = ("services:\n  web:\n    image: nginx:1.27\n    cgroup: host\n    cap_drop: [ALL]\n"
+            "    security_opt: [\"no-new-privileges:false\"]\n")
+    findings = lint_text("compose.yaml", text, "compose")
+    log = json.loads(render(findings, Context(rules=all_rules(), files=1)))
+    validate(log)
+    by_rule = {r["ruleId"]: r for r in results(log)}
+    assert by_rule["CAP310"]["message"]["text"].endswith("\nFix: " + next(f.advice for f in findings if f.rule_id == "CAP310"))
+    (change,) = by_rule["CAP310"]["fixes"][0]["artifactChanges"]
+    assert change["replacements"] == [{
+        "deletedRegion": {"startLine": 4, "startColumn": 13, "endLine": 4, "endColumn": 17},
+        "insertedContent": {"text": "private"},
+    }]
+    (change,) = by_rule["CAP304"]["fixes"][0]["artifactChanges"]
+    assert change["replacements"][0]["insertedContent"] == {"text": "no-new-privileges:true"}
+    assert change["replacements"][0]["deletedRegion"]["startColumn"] == 21  # inside the quotes

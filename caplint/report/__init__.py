@@ -20,6 +20,8 @@ class Context:
     files: int = 0
     color: bool = False
     sarif_category: str | None = None
+    # The text report prints low findings in full too (other formats always carry every finding).
+    show_all: bool = False
 
 
 Renderer = Callable[[Sequence[Finding], Context], str]

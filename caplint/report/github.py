@@ -36,7 +36,8 @@ def command(f: Finding) -> str:
         props.append(("endLine", end_line))
     props.append(("title", f"{f.rule_id} {f.rule_name}"))
     rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in props)
-    return f"::{COMMANDS[f.severity]} {rendered}::{escape_data(f.message)}"
+    text = f"{f.message}\nfix: {f.advice}" if f.advice else f.message
+    return f"::{COMMANDS[f.severity]} {rendered}::{escape_data(text)}"
 
 
 def render(findings: Sequence[Finding], context: Context) -> str:

@@ -1,10 +1,14 @@
-"""A stable JSON document (schema version 1), documented in the README.
+"""A stable JSON document (schema version 2), documented in the README and
+described by the JSON Schema `caplint/report/caplint-report.schema.json`.
 
-{"version": 1, "tool": "caplint", "tool_version": "…", "files": N,
+{"version": 2, "tool": "caplint", "tool_version": "…", "files": N,
  "summary": {"critical": N, "high": N, "medium": N, "low": N},
  "findings": [{"rule": "CAP101", "name": "privileged-container", "severity": "critical",
                "path": "…", "line": 1, "column": 1, "end_line": 1, "end_column": 5,
-               "message": "…", "container": "service 'web'" | null, "fingerprint": "…"}]}
+               "message": "…", "container": "service 'web'" | null, "fingerprint": "…",
+               "fix": "what to write instead", "help_uri": "https://…/rules/CAP101.md"}]}
+
+Version 2 added `fix` and `help_uri`; nothing was removed or renamed.
 """
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ import json
 from collections.abc import Sequence
 
 from caplint.model import Finding, Severity
-from caplint.report import Context
+from caplint.report import Context, rule_page_url
+from caplint.rules import Rule
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def as_dict(f: Finding) -> dict[str, object]:
@@ -31,6 +36,8 @@ def as_dict(f: Finding) -> dict[str, object]:
         "message": f.message,
         "container": f.container,
         "fingerprint": f.fingerprint,
+        "fix": f.advice,
+        "help_uri": rule_page_url(f.rule_id),
     }
 
 
@@ -45,5 +52,19 @@ def render(findings: Sequence[Finding], context: Context) -> str:
         "files": context.files,
         "summary": summary,
         "findings": [as_dict(f) for f in findings],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def rules_document(rules: Sequence[Rule]) -> str:
+    """`caplint rules --format json`: every rule, as the SARIF driver lists them."""
+    from caplint import __version__
+
+    doc = {
+        "version": SCHEMA_VERSION,
+        "tool": "caplint",
+        "tool_version": __version__,
+        "rules": [{"rule": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
+                   "tags": list(r.tags), "precision": r.precision, "help_uri": rule_page_url(r.id)} for r in rules],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

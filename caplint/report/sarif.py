@@ -106,7 +106,8 @@ def _result(om: Any, f: Finding, rule_index: int | None, cwd: str) -> Any:
         rule_index=rule_index,
         # Written even when it equals the default, so no reader has to know it.
         level=LEVELS[f.severity],
-        message=_new(om.Message, text=f.message),
+        # GitHub shows the message under the alert; the rule's help says the rest.
+        message=_new(om.Message, text=f"{f.message}\nFix: {f.advice}" if f.advice else f.message),
         locations=[location],
         # The engine's fingerprint leaves out the line number, so an alert keeps
         # its identity when unrelated lines are added above it.

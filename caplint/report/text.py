@@ -1,4 +1,11 @@
-"""Human-readable output: location, severity, rule, message, the source line with a caret."""
+"""The report a person reads: what matters first, in full; the hygiene in brief.
+
+Findings at medium or above are printed in full, the worst first (then by file
+and line): location, severity, rule, message, the source line with a caret, and
+a `fix:` line. Low findings — on a real repository nine in ten of them, the same
+advice for every service — are counted per rule with a few locations, and
+`--show-all` prints them in full as well. The last line is the summary.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -14,6 +21,11 @@ _COLORS = {
     Severity.LOW: "\033[36m",
 }
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+# Findings below this are shown in brief unless --show-all.
+IN_FULL = Severity.MEDIUM
+# How many locations the brief names per rule.
+EXAMPLES = 3
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -39,16 +51,54 @@ def _snippet(f: Finding, color: bool) -> list[str]:
     ]
 
 
-def render(findings: Sequence[Finding], context: Context) -> str:
+def report_order(f: Finding) -> tuple[int, str, int, int, str, str]:
+    """The worst first, then by file, line and column."""
+    return (-f.severity, *f.sort_key())
+
+
+def in_full(f: Finding, color: bool) -> list[str]:
+    where = f"{f.span.path}:{f.span.line}:{f.span.column}"
+    sev = _paint(f.severity.label, _COLORS[f.severity], color)
+    rule = _paint(f"{f.rule_id} {f.rule_name}", _BOLD, color)
+    out = [f"{_paint(where, _BOLD, color)}: {sev} {rule}", f"  {f.message}", *_snippet(f, color)]
+    if f.advice:
+        out.append(f"  {_paint('fix:', _BOLD, color)} {f.advice}")
+    return out
+
+
+def in_brief(findings: Sequence[Finding], context: Context) -> list[str]:
+    """Per rule: how many, what the rule is about, and the first few locations."""
     color = context.color
-    out: list[str] = []
+    by_rule: dict[str, list[Finding]] = {}
     for f in findings:
-        where = f"{f.span.path}:{f.span.line}:{f.span.column}"
-        sev = _paint(f.severity.label, _COLORS[f.severity], color)
-        rule = _paint(f"{f.rule_id} {f.rule_name}", _BOLD, color)
-        out.append(f"{_paint(where, _BOLD, color)}: {sev} {rule}")
-        out.append(f"  {f.message}")
-        out.extend(_snippet(f, color))
+        by_rule.setdefault(f.rule_id, []).append(f)
+    summaries = {r.id: r.summary for r in context.rules}
+    n = len(findings)
+    label = _paint("low", _COLORS[Severity.LOW], color)
+    out = [f"{n} {label} finding{'s' if n != 1 else ''} in brief (--show-all prints each in full, with its fix):"]
+    width = max(len(f"{fs[0].rule_id} {fs[0].rule_name}") for fs in by_rule.values())
+    count_width = len(str(max(len(fs) for fs in by_rule.values())))
+    # The rules with most findings first; equal counts by id.
+    for rule_id, fs in sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0])):
+        name = f"{rule_id} {fs[0].rule_name}".ljust(width)
+        about = summaries.get(rule_id, "")
+        out.append(f"  {len(fs):>{count_width}}  {_paint(name, _BOLD, color)}  {about}".rstrip())
+        shown = ", ".join(f"{f.span.path}:{f.span.line}" for f in fs[:EXAMPLES])
+        more = f" and {len(fs) - EXAMPLES} more" if len(fs) > EXAMPLES else ""
+        out.append(f"  {' ' * count_width}  e.g. {shown}{more}")
+    return out
+
+
+def render(findings: Sequence[Finding], context: Context) -> str:
+    ordered = sorted(findings, key=report_order)
+    full = ordered if context.show_all else [f for f in ordered if f.severity >= IN_FULL]
+    brief = [] if context.show_all else [f for f in ordered if f.severity < IN_FULL]
+    out: list[str] = []
+    for f in full:
+        out.extend(in_full(f, context.color))
+        out.append("")
+    if brief:
+        out.extend(in_brief(brief, context))
         out.append("")
     out.append(summary(findings, context.files))
     return "\n".join(out) + "\n"

@@ -34,6 +34,17 @@ class Rule:
     raw_doc: str
     tags: tuple[str, ...] = ()
     precision: str = "very-high"
+    # The fix text of a finding whose hit brings none: what a pseudo-rule's
+    # findings say, and the fallback for a plugin rule that gives no advice.
+    advice: str = ""
+
+    @property
+    def default_advice(self) -> str:
+        """`advice`, else the first paragraph of the docs' "Use instead"."""
+        if self.advice:
+            return self.advice
+        first = self.section("Use instead").split("\n\n", 1)[0].split("```", 1)[0]
+        return " ".join(first.split()).rstrip(":") or f"see the documentation of {self.id}"
 
     @property
     def doc(self) -> str:
@@ -94,6 +105,8 @@ def rule(
     return wrap
 
 
-def pseudo_rule(id: str, name: str, severity: Severity, doc: str, *, tags: tuple[str, ...] = ()) -> Rule:
-    """A rule whose findings the engine raises itself, not a check over the model."""
-    return Rule(id, name, severity, (), _never, doc, ("security", "containers", *tags))
+def pseudo_rule(id: str, name: str, severity: Severity, doc: str, *, advice: str,
+                tags: tuple[str, ...] = ()) -> Rule:
+    """A rule whose findings the engine raises itself, not a check over the model;
+    `advice` is their fix text unless the engine has a more specific one."""
+    return Rule(id, name, severity, (), _never, doc, ("security", "containers", *tags), advice=advice)

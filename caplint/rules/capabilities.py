@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from caplint import advice
 from caplint import capabilities as caps
-from caplint.model import Container, Fix, Hit, Located, Severity, Span
+from caplint.model import Container, Hit, Located, Severity
 from caplint.rules import rule
 
 
@@ -68,7 +69,8 @@ def all_capabilities(c: Container) -> Iterator[Hit]:
     """
     for loc, name in _named(c.cap_add):
         if name == caps.ALL:
-            yield Hit(loc.span, f"{c.name} adds {loc.shown}: every Linux capability, close to a privileged container")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}: every Linux capability, close to a privileged container",
+                      advice=_instead_of_all(c, loc))
 
 
 @rule("CAP202", "critical-capability", Severity.CRITICAL, (Container,))
@@ -120,7 +122,8 @@ def critical_capability(c: Container) -> Iterator[Hit]:
     for loc, name in _single_adds(c):
         cap = caps.CAPABILITIES.get(name)
         if cap is not None and cap.tier is caps.Tier.CRITICAL:
-            yield Hit(loc.span, f"{c.name} adds {loc.shown}: lets an attacker {cap.grants}")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}: lets an attacker {cap.grants}",
+                      advice=_keep_only_if_needed(c, loc, name))
 
 
 @rule("CAP203", "elevated-capability", Severity.MEDIUM, (Container,))
@@ -169,7 +172,8 @@ def elevated_capability(c: Container) -> Iterator[Hit]:
     for loc, name in _single_adds(c):
         cap = caps.CAPABILITIES.get(name)
         if cap is not None and cap.tier is not caps.Tier.CRITICAL and name not in defaults:
-            yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} does not grant by default: lets an attacker {cap.grants}")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} does not grant by default: lets an attacker {cap.grants}",
+                      advice=_keep_only_if_needed(c, loc, name))
 
 
 @rule("CAP204", "missing-drop-all", Severity.LOW, (Container,))
@@ -218,7 +222,8 @@ def missing_drop_all(c: Container) -> Iterator[Hit]:
     if any(not loc.resolved for loc in c.cap_drop) or _drops_all(c):
         return
     kept = sorted(caps.defaults_for(c.runtime) - {name for _, name in _named(c.cap_drop)})
-    yield Hit(c.span, f"{c.name} does not drop ALL capabilities and keeps {len(kept)} defaults ({', '.join(kept)})")
+    yield Hit(c.span, f"{c.name} does not drop ALL capabilities and keeps {len(kept)} defaults ({', '.join(kept)})",
+              advice=advice.least_privilege(c))
 
 
 @rule("CAP205", "unknown-capability", Severity.HIGH, (Container,))
@@ -265,17 +270,10 @@ def unknown_capability(c: Container) -> Iterator[Hit]:
                 guess = caps.suggest(loc.value)
                 hint = f"; did you mean {guess}?" if guess else ""
                 why = " (only the bare ALL is special)" if loc.value.strip().upper() == "CAP_ALL" else ""
-                # A fix only where the span holds exactly the name, perhaps quoted
-                # (YAML's raw omits the quotes, the shell's keeps them): never
-                # rewrite `${CAPS:-NET_ADMN}` or a word spliced from several quotes.
-                s, raw = loc.span, loc.raw
-                bare = raw[1:-1] if len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "'\"" else raw
-                extra = s.end_column - s.column - len(bare)
-                fix = None
-                if guess and bare == loc.value and s.line == s.end_line and extra in (0, 2):
-                    inner = Span(s.path, s.line, s.column + extra // 2, s.line, s.end_column - extra // 2)
-                    fix = Fix(inner, guess, f"Replace {bare} with {guess}")
-                yield Hit(loc.span, f"{c.name} {field} {loc.shown}, which is not a Linux capability{why}: the container will not start{hint}", fix)
+                fix = advice.replace_value(loc, guess, f"Replace {loc.value} with {guess}") if guess else None
+                yield Hit(loc.span, f"{c.name} {field} {loc.shown}, which is not a Linux capability{why}: the container will not start{hint}", fix,
+                          advice.at(c, loc, f"write {guess}" if guess else
+                                    f"write one of the 41 names of capabilities(7) (`caplint caps` lists a container's), or remove {loc.raw}"))
 
 
 @rule("CAP206", "redundant-capability", Severity.LOW, (Container,))
@@ -332,27 +330,62 @@ def redundant_capability(c: Container) -> Iterator[Hit]:
     seen: set[str] = set()
     for loc, name in adds:
         if name in seen:
-            yield Hit(loc.span, f"{c.name} adds {loc.shown} twice")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown} twice", advice=advice.at(c, loc, f"remove this second {loc.raw}"))
         elif add_all and name != caps.ALL:
-            yield Hit(loc.span, f"{c.name} adds {loc.shown} although it already adds ALL")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown} although it already adds ALL",
+                      advice=advice.at(c, loc, f"keep {name} and replace ALL with the other capabilities it really uses"))
         elif name in drop_names and name != caps.ALL:
-            yield Hit(loc.span, f"{c.name} both adds and drops {loc.shown}; drops apply first, so it keeps {name}")
+            yield Hit(loc.span, f"{c.name} both adds and drops {loc.shown}; drops apply first, so it keeps {name}",
+                      advice=advice.at(c, loc, f"remove {name} from {_lists(c, 'cap_drop')} if the container needs it, "
+                                               f"from {_lists(c, 'cap_add')} if it does not"))
         elif name in defaults and not drop_all:
-            yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} grants by default")
+            yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} grants by default",
+                      advice=advice.at(c, loc, f"drop the other defaults with {advice.cap_lists(c, [])}, so that adding "
+                                               f"{name} means what it says, or remove {loc.raw}"))
         seen.add(name)
 
     seen.clear()
     for loc, name in drops:
         if name in seen:
-            yield Hit(loc.span, f"{c.name} drops {loc.shown} twice")
+            yield Hit(loc.span, f"{c.name} drops {loc.shown} twice", advice=advice.at(c, loc, f"remove this second {loc.raw}"))
         elif add_all:
             if name == caps.ALL:
-                yield Hit(loc.span, f"{c.name} drops {loc.shown} but also adds ALL, which wins: it keeps every capability")
+                yield Hit(loc.span, f"{c.name} drops {loc.shown} but also adds ALL, which wins: it keeps every capability",
+                          advice=advice.at(c, loc, f"replace ALL in {_lists(c, 'cap_add')} with the capabilities it really uses"))
             # Otherwise the drop is what takes the capability away from ALL.
         elif name in add_names:
             pass  # reported on the add above
         elif drop_all and name != caps.ALL:
-            yield Hit(loc.span, f"{c.name} drops {loc.shown} although it already drops ALL")
+            yield Hit(loc.span, f"{c.name} drops {loc.shown} although it already drops ALL",
+                      advice=advice.at(c, loc, f"remove {loc.raw} from {_lists(c, 'cap_drop')}: ALL covers it"))
         elif name != caps.ALL and name not in defaults:
-            yield Hit(loc.span, f"{c.name} drops {loc.shown}, which it never had ({c.runtime} does not grant it by default)")
+            yield Hit(loc.span, f"{c.name} drops {loc.shown}, which it never had ({c.runtime} does not grant it by default)",
+                      advice=advice.at(c, loc, f"remove {loc.raw} from {_lists(c, 'cap_drop')}, or drop ALL instead"))
         seen.add(name)
+
+
+def _lists(c: Container, key: str) -> str:
+    """How the container's list is named: `cap_add`, or `--cap-add`."""
+    return advice.spelled(c, key, "--" + key.replace("_", "-"))
+
+
+def _keep_only_if_needed(c: Container, loc: Located[str], name: str) -> str:
+    """CAP202/CAP203: take the capability away, or keep it alone."""
+    removal = advice.remove_from_list(c, "cap_add", "--cap-add", loc)
+    if _drops_all(c):
+        return f"{removal} unless the workload needs it"
+    keep = advice.suggested_capabilities(c).cap_add
+    if keep is None:
+        keep = tuple(sorted({n for _, n in _single_adds(c)}))
+    return f"{removal} unless the workload needs it; if it does, drop everything else: {advice.cap_lists(c, keep)}"
+
+
+def _instead_of_all(c: Container, loc: Located[str]) -> str:
+    """CAP201: name what is used instead of ALL."""
+    others = sorted({n for _, n in _named(c.cap_add) if n != caps.ALL})
+    if others:
+        instead = f"{advice.cap_lists(c, others)}, plus any other capability the workload is seen to use"
+    else:
+        instead = (f"{advice.cap_lists(c, [])} and a cap_add of just what it uses (this file does not say which: "
+                   "`capsh --print` or `getpcaps` in a test container shows it)")
+    return advice.at(c, loc, f"replace ALL with the capabilities the workload really uses: {instead}")

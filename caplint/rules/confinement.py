@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from caplint.model import Container, Hit, Located, Severity
+from caplint import advice
+from caplint.model import Container, Fix, Hit, Located, Severity
 from caplint.rules import rule
 
 
@@ -24,10 +25,15 @@ def security_options(c: Container) -> Iterator[tuple[Located[str], str, str]]:
             yield opt, text[:cut].strip().lower(), text[cut + 1:].strip()
 
 
-def _option_rule(c: Container, key: str, bad_value: str, what: str) -> Iterator[Hit]:
+def _option_rule(c: Container, key: str, bad_value: str, what: str, instead: str) -> Iterator[Hit]:
     for opt, k, v in security_options(c):
         if k == key and v.lower() == bad_value:
-            yield Hit(opt.span, f"{c.name} sets {opt.shown}: {what}")
+            yield Hit(opt.span, f"{c.name} sets {opt.shown}: {what}", advice=_remove_option(c, opt, instead))
+
+
+def _remove_option(c: Container, opt: Located[str], then: str) -> str:
+    removal = advice.remove_from_list(c, "security_opt", "--security-opt", opt)
+    return f"{removal}; {then}" if then else removal
 
 
 @rule("CAP301", "seccomp-disabled", Severity.HIGH, (Container,))
@@ -66,7 +72,10 @@ def seccomp_disabled(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker: seccomp security profiles](https://docs.docker.com/engine/security/seccomp/)
     """
-    yield from _option_rule(c, "seccomp", "unconfined", "every system call is allowed, including the ones kernel exploits use")
+    yield from _option_rule(c, "seccomp", "unconfined", "every system call is allowed, including the ones kernel exploits use",
+                            "Docker's default profile then applies. If the workload needs a call it blocks, allow just that "
+                            "call in a profile of your own, written in its place: "
+                            + advice.spelled(c, '"seccomp=./seccomp.json"', "--security-opt seccomp=./seccomp.json"))
 
 
 @rule("CAP302", "apparmor-disabled", Severity.HIGH, (Container,))
@@ -97,7 +106,10 @@ def apparmor_disabled(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker: AppArmor security profiles](https://docs.docker.com/engine/security/apparmor/)
     """
-    yield from _option_rule(c, "apparmor", "unconfined", "the AppArmor profile that blocks writes to host /proc and /sys is off")
+    yield from _option_rule(c, "apparmor", "unconfined", "the AppArmor profile that blocks writes to host /proc and /sys is off",
+                            "the docker-default profile then applies; a workload that needs more gets a profile of its own, "
+                            "loaded on the host and written in its place: "
+                            + advice.spelled(c, '"apparmor=PROFILE"', "--security-opt apparmor=PROFILE"))
 
 
 @rule("CAP303", "selinux-disabled", Severity.HIGH, (Container,))
@@ -129,7 +141,8 @@ def selinux_disabled(c: Container) -> Iterator[Hit]:
     - [Podman run: --security-opt](https://docs.podman.io/en/latest/markdown/podman-run.1.html#security-opt-option)
     - [Docker: security_opt](https://docs.docker.com/reference/cli/docker/container/run/#security-opt)
     """
-    yield from _option_rule(c, "label", "disable", "SELinux separation is off and the container runs as spc_t")
+    yield from _option_rule(c, "label", "disable", "SELinux separation is off and the container runs as spc_t",
+                            _relabel(c))
 
 
 @rule("CAP304", "missing-no-new-privileges", Severity.LOW, (Container,))
@@ -179,9 +192,11 @@ def missing_no_new_privileges(c: Container) -> Iterator[Hit]:
         if key == "no-new-privileges":
             if value.lower() in ("", "true", "1"):
                 return
-            yield Hit(opt.span, f"{c.name} sets {opt.shown}: setuid binaries can still raise privileges")
+            yield Hit(opt.span, f"{c.name} sets {opt.shown}: setuid binaries can still raise privileges",
+                      _to_true(opt), advice.at(c, opt, f"write {_true_spelling(opt)} instead of {advice.as_written(opt)}"))
             return
-    yield Hit(c.span, f"{c.name} does not set no-new-privileges: setuid binaries can raise privileges")
+    yield Hit(c.span, f"{c.name} does not set no-new-privileges: setuid binaries can raise privileges",
+              advice=advice.add_security_opt(c, "no-new-privileges:true", "no-new-privileges"))
 
 
 @rule("CAP311", "unmasked-system-paths", Severity.HIGH, (Container,))
@@ -212,7 +227,33 @@ def unmasked_system_paths(c: Container) -> Iterator[Hit]:
     - [Docker run: --security-opt systempaths](https://docs.docker.com/reference/cli/docker/container/run/#security-opt)
     - [Podman run: --security-opt unmask](https://docs.podman.io/en/latest/markdown/podman-run.1.html#security-opt-option)
     """
-    yield from _option_rule(c, "systempaths", "unconfined", "/proc and /sys paths that expose the host kernel are unmasked")
+    yield from _option_rule(c, "systempaths", "unconfined", "/proc and /sys paths that expose the host kernel are unmasked",
+                            "a nested runtime that needs it belongs in a VM")
     for opt, key, value in security_options(c):
         if key == "unmask" and (value.upper() == "ALL" or value.startswith(("/proc", "/sys"))):
-            yield Hit(opt.span, f"{c.name} sets {opt.shown}: masked /proc and /sys paths become visible")
+            yield Hit(opt.span, f"{c.name} sets {opt.shown}: masked /proc and /sys paths become visible",
+                      advice=_remove_option(c, opt, "the runtime then masks those paths again"))
+
+
+def _relabel(c: Container) -> str:
+    """CAP303: label the bind mounts for the container instead."""
+    binds = [m for m in c.mounts if m.kind == "bind" and m.source is not None and m.target]
+    if not binds:
+        return "SELinux then confines the container in its own container_t domain"
+    mount = binds[0]
+    assert mount.source is not None
+    suffix = ",Z" if mount.read_only else ":Z"
+    example = f"{advice.as_written(mount.source)}:{mount.target}{':ro' if mount.read_only else ''}{suffix}"
+    return f"give its bind mounts a private label instead, such as {advice.spelled(c, example, f'-v {example}')}"
+
+
+def _true_spelling(opt: Located[str]) -> str:
+    """`no-new-privileges:false` → `no-new-privileges:true`, keeping the separator."""
+    text = opt.value.strip()
+    sep = next((ch for ch in text if ch in "=:"), ":")
+    return f"{text.split(sep, 1)[0]}{sep}true"
+
+
+def _to_true(opt: Located[str]) -> Fix | None:
+    """The exact edit for CAP304's explicit false."""
+    return advice.replace_value(opt, _true_spelling(opt), f"Set {_true_spelling(opt)}")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from caplint import hostpaths
-from caplint.model import Container, Hit, Severity
+from caplint import advice, hostpaths
+from caplint.model import Container, Hit, Located, Severity
 from caplint.rules import rule
 
 
@@ -54,11 +54,15 @@ def dangerous_device(c: Container) -> Iterator[Hit]:
     for dev in c.devices:
         why = hostpaths.dangerous_device(dev.host.value) if dev.host.resolved else None
         if why:
-            yield Hit(dev.host.span, f"{c.name} gets device {dev.host.shown}: {why}")
+            yield Hit(dev.host.span, f"{c.name} gets device {dev.host.shown}: {why}",
+                      advice=advice.at(c, dev.host, f"remove the device {advice.as_written(dev.host)}; bind the host folder the "
+                                                    "workload needs instead of a disk, or give it a volume"))
     for cg in c.device_cgroup_rules:
         why = hostpaths.dangerous_cgroup_rule(cg.value) if cg.resolved else None
         if why:
-            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.shown}: {why}")
+            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.shown}: {why}",
+                      advice=advice.at(c, cg, f"narrow {advice.as_written(cg)} to the one device it needs, by type and "
+                                              "major:minor number (`c 10:200 rwm` is /dev/net/tun)"))
 
 
 @rule("CAP315", "device-access", Severity.LOW, (Container,))
@@ -100,7 +104,13 @@ def device_access(c: Container) -> Iterator[Hit]:
     """
     for dev in c.devices:
         if not dev.host.resolved or hostpaths.dangerous_device(dev.host.value) is None:
-            yield Hit(dev.host.span, f"{c.name} gets host device {dev.host.shown}")
+            yield Hit(dev.host.span, f"{c.name} gets host device {dev.host.shown}", advice=_accept_device(c, dev.host))
     for cg in c.device_cgroup_rules:
         if not cg.resolved or hostpaths.dangerous_cgroup_rule(cg.value) is None:
-            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.shown}")
+            yield Hit(cg.span, f"{c.name} allows device cgroup rule {cg.shown}", advice=_accept_device(c, cg))
+
+
+def _accept_device(c: Container, loc: Located[str]) -> str:
+    """CAP315: keep it if intended, and say so where it is written."""
+    return advice.at(c, loc, f"keep {advice.as_written(loc)} only if the workload needs it (a single device node rather "
+                             "than a folder of them) and record why on its line: `# caplint: ignore[CAP315] <reason>`")

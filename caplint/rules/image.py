@@ -4,90 +4,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from caplint import advice
 from caplint import capabilities as caps
-from caplint.model import Hit, Image, Located, Severity
+from caplint.filecaps import program_commands as _commands, setcap_grants as _setcap_grants
+from caplint.model import Fix, Hit, Image, Located, Severity
 from caplint.rules import rule
 
-_CLAUSE = re.compile(r"([^=+\-]*)((?:[=+\-][eip]*)+)")
-_ACTION = re.compile(r"([=+\-])([eip]*)")
 _OCTAL = re.compile(r"[0-7]{1,6}")
 _SYMBOLIC = re.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
 _OPERATION = re.compile(r"([-+=])([rwxXst]*|[ugo])")
 _CHMOD_OPTIONS = re.compile(r"-[Rcfv]+|--(recursive|verbose|changes|silent|quiet|no-preserve-root|preserve-root)")
-
-
-def _commands(image: Image) -> Iterator[tuple[str, tuple[Located[str], ...]]]:
-    """(program, its arguments) for every command of every RUN, behind any wrappers."""
-    for stage in image.stages:
-        for run in stage.runs:
-            for command in run.commands:
-                if command.program < len(command.words):
-                    name = command.words[command.program].value.rsplit("/", 1)[-1]
-                    yield name, command.words[command.program + 1:]
-
-
-def _granted(text: str) -> frozenset[str] | None:
-    """Capabilities a `cap_from_text` string leaves permitted or inheritable; None if invalid.
-
-    Clauses are separated by spaces; each is `name[,name…]` followed by actions
-    `=`, `+`, `-` with flags `e`, `i`, `p`. An empty name list or `all` means every
-    capability; `=` first clears the named capabilities.
-    """
-    flags: dict[str, set[str]] = {}
-    for clause in text.lower().split():
-        m = _CLAUSE.fullmatch(clause)
-        if m is None:
-            return None
-        names = m.group(1)
-        if names in ("", "all"):
-            if names == "" and not m.group(2).startswith("="):
-                return None
-            targets = sorted(caps.ALL_CAPABILITIES)
-        else:
-            targets = []
-            for name in names.split(","):
-                canonical = _capability(name)
-                if canonical is None:
-                    return None
-                targets.append(canonical)
-        for op, letters in _ACTION.findall(m.group(2)):
-            for target in targets:
-                current = flags.setdefault(target, set())
-                if op == "=":
-                    current.clear()
-                if op == "-":
-                    current.difference_update(letters)
-                else:
-                    current.update(letters)
-    return frozenset(name for name, f in flags.items() if f & {"p", "i"})
-
-
-def _capability(name: str) -> str | None:
-    if name.isdigit():
-        return next((c.name for c in caps.CAPABILITIES.values() if c.number == int(name)), None)
-    canonical = caps.normalize(name)
-    return None if canonical == caps.ALL else canonical
-
-
-def _setcap_grants(args: tuple[Located[str], ...]) -> Iterator[tuple[Located[str], frozenset[str], str]]:
-    """(capability text, what it grants, file) for each pair of a setcap command line."""
-    i = 0
-    while i < len(args):
-        word = args[i].value
-        if word in ("-q", "-v", "-f", "-F"):
-            i += 1
-        elif word == "-n":
-            i += 2
-        elif word in ("-h", "--license"):
-            return
-        elif i + 1 < len(args):
-            # `-r` removes and `-` reads from stdin: nothing known is granted.
-            granted = _granted(word) if word not in ("-r", "-") and args[i].resolved else None
-            if granted:
-                yield args[i], granted, args[i + 1].value
-            i += 2
-        else:
-            return
 
 
 @rule("CAP207", "file-capabilities", Severity.HIGH, (Image,))
@@ -152,7 +78,8 @@ def file_capabilities(image: Image) -> Iterator[Hit]:
             else:
                 what = "; ".join(caps.describe(name) for name in extra)
             yield Hit(text.span, f"setcap {text.raw} gives {path} {what}: "
-                                 "outside Docker's default set, and whoever runs the file gets it")
+                                 "outside Docker's default set, and whoever runs the file gets it",
+                      advice=_setcap_instead(text, granted, path))
 
 
 def _id_bits(mode: str) -> tuple[bool, bool]:
@@ -285,7 +212,8 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
         who = "its owner's and group's" if uid and gid else "its owner's" if uid else "its group's"
         target = " ".join(f.value for f in files) or "its files"
         spelled = f"-m {mode.raw}" if program == "install" and not mode.value.startswith("-") else mode.raw
-        yield Hit(mode.span, f"{program} {spelled} sets the {bits} on {target}: whoever runs it gets {who} privileges")
+        yield Hit(mode.span, f"{program} {spelled} sets the {bits} on {target}: whoever runs it gets {who} privileges",
+                  *_without_id_bits(program, mode, text, target))
 
 
 @rule("CAP403", "missing-user", Severity.LOW, (Image,))
@@ -334,4 +262,32 @@ def missing_user(image: Image) -> Iterator[Hit]:
     if final is None or not final.base.value or final.users:
         return
     yield Hit(final.span, f"the final stage (FROM {final.base.raw}) never sets USER: "
-                          "the container runs as root unless started with --user")
+                          "the container runs as root unless started with --user",
+              advice="end the final stage with `USER 10001` (numeric, so it works without /etc/passwd), after creating "
+                     "the user if the image has none (`RUN useradd --system --uid 10001 app`), or build FROM a "
+                     "non-root variant of the base image")
+
+
+def _setcap_instead(text: Located[str], granted: frozenset[str], path: str) -> str:
+    """CAP207: the file keeps only default capabilities; the container gets the rest."""
+    extra = sorted(granted - caps.DOCKER_DEFAULTS)
+    kept = sorted(granted & caps.DOCKER_DEFAULTS)
+    flags = " ".join(["--cap-drop=ALL", *(f"--cap-add={n}" for n in extra)])
+    if kept and len(extra) < len(caps.ALL_CAPABILITIES - caps.DOCKER_DEFAULTS):
+        on_file = f"grant the file only `setcap {','.join('cap_' + n.lower() for n in kept)}+ep {path}`"
+    else:
+        on_file = f"remove `setcap {text.raw} {path}`"
+    return (f"{on_file}, and add {', '.join(extra)} at run time to the one container that needs it, "
+            f"with everything else dropped ({flags}, or cap_drop: [ALL] and cap_add: [{', '.join(extra)}])")
+
+
+def _without_id_bits(program: str, mode: Located[str], text: str, target: str) -> tuple[Fix | None, str]:
+    """CAP402: the same mode without the setuid/setgid bits, as an edit where it is octal."""
+    if _OCTAL.fullmatch(text):
+        cleared = format(int(text, 8) & ~0o6000, "o").rjust(len(text), "0")
+        # Only where the word is the mode alone (not `-Dm4755` or `--mode=4755`).
+        edit = advice.replace_value(mode, cleared, f"Write {cleared}") if mode.value == text else None
+        spelled = f"install -m {cleared}" if program == "install" else f"chmod {cleared}"
+        return edit, f"write `{spelled}` for {target}: the same permissions without the id bits"
+    return None, (f"remove the s from `{mode.raw}` (or the command, if it does nothing else) for {target}; if the program "
+                  "needs a privilege, add that one capability to the container at run time instead")

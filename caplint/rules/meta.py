@@ -47,6 +47,8 @@ parse_error = pseudo_rule(
     - [YAML 1.2 specification](https://yaml.org/spec/1.2.2/)
     - [Dockerfile reference](https://docs.docker.com/reference/dockerfile/)
     """,
+    advice="correct the file where the message says, so that its own tool reads it (nothing in it is checked "
+           "until then); a file that is not meant to be linted belongs in the configuration's `exclude`",
 )
 
 unused_suppression = pseudo_rule(
@@ -96,4 +98,5 @@ unused_suppression = pseudo_rule(
     - [caplint suppressions](https://github.com/caplint/caplint/blob/main/docs/integrations.md#suppressions)
     - [ruff: unused-noqa (RUF100)](https://docs.astral.sh/ruff/rules/unused-noqa/)
     """,
+    advice="delete the suppression, or the rule ids in it that no longer suppress anything",
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from caplint import hostpaths
+from caplint import advice, hostpaths
 from caplint.model import Container, Hit, Located, Mount, Severity
 from caplint.rules import rule
 
@@ -62,7 +62,8 @@ def runtime_socket_mount(c: Container) -> Iterator[Hit]:
         why = hostpaths.runtime_socket(host.value)
         if why:
             ro = " (read-only does not help: the API still answers)" if m.read_only else ""
-            yield Hit(host.span, f"{c.name} mounts {host.shown}, {why}: full control of the host{ro}")
+            yield Hit(host.span, f"{c.name} mounts {host.shown}, {why}: full control of the host{ro}",
+                      advice=_without_socket(c, host))
 
 
 @rule("CAP313", "sensitive-host-mount", Severity.HIGH, (Container,))
@@ -119,4 +120,28 @@ def sensitive_host_mount(c: Container) -> Iterator[Hit]:
         why = hostpaths.sensitive_path(host.value) if host.resolved else None
         if why:
             mode = "read-only" if m.read_only else "writable"
-            yield Hit(host.span, f"{c.name} mounts host {host.shown} ({mode}): {why}")
+            yield Hit(host.span, f"{c.name} mounts host {host.shown} ({mode}): {why}",
+                      advice=_narrower(c, m, host))
+
+
+def _without_socket(c: Container, host: Located[str]) -> str:
+    """CAP312: no socket; a filtering proxy where the API is needed."""
+    shown = advice.as_written(host)
+    proxy = advice.spelled(c, "environment: [DOCKER_HOST=tcp://socket-proxy:2375]", "-e DOCKER_HOST=tcp://socket-proxy:2375")
+    if hostpaths.runtime_socket(host.value) and not host.value.rstrip("/").endswith(".sock"):
+        return advice.at(c, host, f"do not mount {shown}: bind only the folder the workload needs, one that holds no "
+                                  f"runtime socket; if it needs the API, give it a proxy that allows only its calls ({proxy})")
+    return advice.at(c, host, f"remove the {shown} mount; if the workload needs the API, point it at a socket proxy "
+                              f"that allows only the calls it makes ({proxy})")
+
+
+def _narrower(c: Container, m: Mount, host: Located[str]) -> str:
+    """CAP313: the specific files, read-only; at the very least read-only."""
+    shown = advice.as_written(host)
+    only = f"bind only the specific, non-secret files it reads instead of {shown}"
+    if m.read_only or not m.target:
+        fix = f"{only}; an agent that truly needs {shown} gets an inline suppression saying why"
+    else:
+        entry = f"{shown}:{m.target}:ro"
+        fix = f"{only}, read-only; at the very least {advice.spelled(c, f'- {entry}', f'-v {entry}')}"
+    return advice.at(c, host, fix)

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from caplint import advice
 from caplint.model import Container, Hit, Located, Severity
 from caplint.rules import rule
 
 
-def _shares_host(c: Container, setting: Located[str] | None, what: str) -> Iterator[Hit]:
+def _shares_host(c: Container, setting: Located[str] | None, what: str, key: str, flag: str, then: str,
+                 instead: str | None = None) -> Iterator[Hit]:
+    """`then` says what to write instead, after the removal; `instead` is the
+    value that can replace `host` as it stands."""
     if setting is not None and setting.resolved and setting.value.strip().lower() == "host":
-        yield Hit(setting.span, f"{c.name} shares the host's {what}")
+        edit = advice.replace_value(setting, instead, f"Use {instead}") if instead else None
+        yield Hit(setting.span, f"{c.name} shares the host's {what}", edit,
+                  f"{advice.remove_value(c, key, flag, setting)}; {then}")
 
 
 @rule("CAP305", "host-pid", Severity.HIGH, (Container,))
@@ -41,7 +47,9 @@ def host_pid(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker run: PID settings](https://docs.docker.com/engine/containers/run/#pid-settings---pid)
     """
-    yield from _shares_host(c, c.pid, "process namespace (pid: host): it can see and signal every host process")
+    yield from _shares_host(c, c.pid, "process namespace (pid: host): it can see and signal every host process", "pid", "--pid",
+                            "to share processes with one other container only, write "
+                            + advice.spelled(c, 'pid: "service:NAME"', "--pid=container:NAME"))
 
 
 @rule("CAP306", "host-network", Severity.MEDIUM, (Container,))
@@ -79,7 +87,10 @@ def host_network(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker: host network driver](https://docs.docker.com/engine/network/drivers/host/)
     """
-    yield from _shares_host(c, c.network, "network namespace: it can reach services bound to the host's localhost")
+    yield from _shares_host(c, c.network, "network namespace: it can reach services bound to the host's localhost",
+                            "network_mode", "--network",
+                            "publish just the ports it serves instead, with "
+                            + advice.spelled(c, 'ports: ["HOST:CONTAINER", …]', "-p HOST:CONTAINER"))
 
 
 @rule("CAP307", "host-ipc", Severity.MEDIUM, (Container,))
@@ -107,7 +118,10 @@ def host_ipc(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker run: IPC settings](https://docs.docker.com/engine/containers/run/#ipc-settings---ipc)
     """
-    yield from _shares_host(c, c.ipc, "IPC namespace: it can read and write host shared memory")
+    yield from _shares_host(c, c.ipc, "IPC namespace: it can read and write host shared memory", "ipc", "--ipc",
+                            "to share memory with another container write "
+                            + advice.spelled(c, 'ipc: shareable on one and ipc: "service:NAME" on the other',
+                                             "--ipc=shareable on one and --ipc=container:NAME on the other"))
 
 
 @rule("CAP308", "host-userns", Severity.HIGH, (Container,))
@@ -137,7 +151,8 @@ def host_userns(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker: isolate containers with a user namespace](https://docs.docker.com/engine/security/userns-remap/)
     """
-    yield from _shares_host(c, c.userns, "user namespace: root in the container is root on the host")
+    yield from _shares_host(c, c.userns, "user namespace: root in the container is root on the host", "userns_mode", "--userns",
+                            "give the remapped user access to the files it needs instead")
 
 
 @rule("CAP309", "host-uts", Severity.LOW, (Container,))
@@ -165,7 +180,8 @@ def host_uts(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker run: UTS settings](https://docs.docker.com/engine/containers/run/#uts-settings---uts)
     """
-    yield from _shares_host(c, c.uts, "UTS namespace (hostname and domain name)")
+    yield from _shares_host(c, c.uts, "UTS namespace (hostname and domain name)", "uts", "--uts",
+                            "set the name it needs with " + advice.spelled(c, "hostname: NAME", "--hostname=NAME"))
 
 
 @rule("CAP310", "host-cgroupns", Severity.MEDIUM, (Container,))
@@ -196,4 +212,6 @@ def host_cgroupns(c: Container) -> Iterator[Hit]:
     ## References
     - [Docker run: --cgroupns](https://docs.docker.com/reference/cli/docker/container/run/#cgroupns)
     """
-    yield from _shares_host(c, c.cgroupns, "cgroup namespace: it sees every host cgroup")
+    yield from _shares_host(c, c.cgroupns, "cgroup namespace: it sees every host cgroup", "cgroup", "--cgroupns",
+                            "write " + advice.spelled(c, "cgroup: private", "--cgroupns=private") + " (the default on cgroup v2)",
+                            instead="private")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from caplint import advice
 from caplint.model import Container, Hit, Image, Severity
 from caplint.rules import rule
 
@@ -48,7 +49,8 @@ def privileged_container(c: Container) -> Iterator[Hit]:
     - [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
     """
     if c.privileged is not None and c.privileged.value:
-        yield Hit(c.privileged.span, f"{c.name} runs privileged ({c.privileged.shown}): all capabilities and host devices, no confinement")
+        yield Hit(c.privileged.span, f"{c.name} runs privileged ({c.privileged.shown}): all capabilities and host devices, no confinement",
+                  advice=_unprivileged(c))
 
 
 _INSECURE = "security.insecure"
@@ -95,10 +97,30 @@ def privileged_build(subject: Container | Image) -> Iterator[Hit]:
                 for flag in run.flags:
                     name, _, value = flag.value.partition("=")
                     if name == "--security" and value == "insecure":
-                        yield Hit(flag.span, f"RUN {flag.shown} runs this build step without a sandbox, like a privileged container")
+                        yield Hit(flag.span, f"RUN {flag.shown} runs this build step without a sandbox, like a privileged container",
+                                  advice=f"remove `{flag.raw}` from this RUN; for scratch space write "
+                                         "`RUN --mount=type=tmpfs,target=/mnt …`, and do work that needs real privileges "
+                                         "outside the build")
         return
     if subject.build_privileged is not None and subject.build_privileged.value:
-        yield Hit(subject.build_privileged.span, f"{subject.name} builds with privileged: {subject.build_privileged.shown}")
+        yield Hit(subject.build_privileged.span, f"{subject.name} builds with privileged: {subject.build_privileged.shown}",
+                  advice=advice.at(subject, subject.build_privileged,
+                                   f"remove `privileged: {advice.as_written(subject.build_privileged)}` from its build section and do "
+                                   "the privileged work outside the build"))
     for ent in subject.build_entitlements:
         if ent.resolved and ent.value == _INSECURE:
-            yield Hit(ent.span, f"{subject.name} allows the {ent.shown} entitlement: build steps may run without a sandbox")
+            yield Hit(ent.span, f"{subject.name} allows the {ent.shown} entitlement: build steps may run without a sandbox",
+                      advice=advice.at(subject, ent, advice.spelled(
+                          subject, f"remove {advice.as_written(ent)} from build.entitlements",
+                          f"remove `--allow {advice.as_written(ent)}`")
+                          + ", and rework the Dockerfile's `RUN --security=insecure` steps that need it"))
+
+
+def _unprivileged(c: Container) -> str:
+    """CAP101: what to grant instead of everything."""
+    removal = advice.remove_value(c, "privileged", "--privileged", c.privileged) if c.privileged else ""
+    if not c.complete:
+        return f"{removal}: a command in the container rarely needs more than the container itself has"
+    adds = advice.suggested_capabilities(c).cap_add or ()
+    return (f"{removal} and grant only what the workload uses: {advice.cap_lists(c, adds)} "
+            f"plus the capabilities and {advice.spelled(c, 'devices', '--device')} it is seen to need")

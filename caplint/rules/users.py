@@ -3,16 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from caplint import advice
+from caplint.evidence import is_root as is_root  # one reading of "root", shared with the evidence
 from caplint.model import Container, Hit, Image, Located, Severity
 from caplint.rules import rule
-
-
-def is_root(user: Located[str]) -> bool:
-    """True when the user part of `user[:group]` is root; the group does not decide."""
-    if not user.resolved:
-        return False
-    name = user.value.strip().split(":", 1)[0].strip()
-    return name == "root" or (name.isdigit() and int(name) == 0)
 
 
 @rule("CAP401", "root-user", Severity.MEDIUM, (Container, Image))
@@ -56,7 +50,19 @@ def root_user(subject: Container | Image) -> Iterator[Hit]:
     if isinstance(subject, Image):
         final = subject.final_stage
         if final is not None and final.users and is_root(final.users[-1]):
-            yield Hit(final.users[-1].span, f"the final stage runs as root (USER {final.users[-1].shown})")
+            yield Hit(final.users[-1].span, f"the final stage runs as root (USER {final.users[-1].shown})",
+                      advice=f"end the final stage with a non-root user: `USER {_non_root(final.users[-1])}` after the steps "
+                             "that need root (create it with `useradd --system --uid 10001 app` if the image has none)")
         return
     if subject.user is not None and is_root(subject.user):
-        yield Hit(subject.user.span, f"{subject.name} runs as root (user {subject.user.shown})")
+        yield Hit(subject.user.span, f"{subject.name} runs as root (user {subject.user.shown})",
+                  advice=advice.at(subject, subject.user, advice.spelled(
+                      subject, f'write user: "{_non_root(subject.user)}"', f"write --user={_non_root(subject.user)}")
+                      + " (a non-root uid the image's files allow), or remove "
+                      + advice.spelled(subject, f"`user: {advice.as_written(subject.user)}`", f"`--user {advice.as_written(subject.user)}`")
+                      + " to keep the image's own user"))
+
+
+def _non_root(user: Located[str]) -> str:
+    """A non-root `uid[:gid]` in the shape the author wrote (`root:root` → `10001:10001`)."""
+    return "10001:10001" if ":" in user.value else "10001"

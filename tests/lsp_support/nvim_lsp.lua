@@ -84,7 +84,7 @@ local ok, err = xpcall(function()
     filter = function(action) return action.kind == "quickfix" end,
   })
   wait_for("quick_fix_applied", function()
-    return vim.api.nvim_buf_get_lines(buf2, typo.lnum, typo.lnum + 1, false)[1]:find("NET_BIND_SERVICE", 1, true) ~= nil
+    return vim.api.nvim_buf_get_lines(buf2, typo.lnum, typo.lnum + 1, false)[1]:find("DAC_OVERRIDE", 1, true) ~= nil
   end)
   result.fixed_line = vim.api.nvim_buf_get_lines(buf2, typo.lnum, typo.lnum + 1, false)[1]
   wait_for("cleared_after_fix", function() return #vim.diagnostic.get(buf2) == 0 end)

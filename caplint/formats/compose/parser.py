@@ -6,14 +6,15 @@ and column where it is written — inside an anchor or a merged mapping too.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
-from caplint.model import Container, Device, Located, Mount, ParseResult, Problem, Span
+from caplint.model import Build, Container, Device, Located, Mount, ParseResult, Problem, Process, Span
 from caplint.formats import yamlnodes as yn
 from caplint.formats.compose.volumes import device_entry, volume_entry
 from caplint.formats.compose.interpolation import environment_for, interpolate
+from caplint.formats.compose import runtime
 
 # Keys that show a mapping under `services` really describes containers.
 _SERVICE_KEYS = frozenset({"image", "build", "command", "entrypoint", "privileged", "cap_add", "cap_drop",
@@ -40,11 +41,14 @@ class _Doc:
         return yn.span(node, self.path)
 
 
-def parse(text: str, path: str, *, require_services: bool = False) -> ParseResult:
+Loader = Callable[[str, str], tuple[Any, Optional[Problem]]]
+
+
+def parse(text: str, path: str, *, require_services: bool = False, load: Loader = yn.load) -> ParseResult:
     """Lint-model of a Compose file; with `require_services`, a YAML file that
     is not Compose (a CI config, a Kubernetes manifest, a Helm template) yields
     nothing at all rather than noise."""
-    root, problem = yn.load(text, path)
+    root, problem = load(text, path)
     if problem is not None:
         return ParseResult(problems=[] if require_services else [problem])
     if yn.is_null(root):
@@ -59,6 +63,69 @@ def parse(text: str, path: str, *, require_services: bool = False) -> ParseResul
         if (c := _service(doc, name, key, node, partial_file=override)) is not None
     ]
     return ParseResult(containers=containers, problems=doc.problems)
+
+
+def parse_stack(files: list[tuple[str, str]], *, load: Loader = yn.load) -> ParseResult:
+    """The containers that really run when Compose reads `files` (path, text)
+    together, in order: each service merged across them by Compose's rules.
+
+    A service is declared where it first appears (its whole-container findings
+    belong there); each value keeps the file and line it is written on. A merge
+    Compose refuses (a list in one file, a string in the next) is a problem at
+    the later value, whose layer is then left out, not guessed at."""
+    docs: list[_Doc] = []
+    problems: list[Problem] = []
+    for path, text in files:
+        root, problem = load(text, path)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        if yn.is_null(root):
+            continue
+        doc = _Doc(path, root, environment_for(path) if "$" in text else {}, problems)
+        if _find_services(doc, False):
+            docs.append(doc)
+    declared: dict[str, tuple[_Doc, Any]] = {}
+    merged: dict[str, dict[str, list[Layer]]] = {}
+    for doc in docs:
+        for name, (key, node) in doc.services.items():
+            if yn.is_null(node) and name in declared:
+                continue  # `web:` with nothing under it adds nothing
+            if not yn.is_map(node):
+                _service(doc, name, key, node, partial_file=True)  # its problem
+                continue
+            fields = _with_extends(doc, name, node, 0)
+            if name not in declared:
+                declared[name], merged[name] = (doc, key), fields
+            else:
+                _merge_into(merged[name], fields, f"service {name!r}", problems)
+    containers = [_container(doc, name, key, merged[name], partial_file=False)
+                  for name, (doc, key) in declared.items()]
+    return ParseResult(containers=containers, problems=problems)
+
+
+# Keys whose short and long forms Compose turns into one shape before merging,
+# so a string in one file and a mapping in the next is no clash.
+_CANONICAL = frozenset({"build", "environment", "labels", "depends_on", "networks", "env_file", "dns", "dns_search",
+                        "tmpfs", "extends", "command", "entrypoint", "sysctls", "annotations", "ulimits", "extra_hosts",
+                        "healthcheck", "logging", "deploy", "develop", "secrets", "configs"})
+_ALL_LAYERS = frozenset({"build", "healthcheck"})  # mappings the readers merge key by key
+_SHAPES = {"scalar": "string", "sequence": "list", "mapping": "mapping"}
+
+
+def _merge_into(base: dict[str, list[Layer]], over: dict[str, list[Layer]], label: str, problems: list[Problem]) -> None:
+    for key, layers in over.items():
+        if key not in base:
+            base[key] = layers
+            continue
+        before, after = base[key][-1][1], layers[0][1]
+        if key not in _CANONICAL and not yn.is_null(after) and not yn.is_null(before) and before.id != after.id:
+            where = f"{os.path.basename(base[key][-1][2].path)}:{before.start_mark.line + 1}"
+            problems.append(Problem(yn.span(after, layers[0][2].path),
+                                    f"{label}: {key} is a {_SHAPES[after.id]} here but a {_SHAPES[before.id]} in {where}: "
+                                    "Compose refuses to merge these files (cannot override); this value was not used"))
+            continue
+        base[key] = base[key] + layers if key in _MERGED_LISTS or key in _ALL_LAYERS else layers
 
 
 def _find_services(doc: _Doc, require_services: bool) -> bool:
@@ -110,7 +177,11 @@ def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -
     if not yn.is_map(node):
         doc.problems.append(Problem(yn.span(node, doc.path), f"{label} is a {node.id}, not a mapping; nothing in it was checked"))
         return None
-    fields = _with_extends(doc, name, node, 0)
+    return _container(doc, name, key, _with_extends(doc, name, node, 0), partial_file=partial_file)
+
+
+def _container(doc: _Doc, name: str, key: Any, fields: dict[str, list[Layer]], *, partial_file: bool) -> Container:
+    label = f"service {name!r}"
     complete = not partial_file and bool({"image", "build", "extends"} & set(fields))
     reader = _Fields(doc, label, fields)
     build = reader.build()
@@ -135,11 +206,18 @@ def _service(doc: _Doc, name: str, key: Any, node: Any, *, partial_file: bool) -
         user=reader.text("user"),
         build_privileged=build[0],
         build_entitlements=build[1],
+        # What a service runs is evidence only with the image it runs in: for
+        # a pulled image nothing is known anyway, and a Compose file of pulled
+        # images then never needs the shell parser.
+        processes=reader.processes() if "build" in fields else (),
+        ports=reader.ports(),
+        build=reader.build_link(),
     )
 
 
 # Compose merges these sequences across `extends` instead of replacing them.
-_MERGED_LISTS = frozenset({"cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices"})
+_MERGED_LISTS = frozenset({"cap_add", "cap_drop", "security_opt", "device_cgroup_rules", "volumes", "devices",
+                           "ports", "expose"})
 
 # One place a field is written: (key node, value node, the document it is in).
 Layer = tuple[Any, Any, "_Doc"]
@@ -177,7 +255,7 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
         seen_from = _Foreign(base_doc, doc, ext_key, shown)
         base = {k: [(kn, vn, seen_from) for kn, vn, _ in layers] for k, layers in base.items()}
     merged = {**base, **own}
-    for k in _MERGED_LISTS & base.keys() & own.keys():
+    for k in (_MERGED_LISTS | _ALL_LAYERS) & base.keys() & own.keys():
         merged[k] = base[k] + own[k]
     return merged
 
@@ -246,7 +324,7 @@ class _Fields:
     def _nodes(self, key: str) -> Iterator[tuple[Any, _Doc]]:
         """Value nodes of `key`: every layer of a merged list, else the last."""
         layers = self.fields.get(key, [])
-        for _, node, doc in layers if key in _MERGED_LISTS else layers[-1:]:
+        for _, node, doc in layers if key in _MERGED_LISTS or key in _ALL_LAYERS else layers[-1:]:
             yield node, doc
 
     def located(self, node: Any, doc: _Doc) -> Located[str]:
@@ -275,9 +353,11 @@ class _Fields:
         return None
 
     def names(self, key: str) -> tuple[Located[str], ...]:
-        """A list of names; a lone string is read as a one-item list (the intent is clear)."""
+        """A list of names; a lone string is read as a one-item list (the intent is clear).
+        Files merged into one stack make a union: a name an earlier file has is not added again."""
         out: list[Located[str]] = []
         for node, doc in self._nodes(key):
+            earlier = {loc.value for loc in out if loc.span.path != doc.span_of(node).path}
             items = [node] if yn.is_scalar(node) else node.value if yn.is_seq(node) else None
             if items is None:
                 self._shape_problem(node, doc, key, "a list")
@@ -285,7 +365,7 @@ class _Fields:
             for item in items:
                 if yn.is_scalar(item) and not yn.is_null(item):
                     loc = self.located(item, doc)
-                    if loc not in out:
+                    if loc not in out and loc.value not in earlier:
                         out.append(loc)
                 elif not yn.is_null(item):
                     self._shape_problem(item, doc, key, "a name")
@@ -295,13 +375,54 @@ class _Fields:
         self.doc.problems.append(Problem(doc.span_of(node), f"{self.label}: {key} holds a {node.id} where {wanted} belongs; not checked"))
 
     def mounts(self) -> tuple[Mount, ...]:
+        """Volumes; a later layer's volume replaces an earlier one on the same target."""
         out: list[Mount] = []
         for node, doc in self._nodes("volumes"):
+            mine: list[Mount] = []
             for item in node.value if yn.is_seq(node) else []:
                 mount = volume_entry(item, doc, self.located)
                 if mount is not None:
-                    out.append(mount)
+                    mine.append(mount)
+            targets = {m.target for m in mine if m.target is not None}
+            out = [m for m in out if m.target is None or m.target not in targets] + mine
         return tuple(out)
+
+    def processes(self) -> tuple[Process, ...]:
+        out: list[Process] = []
+        for key in ("entrypoint", "command"):
+            for node, doc in self._nodes(key):
+                process = runtime.command(key, node, doc.path, self._locator(doc))
+                if process is not None:
+                    out.append(process)
+        test: tuple[Any, _Doc] | None = None
+        for node, doc in self._nodes("healthcheck"):
+            items = yn.mapping_items(node) if yn.is_map(node) else {}
+            if "disable" in items and yn.is_scalar(items["disable"][1]) and str(items["disable"][1].value).lower() in yn.TRUE_WORDS:
+                test = None
+            elif "test" in items:
+                test = (items["test"][1], doc)
+        if test is not None:
+            process = runtime.healthcheck(test[0], test[1].path, self._locator(test[1]))
+            if process is not None:
+                out.append(process)
+        return tuple(out)
+
+    def ports(self) -> tuple[Located[int], ...]:
+        out: list[Located[int]] = []
+        for key in ("ports", "expose"):
+            for node, doc in self._nodes(key):
+                out += runtime.ports(node, self._locator(doc), expose=key == "expose")
+        return tuple(out)
+
+    def build_link(self) -> Build | None:
+        layers = list(self._nodes("build"))
+        if not layers:
+            return None
+        doc = layers[0][1]
+        return runtime.build([n for n, _ in layers], doc.path, self._locator(doc))
+
+    def _locator(self, doc: _Doc) -> runtime.Locate:
+        return lambda node: self.located(node, doc)
 
     def devices(self) -> tuple[Device, ...]:
         out: list[Device] = []

@@ -26,6 +26,7 @@ Every token is then located on its own physical line. Decisions worth knowing:
 from __future__ import annotations
 
 import io
+import posixpath
 import itertools
 import json
 import re
@@ -34,8 +35,7 @@ from dataclasses import dataclass, field
 
 from dockerfile_parse import DockerfileParser
 
-from caplint.model import Command, Image, Located, ParseResult, Problem, RunInstruction, Span, Stage
-from caplint.formats.embedded import Region
+from caplint.model import Command, Copy, Image, Located, ParseResult, Problem, Process, RunInstruction, Span, Stage
 from caplint.formats.shell import commands as _commands
 from caplint.formats.dockerfile.directives import escape_char
 from caplint.values import replace, value
@@ -45,7 +45,7 @@ INSTRUCTIONS = frozenset(
     "RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
 )
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
-POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
+POSIX_SHELLS = _commands.SHELLS
 _NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd"})
 
 _CONTROL = re.compile("[\x01-\x08\x0e-\x1f\ufffd]")
@@ -94,9 +94,19 @@ class _StageBuilder:
     runs: list[RunInstruction] = field(default_factory=list)
     args: dict[str, str | None] = field(default_factory=dict)
     posix_shell: bool = True
+    entrypoint: Process | None = None
+    cmd: Process | None = None
+    healthcheck: Process | None = None
+    copies: list[Copy] = field(default_factory=list)
+    exposes: list[Located[int]] = field(default_factory=list)
+    workdir: str = "/"
+    parent: int | None = None
+    cmd_here: bool = False  # the CMD is this stage's own, not inherited
 
     def freeze(self) -> Stage:
-        return Stage(self.base, self.name, self.span, tuple(self.users), tuple(self.runs))
+        return Stage(self.base, self.name, self.span, tuple(self.users), tuple(self.runs),
+                     self.entrypoint, self.cmd, self.healthcheck, tuple(self.copies), tuple(self.exposes),
+                     self.parent, self.workdir)
 
 
 def parse(text: str, path: str) -> ParseResult:
@@ -326,6 +336,25 @@ class _Builder:
             self.shell(entry, stage)
         elif keyword == "RUN":
             stage.runs.append(self.run(entry, heredocs, stage, skip=1))
+        elif keyword in ("ENTRYPOINT", "CMD"):
+            process = self.process(entry, keyword, stage, self.words(entry))
+            if keyword == "CMD":
+                stage.cmd, stage.cmd_here = process, True
+            else:
+                stage.entrypoint = process
+                if not stage.cmd_here:
+                    stage.cmd = None
+        elif keyword == "HEALTHCHECK":
+            self.healthcheck(entry, stage)
+        elif keyword in ("COPY", "ADD"):
+            self.copy(entry, stage)
+        elif keyword == "EXPOSE":
+            self.expose(entry, stage)
+        elif keyword == "WORKDIR":
+            words = self.words(entry)
+            if words:
+                value, _ = _expand(words[0].value, {**stage.args, **stage.env})
+                stage.workdir = posixpath.normpath(posixpath.join(stage.workdir, value))
         elif keyword == "ONBUILD":
             inner = self.words(entry)
             if inner and inner[0].value.upper() == "RUN":
@@ -368,6 +397,10 @@ class _Builder:
         if parent is not None:
             stage.users = list(parent.users)
             stage.posix_shell = parent.posix_shell
+            stage.entrypoint, stage.healthcheck, stage.workdir = parent.entrypoint, parent.healthcheck, parent.workdir
+            stage.exposes = list(parent.exposes)
+            stage.parent = self.stages.index(parent) + (1 if self.stray is not None else 0)
+            stage.cmd = parent.cmd  # until this stage sets an ENTRYPOINT, which resets it as Docker does
         self.stages.append(stage)
         if name:
             self.named[name.lower()] = stage
@@ -411,6 +444,59 @@ class _Builder:
         if isinstance(argv, list) and argv and isinstance(argv[0], str):
             program = re.split(r"[\\/]", argv[0])[-1].lower().removesuffix(".exe")
             stage.posix_shell = program not in _NON_POSIX_SHELLS
+
+    # -- run time ----------------------------------------------------------
+
+    def process(self, entry: _Entry, origin: str, stage: _StageBuilder, words: list[_Word]) -> Process | None:
+        """ENTRYPOINT, CMD or a healthcheck's command: exec form as one command
+        (and its `sh -c` script), shell form as the script `/bin/sh -c` runs."""
+        if not words:
+            return None
+        first, last = words[0], words[-1]
+        span = Span(self.path, first.line + 1, first.start + 1, last.line + 1, last.end + 1)
+        argv = self.exec_form(entry, words)
+        if argv is None and not stage.posix_shell:
+            return Process(origin, span, (), False, "a shell form under a non-POSIX SHELL")
+        embedded: list[Problem] = []
+        if argv is not None:
+            found = self.exec_command(argv, embedded=embedded)
+        else:
+            found, problems = _commands.commands(self.shell_text(entry, words[0]), self.path,
+                                                 first_line=entry.start + 1, embedded=embedded)
+            embedded.extend(problems)
+        unresolved = [w.raw for c in found for w in c.words[c.program:c.program + 1] if not w.resolved]
+        why = embedded[0].message if embedded else f"runs {unresolved[0]}, known only at run time" if unresolved else ""
+        return Process(origin, span, tuple(found), not why, why)
+
+    def healthcheck(self, entry: _Entry, stage: _StageBuilder) -> None:
+        words = [w for w in self.words(entry) if not w.raw.startswith("--")]
+        if words and words[0].value.upper() == "NONE":
+            stage.healthcheck = None
+        elif len(words) > 1 and words[0].value.upper() == "CMD":
+            stage.healthcheck = self.process(entry, "HEALTHCHECK", stage, words[1:])
+
+    def copy(self, entry: _Entry, stage: _StageBuilder) -> None:
+        words = self.words(entry)
+        flags = [w.value for w in words if w.raw.startswith("--")]
+        paths = [w for w in words if not w.raw.startswith("--")]
+        if not paths or any(_HEREDOC.match(w.raw) for w in paths):
+            return  # `COPY <<EOF /file`: the file's text is right here, not in the context
+        argv = self.exec_form(entry, paths) if paths[0].raw.startswith("[") else None
+        names = [w.value for w in (argv if argv is not None else paths)]
+        if len(names) < 2:
+            return
+        source = next((f.split("=", 1)[1] for f in flags if f.startswith("--from=")), None)
+        env = {**stage.args, **stage.env}
+        dest, _ = _expand(names[-1], env)
+        stage.copies.append(Copy(self.span(paths[0]), tuple(_expand(n, env)[0] for n in names[:-1]),
+                                 dest, source, stage.workdir))
+
+    def expose(self, entry: _Entry, stage: _StageBuilder) -> None:
+        for word in self.words(entry):
+            value, resolved = _expand(word.value, {**stage.args, **stage.env})
+            number = value.split("/", 1)[0]
+            if resolved and number.isdigit():
+                stage.exposes.append(Located(int(number), self.span(word), word.raw))
 
     # -- RUN ---------------------------------------------------------------
 
@@ -469,29 +555,24 @@ class _Builder:
             return None
         return tokens
 
-    def exec_command(self, argv: list[_Word]) -> list[Command]:
+    def exec_command(self, argv: list[_Word], embedded: list[Problem] | None = None) -> list[Command]:
         if not argv:
             return []
         span = Span(self.path, argv[0].line + 1, argv[0].start + 1, argv[-1].line + 1, argv[-1].end + 1)
         found = [_commands.command([self.located(w) for w in argv], span)]
         # ["sh", "-c", "script"]: the script is shell, parsed like a shell-form RUN.
-        program = argv[0].value.rsplit("/", 1)[-1]
-        if program in POSIX_SHELLS and len(argv) >= 3 and _SHELL_C.match(argv[1].value):
-            script = argv[2]
-            # Past the opening quote; with JSON escapes in it the string is
-            # re-spelled, so its characters are placed from the line's start.
-            column = script.start + 2 if "\\" not in script.raw else 1
-            found += self.parse_shell(Region.from_lines(self.path, [(script.value, script.line + 1, column)]))
+        script = _commands.embedded_script(found[0])
+        if script is not None:
+            text, line = script
+            found += self.parse_shell(text, line - 1, embedded)
         return found
 
-    def parse_shell(self, region: Region) -> list[Command]:
-        found, problems = region.parse_with(_commands.commands, first_line=True)
-        self.result.problems.extend(problems)
+    def parse_shell(self, text: str, first_line: int, problems_to: list[Problem] | None = None) -> list[Command]:
+        """Commands of a shell text whose line 0 is `first_line` (0-based); its
+        syntax errors are this file's unless `problems_to` takes them."""
+        found, problems = _commands.commands(text, self.path, first_line=first_line + 1, embedded=[])
+        (self.result.problems if problems_to is None else problems_to).extend(problems)
         return found
-
-    def lines_region(self, lines: Sequence[str], first: int) -> Region:
-        """Whole lines from 0-based line `first` on, every column kept."""
-        return Region.from_lines(self.path, [(text, first + 1 + i, 1) for i, text in enumerate(lines)])
 
     def shell_form(self, entry: _Entry, words: list[_Word], heredocs: list[_Heredoc]) -> list[Command]:
         # Only the heredoc on the command line: Docker runs its body as the script.
@@ -501,7 +582,7 @@ class _Builder:
         # redirection before the command name trips tree-sitter-bash) and never
         # the bodies, which are data unless a shell reads them.
         markers = [(d.marker.line, d.marker.start, d.marker.start + d.width) for d in heredocs]
-        line_commands = self.parse_shell(self.lines_region(self.shell_text(entry, words[0], markers), entry.start))
+        line_commands = self.parse_shell(self.shell_text(entry, words[0], markers), entry.start)
         found = list(line_commands)
         for doc in heredocs:
             owner = self.owner(doc.marker, line_commands)
@@ -540,7 +621,7 @@ class _Builder:
             return self.lines[line][column:end_column]
         return "\n".join([self.lines[line][column:], *self.lines[line + 1:end_line], self.lines[end_line][:end_column]])
 
-    def shell_text(self, entry: _Entry, first: _Word, blanks: Sequence[tuple[int, int, int]] = ()) -> list[str]:
+    def shell_text(self, entry: _Entry, first: _Word, blanks: Sequence[tuple[int, int, int]] = ()) -> str:
         """The instruction's lines with the keyword, flags and `blanks` spaced out, columns kept."""
         out: list[str] = []
         for index in range(entry.start, entry.end + 1):
@@ -560,13 +641,13 @@ class _Builder:
             if self.escape == "`" and _continues(line, "`"):
                 line = line[:-1] + "\\"
             out.append(line)
-        return out
+        return "\n".join(out)
 
     def script(self, doc: _Heredoc) -> list[Command]:
         body = self.lines[doc.body.start:doc.body.stop]
         if body and body[0].startswith("#!") and not _posix_shebang(body[0]):
             return []  # a Python (or other) script, not shell
-        return self.parse_shell(self.lines_region(body, doc.body.start))
+        return self.parse_shell("\n".join(body), doc.body.start)
 
 
 def _posix_shebang(line: str) -> bool:

@@ -59,20 +59,74 @@ WRAPPERS: dict[str, _Wrapper] = {
 }
 
 
-def commands(text: str, path: str, *, first_line: int = 1) -> tuple[list[Command], list[Problem]]:
+# POSIX shells whose `-c` argument is a script (and the Dockerfile's list).
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"})
+MAX_NESTING = 4  # sh -c "sh -c '…'" deep enough for real scripts, bounded for hostile ones
+
+
+def commands(text: str, path: str, *, first_line: int = 1, embedded: list[Problem] | None = None,
+             _depth: int = 0) -> tuple[list[Command], list[Problem]]:
     """Every simple command in `text`, with each word after quote removal and located.
 
     Line 1 of `text` is line `first_line` of the file (the Dockerfile parser
-    passes a `RUN` instruction's lines with the keyword blanked out).
+    passes a `RUN` instruction's lines with the keyword blanked out). The
+    script of `sh -c '…'` / `bash -c "…"` is read as shell too, its commands
+    following the shell's own; its syntax errors are not this text's (bash
+    only reads the script when it runs it) and go to `embedded` when given.
     """
     src = _bash.Source(text, path, first_line)
     out = []
     for node in src.command_nodes():
         words = [_bash.located(g, src) for g in _bash.word_groups(node, src)]
-        if words:
-            out.append(command(words))
+        if not words:
+            continue
+        found = command(words)
+        out.append(found)
+        script = embedded_script(found) if _depth < MAX_NESTING else None
+        if script is not None:
+            inner, problems = commands(script[0], path, first_line=script[1], embedded=embedded, _depth=_depth + 1)
+            out.extend(inner)
+            if embedded is not None:
+                embedded.extend(problems)
     problem = _bash.first_problem(src)
     return out, [problem] if problem else []
+
+
+def embedded_script(cmd: Command) -> tuple[str, int] | None:
+    """The script of `sh -c SCRIPT` (`bash -ec '…'`, `sh -o pipefail -c …`) as
+    text to parse and the file line it starts on, columns kept where the script
+    is written as one quoted or bare word; None when this is no such command."""
+    words = cmd.words
+    i = cmd.program
+    if i >= len(words) or not words[i].resolved or basename(words[i].value) not in SHELLS:
+        return None
+    i += 1
+    if i < len(words) and basename(words[i - 1].value) == "busybox":
+        if basename(words[i].value) not in SHELLS:
+            return None
+        i += 1
+    has_c = False
+    while i < len(words) and words[i].value.startswith(("-", "+")) and words[i].value not in ("-", "--"):
+        flag = words[i].value
+        i += 1
+        if not flag.startswith("--") and "c" in flag[1:]:
+            has_c = True
+        elif flag in ("-o", "+o", "-O", "+O") and i < len(words):
+            i += 1  # the option's name
+    if i < len(words) and words[i].value == "--":
+        i += 1
+    if not has_c or i >= len(words):
+        return None
+    script = words[i]
+    raw, span = script.raw, script.span
+    inner = raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and script.value in (inner, inner.replace("\\\n", "")):
+        # After the opening quote; a `\`-newline bash removed inside "…" is
+        # kept, as the inner shell reads it the same way and lines stay put.
+        return " " * span.column + inner, span.line
+    if script.value == raw:
+        return " " * (span.column - 1) + script.value, span.line
+    return script.value, span.line  # escapes inside: lines are kept, columns are not
 
 
 def command(words: Sequence[Located[str]], span: Span | None = None) -> Command:
