@@ -4,7 +4,10 @@ Kinds: `compose` (named like a Compose file), `yaml` (any other YAML file; the
 Compose parser decides by content and stays silent when it is not Compose),
 `dockerfile`, `shell`, `devcontainer` (devcontainer.json, .devcontainer.json,
 devcontainer-feature.json), `github` (workflows under `.github/workflows/` and
-`action.yml` files) and `gitlab` (`.gitlab-ci.yml`). Every name rule is in
+`action.yml` files) and `gitlab` (`.gitlab-ci.yml`),
+`bats` (`*.bats`), `systemd` (`*.service`), `quadlet` (`*.container`, `*.pod`),
+`bake` (`docker-bake.hcl`, `docker-bake.json`, `*.override.hcl`), `markdown` (`*.md`)
+and `makefile` (`Makefile`, `GNUmakefile`, `*.mk`). Every name rule is in
 `NAME_RULES`, so what else needs them (the pre-commit hooks) reads them there.
 """
 from __future__ import annotations
@@ -81,6 +84,14 @@ NAME_RULES = (
     # Any other YAML file: the Compose parser decides by content and is silent when it is not Compose.
     NameRule("yaml", r"[^/]*\.ya?ml"),
     NameRule("shell", r"[^/]*\.(sh|bash|ksh|zsh)"),
+    # Where else containers are written: bats tests, systemd and Podman Quadlet
+    # units, Docker Bake files (their default names), Markdown, Makefiles.
+    NameRule("bats", r"[^/]*\.bats"),
+    NameRule("systemd", r"[^/]*\.service"),
+    NameRule("quadlet", r"[^/]*\.(container|pod)"),
+    NameRule("bake", r"docker-bake(\.override)?\.(hcl|json)|[^/]+\.override\.hcl"),
+    NameRule("markdown", r"[^/]*\.(md|markdown)"),
+    NameRule("makefile", r"Makefile|GNUmakefile|[^/]*\.mk"),
     # A file name without an extension is a script when its shebang says sh/bash (read by the scan).
     NameRule("shell", r"[^./]+", by_content=True),
 )

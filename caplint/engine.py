@@ -122,7 +122,14 @@ def parser_for(kind: str) -> Parser:
         from caplint.formats.compose import parser as compose
 
         return functools.partial(compose.parse, require_services=True)
-    return importlib.import_module(f"caplint.formats.{kind}.parser").parse  # type: ignore[no-any-return]
+    module = _PARSER_MODULES.get(kind, f"caplint.formats.{kind}.parser")
+    return importlib.import_module(module).parse  # type: ignore[no-any-return]
+
+
+# Kinds whose parser is not `caplint.formats.<kind>.parser`.
+_PARSER_MODULES = {"quadlet": "caplint.formats.systemd.quadlet", "bats": "caplint.formats.shell.bats",
+                   "bake": "caplint.formats.bake", "markdown": "caplint.formats.markdown",
+                   "makefile": "caplint.formats.make"}
 
 
 def detect_kind(path: str, text: str) -> str | None:
@@ -187,11 +194,14 @@ def problem_findings(problems: Sequence[Problem], text: str, settings: Settings,
 def _findings(result: ParseResult, text: str, path: str, settings: Settings, kind: str | None = None) -> list[Finding]:
     rules = settings.rules_for(path)
     lines = text.split("\n")
+    others: dict[str, list[str]] = {}
     out: list[Finding] = []
 
     def stamp(rule: Rule, span: Span, message: str, container: str | None, fix: Fix | None = None,
               advice: str | None = None) -> Finding:
-        line_text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+        # A value written in another file (a Quadlet drop-in) is shown from that file.
+        shown = lines if span.path == path else _lines_of(span.path, others)
+        line_text = shown[span.line - 1] if 0 < span.line <= len(shown) else ""
         return Finding(rule.id, rule.name, settings.severity.get(rule.id, rule.severity), span,
                        message, container, line_text, fix=fix, advice=advice or rule.default_advice)
 
@@ -213,8 +223,11 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                                      advice="nothing to change here: the rule could not check this; report the failure "
                                             "with the file attached"))
                     continue
-                # A container merged from several files: each file reports what is written in it.
-                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice) for hit in hits if hit.span.path == path)
+                # A container merged from several files: each file reports what is written in it —
+                # except a Quadlet unit's drop-ins, which are never linted on their own.
+                own = isinstance(subject, Container) and subject.source_kind == "quadlet"
+                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice) for hit in hits
+                           if own or hit.span.path == path)
     found = suppressions.scan(text, path, kind)
     if found:
         out, unused = suppressions.apply(
@@ -226,6 +239,15 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
             out.extend(f for f in (stamp(unused_rule, u.span, u.message, None, advice=u.advice) for u in unused)
                        if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
     return fingerprint(sorted(out, key=Finding.sort_key))
+
+
+def _lines_of(path: str, cache: dict[str, list[str]]) -> list[str]:
+    if path not in cache:
+        try:
+            cache[path] = read_file(path).split("\n")
+        except ReadError:
+            cache[path] = []
+    return cache[path]
 
 
 def fingerprint(findings: list[Finding]) -> list[Finding]:

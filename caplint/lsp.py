@@ -82,7 +82,8 @@ def lint_document(path: str, text: str, settings: engine.Settings | None = None)
     kind = engine.detect_kind(path, text)
     if kind is None or settings.excludes(path):
         return []
-    return engine.lint_text(path, text, kind, settings)
+    # A finding in another file (a Quadlet drop-in's value) is not this buffer's to show.
+    return [f for f in engine.lint_text(path, text, kind, settings) if f.span.path == path]
 
 
 def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Range:

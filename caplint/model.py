@@ -75,8 +75,10 @@ class Located(Generic[T]):
 
 
 # The format a container is written in: a GitHub workflow or action is "github",
-# a .gitlab-ci.yml "gitlab", a devcontainer.json or devcontainer-feature.json "devcontainer".
-SourceKind = Literal["compose", "shell", "dockerfile", "devcontainer", "github", "gitlab"]
+# a .gitlab-ci.yml "gitlab", a devcontainer.json or devcontainer-feature.json "devcontainer",
+# a systemd unit "systemd", a Quadlet unit "quadlet", a Docker Bake file "bake". A Markdown
+# snippet or a Makefile recipe is shell (or Compose): it is that format, embedded.
+SourceKind = Literal["compose", "shell", "dockerfile", "devcontainer", "github", "gitlab", "systemd", "quadlet", "bake"]
 Runtime = Literal["docker", "podman", "nerdctl"]
 
 

@@ -36,7 +36,8 @@ class Hook:
 HOOKS = (
     Hook("caplint", "caplint (Dockerfiles, Compose files, devcontainers, CI files)",
          "Lint container privileges in Dockerfiles, Containerfiles, Compose files, devcontainer.json, "
-         "GitHub workflows and composite actions, and .gitlab-ci.yml.", shell=False),
+         "GitHub workflows and composite actions, .gitlab-ci.yml, systemd and Podman Quadlet units, "
+         "Docker Bake files, Makefiles, Markdown snippets and bats tests.", shell=False),
     Hook("caplint-shell", "caplint (shell scripts)",
          "Lint docker/podman/nerdctl command lines in shell scripts.", shell=True),
 )

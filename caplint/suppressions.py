@@ -3,7 +3,10 @@
 One syntax for every format, in the format's own comments: `#` in Dockerfiles,
 Compose files, scripts and CI YAML (a `run:` script's shell comments are YAML
 text that is a comment to the shell, so they count there too); `//` or
-`/* … */` in devcontainer.json (JSON with comments):
+`/* … */` in devcontainer.json (JSON with comments); in systemd and Quadlet units,
+Makefiles and Bake HCL `#`; and Markdown's own comment
+`<!-- caplint: ignore[CAP101] why -->`, which covers the block after it (a
+whole fenced block); inside a fence, a snippet's own `#` comments work too:
 
 - `# caplint: ignore[CAP101,CAP306] why` at the end of a line covers that line;
   on a line of its own it covers the next line that is not a comment. Either way
@@ -40,6 +43,15 @@ _JSONC = frozenset({"devcontainer"})
 _YAML_KINDS = frozenset({"github", "gitlab"})
 # A YAML block scalar's header: `key: |`, `- >-`, `run: |2 # comment`.
 _BLOCK_HEADER = re.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
+# Formats whose `\`-continued line runs on past comment and blank lines.
+_SKIPS_COMMENTS_IN_CONTINUATION = frozenset({"dockerfile", "systemd", "quadlet"})
+# Formats where only a whole line is a comment: in a unit file, `#` after a
+# value is part of the value (systemd.syntax(7)), so it suppresses nothing.
+_LINE_COMMENTS_ONLY = frozenset({"systemd", "quadlet"})
+# Markdown's comment: `<!-- caplint: ignore[CAP101] why -->` on a line of its
+# own covers the block after it, a whole fenced block included.
+_HTML_MARKER = re.compile(r"^[ \t>]*(?P<marker><!--\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?)")
+_FENCE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
 
 @value
@@ -116,7 +128,7 @@ def logical_lines(lines: Sequence[str], kind: str | None, escape: str = "\\") ->
     continued = False
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if continued and kind == "dockerfile" and (not stripped or stripped.startswith("#")):
+        if continued and kind in _SKIPS_COMMENTS_IN_CONTINUATION and (not stripped or stripped.startswith(("#", ";"))):
             continue
         continued = line.rstrip(" \t").endswith(escape)
         if not continued:
@@ -157,6 +169,11 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
     for number, line in enumerate(lines, start=1):
         if "caplint" not in line:
             continue
+        html = _HTML_MARKER.match(line) if kind == "markdown" else None
+        if html is not None:
+            found.append(_suppression(html, Span(path, number, html.start("marker") + 1, number, html.end() + 1),
+                                      frozenset({number, *_next_block(lines, number)})))
+            continue
         start = jsonc_comment_start(line) if kind in _JSONC else comment_start(line)
         if start is None:
             continue
@@ -164,12 +181,31 @@ def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
         if m is None:
             continue
         own_line = not line[:start].strip()
+        if not own_line and kind in _LINE_COMMENTS_ONLY:
+            continue
         target = _next_code_line(lines, number, kind in _JSONC) if own_line else number
         covered = frozenset(group_of.get(target, range(target, target + 1))) if target else frozenset()
         # Its own line too, so that `ignore[CAP101, CAP002]` can silence its own CAP002.
         covered |= {number}
         found.append(_suppression(m, Span(path, number, m.start() + 1, number, m.end() + 1), covered))
     return found
+
+
+def _next_block(lines: Sequence[str], number: int) -> range:
+    """The Markdown block after line `number`: a whole fenced block, or the next non-blank line."""
+    n = next((k for k in range(number + 1, len(lines) + 1) if lines[k - 1].strip()), None)
+    if n is None:
+        return range(0)
+    opener = _FENCE.match(lines[n - 1])
+    if opener is None:
+        return range(n, n + 1)
+    fence = opener.group("fence")
+    for k in range(n + 1, len(lines) + 1):
+        closer = _FENCE.match(lines[k - 1])
+        if closer and closer.group("fence")[0] == fence[0] and len(closer.group("fence")) >= len(fence) \
+                and not closer.group("info").strip():
+            return range(n, k + 1)
+    return range(n, len(lines) + 1)  # an unterminated fence runs to the end
 
 
 def _next_code_line(lines: Sequence[str], number: int, jsonc: bool = False) -> int | None:
@@ -187,7 +223,7 @@ def _suppression(m: re.Match[str], span: Span, covered: frozenset[int]) -> Suppr
     codes = None if raw_codes is None else frozenset(
         c.strip().upper() for c in raw_codes.split(",") if c.strip()
     )
-    text = m.group(0)
+    text = m.group("marker") if "marker" in m.re.groupindex else m.group(0)
     if directive == "ignore-file":
         return Suppression(span, text, codes, None)
     return Suppression(span, text, codes, covered, valid=directive == "ignore")

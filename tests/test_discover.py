@@ -19,10 +19,15 @@ from caplint.discover import discover, kind_by_content, kind_by_name
     ("src/docker-in-docker/devcontainer-feature.json", "devcontainer"), ("package.json", None),
     ("Dockerfile", "dockerfile"), ("Dockerfile.dev", "dockerfile"), ("api.Dockerfile", "dockerfile"),
     ("web.dockerfile", "dockerfile"), ("Containerfile", "dockerfile"), ("Containerfile.arm64", "dockerfile"),
-    ("Dockerfile.dockerignore", None), ("Dockerfile.md", None), ("dockerfile-parse.py", None),
+    ("Dockerfile.dockerignore", None), ("Dockerfile.md", "markdown"), ("dockerfile-parse.py", None),
     ("dockerfile-build.sh", "shell"), ("Dockerfile.yml", "yaml"),
     ("deploy.sh", "shell"), ("x.bash", "shell"), ("x.zsh", "shell"), ("x.ksh", "shell"),
-    ("README.md", None), ("composer.json", None),
+    ("README.md", "markdown"), ("docs/x.markdown", "markdown"), ("composer.json", None),
+    ("x.bats", "bats"), ("web.service", "systemd"), ("app.container", "quadlet"), ("app.pod", "quadlet"),
+    ("app.container.d/10-x.conf", None), ("docker-bake.hcl", "bake"), ("docker-bake.json", "bake"),
+    ("docker-bake.override.hcl", "bake"), ("ci.override.hcl", "bake"), ("main.tf", None), ("bake.hcl", None),
+    ("Makefile", "makefile"), ("GNUmakefile", "makefile"), ("makefile", "makefile"), ("rules.mk", "makefile"),
+    ("Makefile.am", None), ("Makefile.in", None),
 ])
 def test_kind_by_name(name: str, kind: str | None) -> None:
     assert kind_by_name(name) == kind
@@ -54,6 +59,7 @@ def test_walk_finds_ci_and_devcontainer_files(tmp_path: Path) -> None:
         os.path.join(".github", "workflows", "ci.yml"): "github",
         os.path.join(".devcontainer", "python", "devcontainer.json"): "devcontainer",
         ".gitlab-ci.yml": "gitlab",
+        ".github/workflows/notes.md": "markdown",  # a Markdown file, wherever it is
     }
 
 

@@ -124,7 +124,7 @@ def test_scan_rules_keep_exactly_what_a_scan_takes(tmp_path: Path, monkeypatch: 
     assert scanned == {("Dockerfile", "dockerfile"), ("services/api.Dockerfile", "dockerfile"),
                        ("compose.yaml", "compose"), ("deploy/stack.yml", "yaml"), ("scripts/run.ksh", "shell"),
                        ("scripts/run-tools", "shell"), ("svc/Dockerfile", "dockerfile"),
-                       ("Dockerfile.link", "dockerfile")}
+                       ("Dockerfile.link", "dockerfile"), ("docs/Dockerfile.md", "markdown")}
     assert {(f.path, f.kind) for f in discover.as_scanned(named, resolver.excludes)} == scanned
     # Through the hooks' patterns first, as pre-commit passes them: still the same.
     passed = [p for p in named if hook_for(p)]
@@ -138,5 +138,6 @@ def test_scan_rules_on_the_command_line(tmp_path: Path) -> None:
                           "-f", "text", "--", *named],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
     assert run.returncode == 1, run.stderr
-    assert run.stdout.splitlines()[-1] == "2 findings (2 medium) in 8 files."  # no CAP001 on a look-alike
+    # No CAP001 on a look-alike; docs/Dockerfile.md is read as Markdown (no fences: silent).
+    assert run.stdout.splitlines()[-1] == "2 findings (2 medium) in 9 files."
     assert run.stdout.startswith("Dockerfile:2:")

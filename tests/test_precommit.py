@@ -42,7 +42,16 @@ INSECURE = {
     "scripts/legacy-deploy.ksh": "#!/bin/ksh\ndocker run -d --net=host registry.local/agent:3\n",
     # Compose by content, not by name: a directory scan lints it, so the hook does too.
     "deploy/stack.yml": "services:\n  web:\n    image: nginx:1.27\n    privileged: true\n",
+    "deploy/proxy.service": "[Service]\nExecStart=/usr/bin/docker run --rm -v /var/run/docker.sock:/var/run/docker.sock traefik\n",
+    "quadlet/app.container": "[Container]\nImage=docker.io/library/nginx\nPodmanArgs=--privileged\n",
+    "quadlet/app.pod": "[Pod]\nNetwork=host\n",
+    "docker-bake.hcl": 'target "app" {\n  entitlements = ["security.insecure"]\n}\n',
+    "Makefile": "run:\n\t@docker run --rm --cap-add=SYS_ADMIN app\n",
+    "mk/ci.mk": "ci:\n\tdocker run --rm --network=host app\n",
+    "README.md": "# App\n\n```bash\ndocker run --privileged app\n```\n",
+    "test/net.bats": '@test "net" {\n  run docker run --rm --cap-add=NET_ADMIN app\n}\n',
 }
+_HARDENED = "--cap-drop=ALL --security-opt=no-new-privileges --user 1000"
 CLEAN = {
     "Dockerfile": "FROM node:20-bookworm\nWORKDIR /app\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n",
     "Dockerfile.dev": "FROM python:3.12-slim\nRUN pip install -e .\nUSER app\n",
@@ -69,6 +78,15 @@ CLEAN = {
                                   "registry.local/agent:3\n"),
     "deploy/stack.yml": ("services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n"
                          "    security_opt: [no-new-privileges:true]\n"),
+    "deploy/proxy.service": f"[Service]\nExecStart=/usr/bin/docker run --rm {_HARDENED} traefik\n",
+    "quadlet/app.container": ("[Container]\nImage=docker.io/library/nginx\nDropCapability=all\nNoNewPrivileges=true\n"
+                              "User=1000\n"),
+    "quadlet/app.pod": "[Pod]\nPublishPort=8080:80\n",
+    "docker-bake.hcl": 'target "app" {\n  context = "."\n}\n',
+    "Makefile": f"run:\n\t@docker run --rm {_HARDENED} app\n",
+    "mk/ci.mk": f"ci:\n\tdocker run --rm {_HARDENED} app\n",
+    "README.md": f"# App\n\n```bash\ndocker run {_HARDENED} app\n```\n",
+    "test/net.bats": f'@test "net" {{\n  run docker run --rm {_HARDENED} app\n}}\n',
 }
 # Files caplint must never lint: source files named like Dockerfiles, notes, other
 # languages' scripts, a vendored folder a scan skips — each would be a CAP001
@@ -80,7 +98,9 @@ BYSTANDERS = {
     "containerfile.rs": "fn main() { println!(\"FROM scratch\"); }\n",
     "src/compose.ts": "export const compose = () => 'privileged: true';\n",
     "Dockerfile.dockerignore": "node_modules\n.git\n",
-    "docs/setup.md": "Run `docker run --privileged docker:dind`.\n",
+    "docs/setup.rst": "Run ``docker run --privileged docker:dind``.\n",
+    # A drop-in is read with its unit, not handed on its own.
+    "quadlet/app.container.d/10-debug.conf": "[Container]\nLabel=debug=1\n",
     "scripts/legacy.csh": "#!/bin/csh\nsetenv FOO bar\n",
     "package.json": '{"privileged": true, "runArgs": ["--privileged"]}\n',
     ".github/dependabot.yml": "version: 2\nupdates:\n  - package-ecosystem: docker\n    directory: /\n",

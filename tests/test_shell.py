@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from caplint.engine import lint_text
 from caplint.model import Container
 from caplint.formats.shell import parser as shell
 
@@ -301,3 +302,13 @@ def test_a_continuation_into_the_end_of_the_file_is_no_syntax_error() -> None:
     result = shell.parse("docker run --privileged \\\n  alpine \\\n", "x.sh")
     assert not result.problems
     assert [c.privileged is not None for c in result.containers] == [True]
+
+
+def test_backquoted_comment_marks_optional_flags() -> None:
+    """`` `#optional` `` is empty to bash; tree-sitter-bash reads its comment to
+    the end of the line. The flags after it still count, and nothing is a CAP001."""
+    text = ("docker run -d \\\n  --cap-add=SYS_MODULE `#optional` \\\n"
+            "  -v /lib/modules:/lib/modules `#optional` \\\n  img\n")
+    rules = {(f.span.line, f.rule_id) for f in lint_text("run.sh", text)}
+    assert {(2, "CAP202"), (3, "CAP313")} <= rules
+    assert not any(rule == "CAP001" for _, rule in rules)

@@ -278,8 +278,10 @@ def _maybe_options(word: Located[str], words: Sequence[Located[str]], i: int, ta
     options. It is read as options only when the next word is a known option:
     `docker run $OPTS --privileged img` keeps its `--privileged`, while
     `docker run --rm $IMAGE ./test.sh --privileged` keeps `$IMAGE` as the image.
+    A backquoted word counts the same: READMEs mark options with
+    `` `#optional` `` (a comment in a substitution, so nothing at all).
     """
-    if word.resolved or not word.raw.startswith("$") or i + 1 >= len(words):
+    if word.resolved or not word.raw.startswith(("$", "`")) or i + 1 >= len(words):
         return False
     nxt = words[i + 1].value
     if nxt.startswith("--"):

@@ -28,6 +28,7 @@ EXPANSION_TYPES = frozenset(
 _ASTRAL = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")  # a 4-byte UTF-8 sequence
 _NEWLINE = re.compile(rb"\n")
 _REPAIR_ROUNDS = 8  # readings after the first, each rewriting the constructs that hold an error
+_COMMENT_SUBSTITUTION = re.compile(rb"`#[^`\n]*`")
 _BARE_ESCAPE = re.compile(r"\\(\n|.)", re.DOTALL)
 _DQ_ESCAPE = re.compile(r'\\([$`"\\\n])')
 _ANSI_C = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
@@ -68,6 +69,13 @@ class Source:
             # with that backslash blanked (same offsets); believe a clean reading.
             end = len(safe.rstrip(b"\n")) - 1
             tree = _read(safe[:end] + b" " + safe[end + 1:])
+            if not tree.root_node.has_error:
+                self.tree = tree
+        if self.tree.root_node.has_error and b"`#" in safe:
+            # `` `#optional` `` (READMEs mark optional flags so): bash closes the
+            # backquote first, so the comment inside is empty; tree-sitter-bash
+            # reads the comment to the end of the line. Blanked, same length.
+            tree = _read(_COMMENT_SUBSTITUTION.sub(lambda m: b" " * len(m.group(0)), safe))
             if not tree.root_node.has_error:
                 self.tree = tree
 

@@ -25,11 +25,13 @@ class _Wrapper:
     assignments: bool = False  # `env A=1 cmd`, `sudo A=1 cmd`
     operands: int = 0  # `timeout 30 cmd`: words between the options and the command
     no_command: frozenset[str] = field(default_factory=frozenset)  # `command -v docker` runs nothing
+    markers: frozenset[str] = frozenset()  # words that are options though not `-`-led (bats `run !`)
 
 
 # Option letters from sudo(8), doas(1), env(1), GNU time(1), nice(1), exec
-# (bash builtin), timeout(1), GNU xargs(1) and busybox(1) (which runs the
-# applet named by its first argument). xargs appends its input to the
+# (bash builtin), timeout(1), GNU xargs(1), busybox(1) (which runs the
+# applet named by its first argument) and bats' `run` helper (bats-core
+# "Writing tests": `run [-N] [!] [--keep-empty-lines] [--separate-stderr] [--] cmd`). xargs appends its input to the
 # command, so a `docker run` behind it may have no image word: its options
 # before that still count.
 WRAPPERS: dict[str, _Wrapper] = {
@@ -53,6 +55,7 @@ WRAPPERS: dict[str, _Wrapper] = {
         frozenset({"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}),
     ),
     "busybox": _Wrapper(no_command=frozenset({"--list", "--list-full", "--install", "--help"})),
+    "run": _Wrapper(markers=frozenset({"!"})),
 }
 
 
@@ -155,6 +158,9 @@ def _skip_wrapper_args(words: Sequence[Located[str]], i: int, w: _Wrapper) -> in
         if text == "--":
             i += 1
             break
+        if text in w.markers:
+            i += 1
+            continue
         if text.startswith("--"):
             i += 2 if text in w.long_values else 1
         elif text.startswith("-") and len(text) > 1:

@@ -1,0 +1,1 @@
+"""systemd units (`*.service`) and Podman Quadlet units (`*.container`, `*.pod`)."""

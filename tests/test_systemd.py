@@ -1,0 +1,91 @@
+"""systemd units and Quadlet: positions through continuations, systemd's words, drop-in order."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from caplint.engine import lint_text
+from caplint.formats.systemd import ini, quadlet
+from caplint.formats.systemd.words import SyntaxProblem, split
+
+
+def _value(text: str, *, q: bool = False) -> ini.Value:
+    unit = ini.read(f"[Service]\n{text}\n", "u.service", quadlet=q)
+    return unit.entries[0].value
+
+
+def test_continued_value_keeps_each_piece_position() -> None:
+    value = _value("ExecStart=/usr/bin/docker run \\\n    --cap-add=SYS_ADMIN \\\n  # note\n  alpine")
+    words = split(value)
+    assert [w.value for w in words] == ["/usr/bin/docker", "run", "--cap-add=SYS_ADMIN", "alpine"]
+    assert (words[2].span.line, words[2].span.column, words[2].span.end_column) == (3, 5, 24)
+    assert (words[3].span.line, words[3].span.column) == (5, 3)
+
+
+def test_quadlet_joins_continuations_without_a_space() -> None:
+    assert _value("PodmanArgs=--cap-add=\\\nSYS_ADMIN", q=True).text == "--cap-add=SYS_ADMIN"
+    assert _value("ExecStart=a\\\nb").text == "a b"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('a "b c" d', ["a", "b c", "d"]),
+    ("--label='x y'", ["--label=x y"]),
+    (r"a\x41 \"q\" \s", ["aA", '"q"', " "]),
+    ("echo $$HOME 100%%", ["echo", "$HOME", "100%"]),
+])
+def test_systemd_words(text: str, words: list[str]) -> None:
+    assert [w.value for w in split(_value("ExecStart=" + text))] == words
+
+
+def test_specifiers_and_variables_are_unknown() -> None:
+    words = split(_value("ExecStart=docker run --name %n -v ${DATA}:/d $$X x"))
+    assert [w.resolved for w in words] == [True, True, True, False, True, False, True, True]
+
+
+def test_unterminated_quote_is_refused_unless_relaxed() -> None:
+    with pytest.raises(SyntaxProblem):
+        split(_value('ExecStart=docker run "x'))
+    assert [w.value for w in split(_value('PodmanArgs=--x "y', q=True), relax=True)] == ["--x", "y"]
+
+
+def test_quadlet_refuses_assignment_before_any_section() -> None:
+    unit = ini.read("Image=alpine\n[Container]\n", "a.container", quadlet=True)
+    assert unit.problems and "outside any section" in unit.problems[0].message
+    assert not ini.read("Image=alpine\n[Service]\n", "a.service").problems  # systemd only warns
+
+
+def test_drop_ins_merge_in_name_order_more_specific_folder_wins(tmp_path: Path) -> None:
+    unit = tmp_path / "web-app.container"
+    unit.write_text("[Container]\nImage=x\n")
+    for folder, name, body in [("container.d", "10-a.conf", "A"), ("web-.container.d", "10-a.conf", "B"),
+                               ("web-app.container.d", "05-c.conf", "C"), ("container.d", "20-z.conf", "Z")]:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(f"[Container]\nLabel={body}\n")
+    got = [Path(p).relative_to(tmp_path).as_posix() for p in quadlet.drop_ins(str(unit))]
+    assert got == ["web-app.container.d/05-c.conf", "web-.container.d/10-a.conf", "container.d/20-z.conf"]
+
+
+def test_drop_in_finding_points_into_the_drop_in(tmp_path: Path) -> None:
+    unit = tmp_path / "db.container"
+    unit.write_text("[Container]\nImage=postgres\nDropCapability=all\nNoNewPrivileges=true\n")
+    (tmp_path / "db.container.d").mkdir()
+    conf = tmp_path / "db.container.d" / "priv.conf"
+    conf.write_text("[Container]\nPodmanArgs=--privileged\n")
+    [finding] = lint_text(str(unit), unit.read_text())
+    assert (finding.rule_id, finding.span.path, finding.span.line, finding.span.column) == ("CAP101", str(conf), 2, 12)
+    assert finding.line_text == "PodmanArgs=--privileged"
+
+
+def test_a_trailing_hash_in_a_unit_is_part_of_the_value() -> None:
+    text = "[Service]\nExecStart=/usr/bin/docker run --privileged x # caplint: ignore[CAP101]\n"
+    assert "CAP101" in {f.rule_id for f in lint_text("x.service", text)}
+    text = "[Service]\n# caplint: ignore[CAP101]\nExecStart=/usr/bin/docker run --privileged x\n"
+    assert "CAP101" not in {f.rule_id for f in lint_text("x.service", text)}
+
+
+def test_sh_c_script_is_shell_at_its_columns() -> None:
+    text = '[Service]\nExecStart=/bin/bash -ec "sleep 1; exec docker run --cap-add=SYS_ADMIN \\\n    --pid=host x"\n'
+    found = {f.rule_id: (f.span.line, f.span.column) for f in lint_text("x.service", text)}
+    assert found["CAP202"] == (2, 61)
+    assert found["CAP305"] == (3, 11)
