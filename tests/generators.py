@@ -45,7 +45,17 @@ TARGETS = ("/data", "/host", "/var/run/docker.sock", "/etc/app", "/mnt/x", "/sys
 # Boolean spellings Compose v2 reads (YAML 1.2 words and compose-go's string casts).
 COMPOSE_TRUE = ("true", "True", "TRUE", "yes", "Yes", "on", "ON", "y", "Y", '"true"', '"yes"', "'on'")
 COMPOSE_FALSE = ("false", "False", "no", "NO", "off", "n", "N", '"false"', "'no'")
-COMPOSE_REFUSED = ("1", "0", '"1"', "t", "f", '"T"')  # not booleans to Compose: caplint must say so
+COMPOSE_REFUSED = ("1", "0", '"1"', "t", "f", '"T"', '" true"')  # not booleans to Compose: caplint must say so
+# Other fields Compose casts to booleans or numbers while interpolating (caplint reads none of them,
+# but Compose refuses the file when one does not cast), with values that do and do not.
+FLAG_FIELDS = ("init", "tty", "read_only", "stdin_open", "oom_kill_disable")
+NUMBER_FIELDS = {"cpus": ("0.5", "2", "1e0", ".5", "two"), "pids_limit": ("100", "-1", "+5", "1.5"),
+                 "cpu_shares": ("512", "1024", "0x10")}
+# Written rarely: shapes Compose refuses, which caplint must report.
+BAD_VOLUMES = ("/srv/a::/data", "/srv/a:/data:ro:z", ":/data", "/srv/a:")
+BAD_TEMPLATES = ("${CAPLINT_TEST_X", "${}", "${1}", "${CAPLINT_TEST_X:x}")
+# How a `.env` line may be written (Compose's dotenv and caplint's reader must agree).
+DOTENV_SPELLINGS = ("{k}={v}", '{k}="{v}"', "{k}='{v}'", "export {k}={v}", "{k}={v} # a note", " {k} = {v}")
 NAMESPACE_VALUES = {
     "pid": ("host", "container:abc"),
     "ipc": ("host", "private", "shareable", "none"),
@@ -65,6 +75,14 @@ class ComposeProject:
     dotenv: dict[str, str] = field(default_factory=dict)  # written to `.env` when not empty
     stack: list[str] = field(default_factory=lambda: ["compose.yaml"])  # Compose's -f files, in order
     counter: int = 0
+    dotenv_spellings: list[str] = field(default_factory=list)  # one of DOTENV_SPELLINGS per `.env` line
+    decoy_dotenv: str | None = None  # a `.env` Compose does not read, beside an extended file
+
+    def dotenv_text(self) -> str:
+        spellings = self.dotenv_spellings + ["{k}={v}"] * len(self.dotenv)
+        lines = [spelling.format(k=k, v=v) if v or "#" not in spelling else f"{k}={v}"
+                 for (k, v), spelling in zip(self.dotenv.items(), spellings)]
+        return "# written by the conformance test\n" + "".join(f"{line}\n" for line in lines)
 
     def variable(self) -> str:
         self.counter += 1
@@ -82,7 +100,8 @@ def _scalar(draw: st.DrawFn, project: ComposeProject, value: str, *, plain: bool
     variable in the environment, in `.env`, or unset (unknown to caplint)."""
     if draw(st.booleans()):
         return value if plain else _quoted(value)
-    form = draw(st.sampled_from(("braced", "bare", "default", "default-set", "dash", "required", "unset", "alt")))
+    form = draw(st.sampled_from(("braced", "bare", "default", "default-set", "dash", "required", "unset", "alt",
+                                 "nested", "question")))
     name = project.variable()
     place = project.env if draw(st.booleans()) else project.dotenv
     if form == "braced":
@@ -103,19 +122,44 @@ def _scalar(draw: st.DrawFn, project: ComposeProject, value: str, *, plain: bool
     elif form == "required":
         place[name] = value
         text = f"${{{name}:?{name} must be set}}"
+    elif form == "question":
+        place[name] = value
+        text = f"${{{name}?}}"
     elif form == "alt":
         place[name] = "x"
         text = f"${{{name}:+{value}}}"
+    elif form == "nested":  # the default is itself a variable, set or not
+        inner = project.variable()
+        if draw(st.booleans()):
+            place[inner] = value
+        text = f"${{{name}:-${{{inner}:-{value}}}}}"
     else:
         text = f"${{{name}}}"
     return _quoted(text)
 
 
 @st.composite
+def _boolean(draw: st.DrawFn, project: ComposeProject) -> str:
+    """A boolean as authors write it, Compose's refused spellings included, perhaps from a variable."""
+    refused = draw(st.integers(0, 7)) == 0
+    spelling = draw(st.sampled_from(COMPOSE_REFUSED if refused else COMPOSE_TRUE + COMPOSE_FALSE))
+    if spelling[0] in "\"'":
+        return spelling
+    return draw(_scalar(project, spelling, plain=True))
+
+
+@st.composite
 def _name_list(draw: st.DrawFn, project: ComposeProject, items: list[str], indent: str) -> str:
+    if draw(st.integers(0, 23)) == 0:
+        return draw(_scalar(project, items[0]))  # a lone string: Compose wants a list
     if draw(st.booleans()):
         return "[" + ", ".join(draw(_scalar(project, i)) for i in items) + "]"
     return "".join(f"\n{indent}- {draw(_scalar(project, i))}" for i in items)
+
+
+def _items(draw: st.DrawFn, choices: tuple[str, ...], most: int) -> list[str]:
+    """Some of `choices`; now and then one twice (Compose refuses equal items in these lists)."""
+    return draw(st.lists(st.sampled_from(choices), min_size=1, max_size=most, unique=draw(st.integers(0, 7)) > 0))
 
 
 @st.composite
@@ -124,6 +168,8 @@ def _volume(draw: st.DrawFn, project: ComposeProject, indent: str, named: set[st
                                  "long-tmpfs", "home")))
     target = draw(st.sampled_from(TARGETS))
     mode = draw(st.sampled_from(("", ":ro", ":rw", ":ro,z", ":z", ":readonly")))
+    if draw(st.integers(0, 20)) == 0:
+        return draw(_scalar(project, draw(st.sampled_from(BAD_VOLUMES))))
     if kind in ("bind", "relative", "named", "home"):
         source = {"bind": draw(st.sampled_from(HOST_PATHS)), "relative": "./data", "named": "appdata",
                   "home": "~/.aws"}[kind]
@@ -145,7 +191,7 @@ def _volume(draw: st.DrawFn, project: ComposeProject, indent: str, named: set[st
         lines += ["type: tmpfs"]
     lines.append(f"target: {_quoted(target)}")
     if kind != "long-tmpfs" and draw(st.booleans()):
-        lines.append(f"read_only: {draw(st.sampled_from(COMPOSE_TRUE + COMPOSE_FALSE))}")
+        lines.append(f"read_only: {draw(_boolean(project))}")
     return lines[0] + "".join(f"\n{pad}{line}" for line in lines[1:])
 
 
@@ -154,10 +200,12 @@ def _device(draw: st.DrawFn, project: ComposeProject, indent: str) -> str:
     host = draw(st.sampled_from(DEVICES))
     # Sometimes one container path for several devices: Compose keeps the last.
     inside = draw(st.sampled_from(("/dev/inside", "/dev/c/" + host.rsplit("/", 1)[-1])))
-    form = draw(st.sampled_from(("bare", "pair", "triple", "long")))
+    form = draw(st.sampled_from(("bare", "pair", "triple", "long", "pair", "triple", "bare", "four")))
     if form == "long":
         return f"source: {_quoted(host)}\n{indent}  target: {_quoted(inside)}\n{indent}  permissions: rwm"
-    text = {"bare": host, "pair": f"{host}:{inside}", "triple": f"{host}:{inside}:rwm"}[form]
+    if form == "four" and draw(st.integers(0, 3)):
+        form = "pair"  # rarely: Compose refuses a fourth part
+    text = {"bare": host, "pair": f"{host}:{inside}", "triple": f"{host}:{inside}:rwm", "four": f"{host}:{inside}:rwm:x"}[form]
     return draw(_scalar(project, text))
 
 
@@ -166,27 +214,28 @@ def _service_fields(draw: st.DrawFn, project: ComposeProject, indent: str, named
     """Some of the fields caplint reads, each as one YAML `key: value` block."""
     out: list[str] = []
     keys = draw(st.lists(st.sampled_from(("privileged", "cap_add", "cap_drop", "security_opt", "namespace",
-                                          "user", "volumes", "devices", "device_cgroup_rules", "build")),
+                                          "user", "volumes", "devices", "device_cgroup_rules", "build", "flag",
+                                          "number", "note")),
                          min_size=1, max_size=6, unique=True))
     for key in keys:
         if key == "privileged":
-            spelling = draw(st.sampled_from(COMPOSE_TRUE + COMPOSE_FALSE + COMPOSE_REFUSED))
-            quoted = spelling[0] in "\"'"
-            out.append(f"privileged: {spelling if quoted else draw(_scalar(project, spelling, plain=True))}")
-        elif key in ("cap_add", "cap_drop"):
-            caps = draw(st.lists(capability(), min_size=1, max_size=3))
-            out.append(f"{key}: {draw(_name_list(project, caps, indent))}")
-        elif key == "security_opt":
-            opts = draw(st.lists(st.sampled_from(SECURITY_OPTS), min_size=1, max_size=3, unique=True))
-            out.append(f"security_opt: {draw(_name_list(project, opts, indent))}")
-        elif key == "device_cgroup_rules":
-            rules = draw(st.lists(st.sampled_from(DEVICE_RULES), min_size=1, max_size=2, unique=True))
-            out.append(f"device_cgroup_rules: {draw(_name_list(project, rules, indent))}")
-        elif key == "namespace":
-            ns = draw(st.sampled_from(sorted(NAMESPACE_VALUES)))
-            out.append(f"{ns}: {draw(_scalar(project, draw(st.sampled_from(NAMESPACE_VALUES[ns]))))}")
-        elif key == "user":
-            out.append(f"user: {draw(_scalar(project, draw(st.sampled_from(USERS))))}")
+            out.append(f"privileged: {draw(_boolean(project))}")
+        elif key == "flag":
+            out.append(f"{draw(st.sampled_from(FLAG_FIELDS))}: {draw(_boolean(project))}")
+        elif key == "number":
+            name = draw(st.sampled_from(sorted(NUMBER_FIELDS)))
+            out.append(f"{name}: {draw(_scalar(project, draw(st.sampled_from(NUMBER_FIELDS[name]))))}")
+        elif key == "note":  # a label caplint does not read: only its `${…}` must be one Compose can substitute
+            text = draw(st.sampled_from(BAD_TEMPLATES)) if draw(st.integers(0, 7)) == 0 else "a $$1 note, $5 $"
+            out.append(f"labels: {{note: {_quoted(text)}}}")
+        elif key in ("cap_add", "cap_drop", "security_opt", "device_cgroup_rules"):
+            items = (draw(st.lists(capability(), min_size=1, max_size=3)) if key.startswith("cap_")
+                     else _items(draw, SECURITY_OPTS, 3) if key == "security_opt" else _items(draw, DEVICE_RULES, 2))
+            out.append(f"{key}: {draw(_name_list(project, items, indent))}")
+        elif key in ("namespace", "user"):
+            name = "user" if key == "user" else draw(st.sampled_from(sorted(NAMESPACE_VALUES)))
+            choices = USERS if key == "user" else NAMESPACE_VALUES[name]
+            out.append(f"{name}: {draw(_scalar(project, draw(st.sampled_from(choices))))}")
         elif key == "volumes":
             items = [draw(_volume(project, indent, named)) for _ in range(draw(st.integers(1, 3)))]
             out.append("volumes:" + "".join(f"\n{indent}- {item}" for item in items))
@@ -196,7 +245,7 @@ def _service_fields(draw: st.DrawFn, project: ComposeProject, indent: str, named
         else:
             lines = ["context: ."]
             if draw(st.booleans()):
-                lines.append(f"privileged: {draw(st.sampled_from(COMPOSE_TRUE + COMPOSE_FALSE))}")
+                lines.append(f"privileged: {draw(_boolean(project))}")
             if draw(st.booleans()):
                 lines.append("entitlements: [security.insecure]")
             out.append("build:" + "".join(f"\n{indent}  {line}" for line in lines))
@@ -206,6 +255,20 @@ def _service_fields(draw: st.DrawFn, project: ComposeProject, indent: str, named
 def _block(fields: list[str], indent: str) -> str:
     """Fields as mapping lines at `indent` (continuation lines already carry theirs)."""
     return "".join(f"{indent}{f}\n" for f in fields)
+
+
+@st.composite
+def _extended_file(draw: st.DrawFn, project: ComposeProject, named: set[str]) -> str:
+    """A file for `extends: file:` — beside the project or in a folder of its own,
+    perhaps with other services (Compose interpolates them too) — and its name."""
+    name = draw(st.sampled_from(("base.yaml", "sub/base.yaml")))
+    text = "services:\n  base:\n    image: alpine\n" + _block(draw(_service_fields(project, "      ", named)), "    ")
+    if draw(st.booleans()):
+        text += "  other:\n    image: alpine\n" + _block(draw(_service_fields(project, "      ", named)), "    ")
+    project.files[name] = text
+    if name.startswith("sub/") and draw(st.booleans()):
+        project.decoy_dotenv = "sub/.env"  # Compose reads the project's `.env`, not this one
+    return name
 
 
 @st.composite
@@ -230,10 +293,9 @@ def compose_projects(draw: st.DrawFn) -> ComposeProject:
             lines.append("<<: *a%d" % chosen[0] if len(chosen) == 1 else "<<: [" + ", ".join(f"*a{c}" for c in chosen) + "]")
         if n > 0 and draw(st.integers(0, 3)) == 0:
             lines.append(f"extends: s{n - 1}" if draw(st.booleans()) else f"extends:\n{field_indent}  service: s{n - 1}")
-        if n == 0 and draw(st.integers(0, 4)) == 0:
-            base_fields = draw(_service_fields(project, "      ", named))
-            project.files["base.yaml"] = "services:\n  base:\n    image: alpine\n" + _block(base_fields, "    ")
-            lines.append(f"extends:\n{field_indent}  file: base.yaml\n{field_indent}  service: base")
+        if n == 0 and draw(st.integers(0, 3)) == 0:
+            lines.append(f"extends:\n{field_indent}  file: {draw(_extended_file(project, named))}\n"
+                         f"{field_indent}  service: base")
         lines += draw(_service_fields(project, field_indent, named))
         services.append(f"  s{n}:\n" + _block(lines, field_indent))
     # Declared whether used or not: the override and the extended file may use it too.
@@ -244,6 +306,7 @@ def compose_projects(draw: st.DrawFn) -> ComposeProject:
         over = draw(_service_fields(project, field_indent, named))
         project.files["compose.override.yaml"] = f"services:\n  s{chosen}:\n" + _block(over, field_indent)
         project.stack.append("compose.override.yaml")
+    project.dotenv_spellings = [draw(st.sampled_from(DOTENV_SPELLINGS)) for _ in project.dotenv]
     return project
 
 
@@ -252,73 +315,102 @@ def compose_projects(draw: st.DrawFn) -> ComposeProject:
 @st.composite
 def _run_body(draw: st.DrawFn, escape: str) -> tuple[str, ...]:
     """Lines of one RUN after its keyword and flags (the first is joined to them)."""
-    form = draw(st.sampled_from(("shell", "shell", "continued", "json", "heredoc", "heredoc-bash", "comment")))
+    form = draw(st.sampled_from(("shell", "shell", "continued", "json", "heredoc", "heredoc-bash", "comment",
+                                 "not-json", "two-heredocs", "blank-continued")))
     cmds = ("apt-get update", "setcap cap_net_raw+ep /bin/ping", "chmod u+s /usr/bin/x", "echo \"a b\" 'c'",
-            "useradd -r app", "go build ./...")
+            "useradd -r app", "go build ./...", "echo $HOME ${PATH}")
     if form == "shell":
         return (draw(st.sampled_from(cmds)),)
     if form == "continued":
         parts = draw(st.lists(st.sampled_from(cmds), min_size=2, max_size=3))
         pad = draw(st.sampled_from(("", " ")))
-        return tuple(f"{p} &&{pad}{escape}" if i < len(parts) - 1 else p for i, p in enumerate(parts))
+        after = draw(st.sampled_from(("", "", " ", "\t ")))  # whitespace after the escape still continues
+        return tuple(f"{p} &&{pad}{escape}{after}" if i < len(parts) - 1 else p for i, p in enumerate(parts))
     if form == "comment":
-        return (f"{cmds[0]} && {escape}", "# a comment inside", "", f"    {cmds[1]}")
+        return (f"{cmds[0]} && {escape}", draw(st.sampled_from(("# a comment inside", "  # indented", "#"))), "",
+                f"    {cmds[1]}")
+    if form == "blank-continued":
+        return (f"{cmds[0]} && {escape}", draw(st.sampled_from(("", "   "))), f"    {cmds[1]}")
     if form == "json":
-        return (json.dumps(["sh", "-c", draw(st.sampled_from(cmds))]),)
-    marker = draw(st.sampled_from(("EOF", "'EOF'", "\"SCRIPT\"", "-EOT")))
-    name = marker.strip("'\"-")
+        words = draw(st.sampled_from((["sh", "-c", draw(st.sampled_from(cmds))], ["/bin/true"], ["echo", "a\\b"])))
+        return (json.dumps(words, separators=draw(st.sampled_from(((", ", ": "), (",", ":"))))),)
+    if form == "not-json":  # not valid JSON: the shell form
+        return (draw(st.sampled_from(("[ -f /etc/x ] && echo y", "['sh', '-c', 'id']", "[\"sh\", \"-c\""))),)
     body = tuple(draw(st.lists(st.sampled_from(cmds), min_size=1, max_size=3)))
+    if form == "two-heredocs":
+        return ("<<A <<B", *body, "A", "echo second", "B")
+    marker = draw(st.sampled_from(("EOF", "'EOF'", "\"SCRIPT\"", "-EOT", "-'EOT'")))
+    name = marker.strip("'\"-")
     tail = ("\t" + name) if marker.startswith("-") else name
+    if marker.startswith("-"):
+        body = tuple("\t" + line for line in body)
     head = f"<<{marker}" if form == "heredoc" else f"bash <<{marker}"
     return (head, *body, tail)
+
+
+def _keyword(draw: st.DrawFn, word: str) -> str:
+    return draw(st.sampled_from((word, word.lower(), word.title())))
 
 
 @st.composite
 def dockerfiles(draw: st.DrawFn) -> str:
     """A multi-stage Dockerfile: directives, continuations, heredocs, JSON and
-    shell forms, RUN flags, USER, comments and blank lines where Docker allows them."""
+    shell forms, RUN flags, USER, ONBUILD, comments and blank lines where Docker allows them."""
     escape = draw(st.sampled_from(("\\", "\\", "`")))
     lines: list[str] = []
+    directives = []
     if draw(st.booleans()):
-        lines.append("# syntax=docker/dockerfile:1")
+        directives.append(draw(st.sampled_from(("# syntax=docker/dockerfile:1", "#syntax=docker/dockerfile:1.7",
+                                                "# check=skip=all"))))
     if escape == "`" or draw(st.booleans()):
-        lines.append(f"# escape={escape}")
+        directives.append(draw(st.sampled_from((f"# escape={escape}", f"#escape={escape}", f"# ESCAPE = {escape}"))))
+    lines += draw(st.permutations(directives))
     if draw(st.booleans()):
         lines.append("ARG BASE=alpine:3.20")
     for n in range(draw(st.integers(1, 3))):
         base = draw(st.sampled_from(("alpine:3.20", "debian:12", "${BASE}" if "ARG BASE" in lines[-1:] else "golang")))
         if n and draw(st.booleans()):
             base = f"s{n - 1}"
-        flag = draw(st.sampled_from(("", "--platform=linux/amd64 ")))
-        keyword = draw(st.sampled_from(("FROM", "from", "From")))
-        lines.append(f"{keyword} {flag}{base} AS s{n}")
+        flag = draw(st.sampled_from(("", "--platform=linux/amd64 ", "--platform=$BUILDPLATFORM ")))
+        indent = draw(st.sampled_from(("", "", "  ")))
+        lines.append(f"{indent}{_keyword(draw, 'FROM')} {flag}{base} {draw(st.sampled_from(('AS', 'as')))} s{n}")
         for _ in range(draw(st.integers(0, 4))):
-            kind = draw(st.sampled_from(("RUN", "RUN", "RUN", "USER", "ENV", "blank", "comment", "COPY", "WORKDIR")))
-            if kind == "RUN":
+            kind = draw(st.sampled_from(("RUN", "RUN", "RUN", "USER", "ENV", "blank", "comment", "COPY", "WORKDIR",
+                                         "ONBUILD")))
+            if kind in ("RUN", "ONBUILD"):
                 flags = draw(st.lists(st.sampled_from(("--security=insecure", "--network=host", "--network=none",
                                                        "--mount=type=cache,target=/root/.cache",
-                                                       "--mount=type=secret,id=tok")), max_size=2, unique=True))
+                                                       "--mount=type=secret,id=tok", "--device=/dev/fuse")),
+                                      max_size=2, unique=True))
                 body = draw(_run_body(escape))
                 sep = draw(st.sampled_from((" ", "  ")))
+                keyword = _keyword(draw, "RUN") if kind == "RUN" else f"{_keyword(draw, 'ONBUILD')} RUN"
+                if kind == "ONBUILD" and "<<" in body[0]:
+                    body = ("apt-get update",)  # BuildKit keeps no heredoc under ONBUILD
                 if flags and draw(st.booleans()):
-                    lines.append(f"RUN {' '.join(flags)} {escape}")
+                    lines.append(f"{keyword} {' '.join(flags)} {escape}")
                     lines.append("    " + body[0])
                 else:
-                    lines.append(sep.join(["RUN", *flags, body[0]]))
+                    lines.append(sep.join([keyword, *flags, body[0]]))
                 lines.extend(body[1:])
             elif kind == "USER":
-                lines.append(f"USER {draw(st.sampled_from(USERS))}")
+                user = draw(st.sampled_from(USERS))
+                lines.append(f"{_keyword(draw, 'USER')} {draw(st.sampled_from((user, user, repr(user).replace(chr(39), chr(34)))))}")
             elif kind == "ENV":
-                lines.append("ENV APP_HOME=/app")
+                lines.append(draw(st.sampled_from(("ENV APP_HOME=/app", "ENV A=1 B=\"two words\"", "ENV OLD style"))))
             elif kind == "blank":
-                lines.append("")
+                lines.append(draw(st.sampled_from(("", "   "))))
             elif kind == "comment":
-                lines.append("# a comment")
+                # After an instruction a directive is only a comment.
+                lines.append(draw(st.sampled_from(("# a comment", "  # indented comment", "#RUN not a run",
+                                                   "# escape=`" if escape != "`" else "# escape=\\"))))
             elif kind == "COPY":
-                lines.append("COPY --chown=1000:1000 . /app")
+                lines.append(draw(st.sampled_from(("COPY --chown=1000:1000 . /app", "COPY <<EOF /etc/x\nx\nEOF",
+                                                   "COPY --from=s0 /a /b"))))
             else:
                 lines.append("WORKDIR /app")
-    return "\n".join(lines) + "\n"
+    newline = "\r\n" if draw(st.integers(0, 7)) == 0 else "\n"
+    return newline.join(lines) + newline
 
 
 # -- docker command lines ------------------------------------------------------------

@@ -64,6 +64,10 @@ ACCEPTED = [
     "[ \\\n  \"${explicitTests[:$variant]}\" \\\n  -o \"${explicitTests[$repo:$variant]}\" \\\n]",
     'printf "%s" "${a//[[:space:]]/}" "${a[$k,$v]}" "${a:-"q"}"',
     'cat <<EOF\n${a:$i:1} is here\nEOF',
+    # Found by the Dockerfile conformance test: a RUN written as a Python list is
+    # the shell form, whose first word `['sh',` is a plain word to bash.
+    "['sh', '-c', 'id']",
+    '["sh", "-c"',
 ]
 
 

@@ -29,6 +29,17 @@ INSTALL_PYTHON = "pip install -e '.[test]'"
 INSTALL_DOCKER = "apt-get update && apt-get install -y docker.io"
 
 
+def cases(count: int) -> Any:
+    """Hypothesis settings for `count` generated cases per CI run, times
+    $CAPLINT_CONFORMANCE_SCALE for a long hunt on a developer's machine
+    (`CAPLINT_CONFORMANCE_SCALE=20 python -m pytest tests/conformance`)."""
+    from hypothesis import HealthCheck, settings
+
+    scale = float(os.environ.get("CAPLINT_CONFORMANCE_SCALE") or 1)
+    return settings(max_examples=max(1, round(count * scale)), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
 def skip(reason: str) -> NoReturn:
     """Skip, unless the run must have every reference (CI sets CAPLINT_REQUIRE_REFERENCES=1)."""
     if os.environ.get("CAPLINT_REQUIRE_REFERENCES") == "1":

@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 
 from caplint.formats.dockerfile import parser as caplint_dockerfile
 from caplint.model import Image
+from caplint.reading import decode
 from conftest import FIXTURES, ROOT
 from generators import dockerfiles
-from references import buildkit_parser
+from references import buildkit_parser, cases
 
 pytestmark = pytest.mark.conformance
 
-CASES = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CASES = cases(250)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,8 @@ def compare(buildkit: Any, text: str, path: str) -> None:
         commands = buildkit.parse_string(text)
     except buildkit.GoParseError as err:
         pytest.fail(f"BuildKit rejects a Dockerfile caplint's fixtures or generators call valid: {err}")
-    result = caplint_dockerfile.parse(text, path)
+    # caplint reads a file as `reading` decodes it (CRLF becomes LF); BuildKit gets the bytes.
+    result = caplint_dockerfile.parse(decode(text.encode("utf-8"), path), path)
     assert not result.problems, result.problems
     reference = reference_view(commands)
     ours = caplint_view(result.images[0]) if result.images else []
