@@ -420,13 +420,17 @@ RUN_VALUES: dict[str, tuple[str, ...]] = {
     "--cap-add": CAPABILITIES + ("NET_ADMIN,SYS_TIME", "cap_sys_admin"), "--cap-drop": CAPABILITIES + ("chown,kill",),
     "--security-opt": ("no-new-privileges", "no-new-privileges=true", "seccomp=unconfined", "apparmor=unconfined",
                        "label=disable", "systempaths=unconfined", "label:disable", "seccomp:unconfined"),
-    "--pid": ("host",), "--ipc": ("host", "private", "shareable"), "--network": ("host", "none", "bridge"),
+    "--pid": ("host", "container:abc"), "--ipc": ("host", "private", "shareable", "container:abc"),
+    "--network": ("host", "none", "bridge", "container:abc"),
     "--net": ("host", "none"), "--userns": ("host",), "--uts": ("host",), "--cgroupns": ("host", "private"),
     "--user": USERS, "-u": USERS,
     "--volume": tuple(f"{h}:{t}" for h, t in zip(HOST_PATHS[:6], TARGETS)) + ("/etc:/e:ro", "named:/n", "/anon"),
-    "-v": ("/var/run/docker.sock:/var/run/docker.sock", "/srv:/srv:ro,z", "data:/data:rw"),
+    "-v": ("/var/run/docker.sock:/var/run/docker.sock", "/srv:/srv:ro,z", "data:/data:rw", "/:/host:ro,rslave",
+           "/etc:/e:Z"),
     "--mount": ("type=bind,source=/etc,target=/e,readonly", "type=bind,src=/,dst=/host", "type=volume,src=v,dst=/v",
-                "type=tmpfs,dst=/t", "type=bind,source=/srv,target=/s,readonly=false"),
+                "type=tmpfs,dst=/t", "type=bind,source=/srv,target=/s,readonly=false", "type=bind,src=/etc,dst=/e,ro",
+                "type=bind,source=/srv,target=/s,readonly=true", "type=bind,src=/srv,dst=/s,bind-propagation=rshared",
+                "src=/var/run/docker.sock,dst=/s,type=bind"),
     "--tmpfs": ("/run", "/tmp:rw,size=64m"),
     "--device": tuple(f"{d}:/dev/x" for d in DEVICES[:3]) + ("/dev/fuse", "/dev/sda:/dev/xvda:rwm"),
     "--device-cgroup-rule": DEVICE_RULES,
@@ -439,8 +443,18 @@ IMAGES = ("alpine", "nginx:1.27", "registry.example.com/team/app:1.0")
 TRAILING = ((), ("sh", "-c", "echo hi"), ("--privileged",), ("-v", "/:/host"), ("--cap-add=SYS_ADMIN", "x"))
 
 
+# What podman takes beyond docker's values (podman-run(1)).
+PODMAN_VALUES: dict[str, tuple[str, ...]] = {
+    **RUN_VALUES,
+    "--userns": ("host", "keep-id", "auto"),
+    "--security-opt": RUN_VALUES["--security-opt"] + ("unmask=ALL", "mask=/proc/kcore", "no-new-privileges=false"),
+    "--cap-add": RUN_VALUES["--cap-add"] + ("net_raw,CAP_SYS_PTRACE", "ALL"),
+    "--cap-drop": RUN_VALUES["--cap-drop"] + ("ALL,net_raw",),
+}
+
+
 @st.composite
-def _option(draw: st.DrawFn, create: bool) -> list[str]:
+def _option(draw: st.DrawFn, create: bool, values: dict[str, tuple[str, ...]] = RUN_VALUES) -> list[str]:
     kind = draw(st.sampled_from(("value", "value", "value", "switch", "cluster", "privileged")))
     if kind == "switch":
         return [draw(st.sampled_from(RUN_SWITCHES[2:] if create else RUN_SWITCHES))]
@@ -453,8 +467,8 @@ def _option(draw: st.DrawFn, create: bool) -> list[str]:
     if kind == "privileged":
         return [draw(st.sampled_from(("--privileged", "--privileged=true", "--privileged=false",
                                       "--privileged=1", "--privileged=0", "--privileged=True", "--privileged=F")))]
-    flag = draw(st.sampled_from(sorted(RUN_VALUES)))
-    value = draw(st.sampled_from(RUN_VALUES[flag]))
+    flag = draw(st.sampled_from(sorted(values)))
+    value = draw(st.sampled_from(values[flag]))
     if flag.startswith("--") and draw(st.booleans()):
         return [f"{flag}={value}"]
     if not flag.startswith("--") and draw(st.booleans()) and not value.startswith("-"):
@@ -463,12 +477,13 @@ def _option(draw: st.DrawFn, create: bool) -> list[str]:
 
 
 @st.composite
-def docker_argvs(draw: st.DrawFn) -> list[str]:
-    """`docker run|create …`: every flag form, values that look like flags,
-    and arguments after the image that belong to the container's command."""
+def docker_argvs(draw: st.DrawFn, podman: bool = False) -> list[str]:
+    """`docker run|create …` (or podman's): every flag form, values that look
+    like flags, and arguments after the image that belong to the container's command."""
     verb = draw(st.sampled_from((["run"], ["create"], ["container", "run"], ["container", "create"])))
     create = verb[-1] == "create"
-    options = [word for _ in range(draw(st.integers(0, 7))) for word in draw(_option(create))]
+    values = PODMAN_VALUES if podman else RUN_VALUES
+    options = [word for _ in range(draw(st.integers(0, 7))) for word in draw(_option(create, values))]
     image = draw(st.sampled_from(IMAGES))
     rest = list(draw(st.sampled_from(TRAILING)))
     end = ["--"] if draw(st.integers(0, 5)) == 0 else []
