@@ -3,13 +3,17 @@
 `docker-compose config --format json` prints the model Compose loaded:
 interpolated (environment over `.env`), anchors and merge keys applied,
 `extends` followed, override files merged, short syntax expanded. Every
-service caplint reads must equal it in the fields the rules look at.
+service caplint reads must equal it in the fields the rules look at, and a
+project Compose refuses must get a CAP001 about what Compose names (its
+error's field: `privileged`, `volumes`, a `${…}` it cannot substitute). A
+stack is read the way the engine reads it (parser.parse_stack).
 
 One difference is on purpose and encoded here: an unset `${VAR}` without a
 default is an empty string (and a warning) to Compose, but unknown to caplint
 — the deploy environment may well set it, and caplint must not guess. A field
-caplint calls unresolved is therefore not compared; the test checks instead
-that Compose did warn about an unset variable.
+caplint calls unresolved is therefore not compared, and a refusal that comes
+from such a value (`cpus: "${UNSET}"` casts "" and fails) is not caplint's to
+report; the test checks instead that Compose did warn about an unset variable.
 """
 from __future__ import annotations
 
@@ -94,7 +98,7 @@ def caplint_services(folder: Path, stack: list[str]) -> tuple[dict[str, Containe
 
 _REFUSALS = (
     (re.compile(r"invalid interpolation format"), "Compose can substitute"),
-    (re.compile(r"(?:interpolating|validating \S+:) services\.[^.\s]+\.(?:build\.)?([a-z_]+)"), None),
+    (re.compile(r"(?:interpolating|validating \S+:) services\.[^.\s]+\.(?:build\.)?([a-z_]+(?:\.[\w\[\]]+)*)"), None),
     (re.compile(r"'services\[[^]]+\]\.(?:build\.)?([a-z_]+)'"), None),
     (re.compile(r"services\.[^.\s]+\.([a-z_]+)\.\[\d+\]: unexpected type"), None),
     (re.compile(r"confusing device mapping"), "devices"),
@@ -107,7 +111,8 @@ def _from_unset(folder: Path, topic: str | None, said: str) -> bool:
     """Compose refused a field (one caplint's model does not hold, `cpus`) that
     is written with a variable Compose warned is unset: the difference on purpose."""
     unset = re.findall(r'The \\?"(\w+)\\?" variable is not set', said)
-    return topic is not None and any(topic in line and any(name in line for name in unset)
+    key = _refused_key(said) or topic
+    return key is not None and any(key in line and any(name in line for name in unset)
                                      for text in _files(folder).values() for line in text.splitlines())
 
 
@@ -117,12 +122,19 @@ def _files(folder: Path) -> dict[str, str]:
 
 
 def refusal_topic(said: str) -> str | None:
-    """What Compose's refusal is about, as a word caplint's message about it contains."""
+    """What Compose's refusal is about, as a word caplint's message about it
+    contains: the field (`volumes` of `volumes.[].read_only`), or the kind of error."""
     for pattern, topic in _REFUSALS:
         m = pattern.search(said)
         if m:
-            return topic or m.group(1)
+            return topic or m.group(1).split(".")[0]
     return None
+
+
+def _refused_key(said: str) -> str | None:
+    """The innermost key of the field Compose refused (`read_only` of `volumes.[].read_only`)."""
+    m = re.search(r"interpolating services\.[^.\s]+\.([\w.\[\]]+)", said)
+    return m.group(1).split(".")[-1] if m else None
 
 
 def compare_project(compose: Compose, folder: Path, stack: list[str], env: dict[str, str], *,

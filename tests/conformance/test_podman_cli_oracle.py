@@ -115,7 +115,7 @@ def caplint_container(argv: list[str]) -> Container:
 # of the model: caplint lints what a line asks for (each mount where it is
 # written) and does not validate it — the docker CLI sends the same line and
 # its daemon refuses it.
-KNOWN_REFUSALS = ("duplicate mount destination", "cannot set multiple networks")
+KNOWN_REFUSALS = ("duplicate mount destination", "cannot set multiple networks", "can only set extra network names")
 
 # On purpose: with `--read-only` podman adds tmpfs mounts here (--read-only-tmpfs
 # is true by default); a tmpfs has no host side, nothing a rule reads, and
