@@ -49,8 +49,8 @@ COMPOSE_REFUSED = ("1", "0", '"1"', "t", "f", '"T"', '" true"')  # not booleans 
 # Other fields Compose casts to booleans or numbers while interpolating (caplint reads none of them,
 # but Compose refuses the file when one does not cast), with values that do and do not.
 FLAG_FIELDS = ("init", "tty", "read_only", "stdin_open", "oom_kill_disable")
-NUMBER_FIELDS = {"cpus": ("0.5", "2", "1e0", ".5", "two"), "pids_limit": ("100", "-1", "+5", "1.5"),
-                 "cpu_shares": ("512", "1024", "0x10")}
+NUMBER_FIELDS = {"cpus": ("0.5", "2", "1e0", ".5"), "pids_limit": ("100", "-1", "+5"), "cpu_shares": ("512", "1024")}
+BAD_NUMBERS = {"cpus": ("two", "1,5"), "pids_limit": ("1.5", "many"), "cpu_shares": ("0x10",)}
 # Written rarely: shapes Compose refuses, which caplint must report.
 BAD_VOLUMES = ("/srv/a::/data", "/srv/a:/data:ro:z", ":/data", "/srv/a:")
 BAD_TEMPLATES = ("${CAPLINT_TEST_X", "${}", "${1}", "${CAPLINT_TEST_X:x}")
@@ -75,6 +75,7 @@ class ComposeProject:
     dotenv: dict[str, str] = field(default_factory=dict)  # written to `.env` when not empty
     stack: list[str] = field(default_factory=lambda: ["compose.yaml"])  # Compose's -f files, in order
     counter: int = 0
+    refusals: bool = True  # whether values Compose refuses are written at all
     dotenv_spellings: list[str] = field(default_factory=list)  # one of DOTENV_SPELLINGS per `.env` line
     decoy_dotenv: str | None = None  # a `.env` Compose does not read, beside an extended file
 
@@ -141,7 +142,7 @@ def _scalar(draw: st.DrawFn, project: ComposeProject, value: str, *, plain: bool
 @st.composite
 def _boolean(draw: st.DrawFn, project: ComposeProject) -> str:
     """A boolean as authors write it, Compose's refused spellings included, perhaps from a variable."""
-    refused = draw(st.integers(0, 7)) == 0
+    refused = _refusal(draw, project, 7)
     spelling = draw(st.sampled_from(COMPOSE_REFUSED if refused else COMPOSE_TRUE + COMPOSE_FALSE))
     if spelling[0] in "\"'":
         return spelling
@@ -150,16 +151,22 @@ def _boolean(draw: st.DrawFn, project: ComposeProject) -> str:
 
 @st.composite
 def _name_list(draw: st.DrawFn, project: ComposeProject, items: list[str], indent: str) -> str:
-    if draw(st.integers(0, 23)) == 0:
+    if _refusal(draw, project, 23):
         return draw(_scalar(project, items[0]))  # a lone string: Compose wants a list
     if draw(st.booleans()):
         return "[" + ", ".join(draw(_scalar(project, i)) for i in items) + "]"
     return "".join(f"\n{indent}- {draw(_scalar(project, i))}" for i in items)
 
 
-def _items(draw: st.DrawFn, choices: tuple[str, ...], most: int) -> list[str]:
+def _items(draw: st.DrawFn, project: ComposeProject, choices: tuple[str, ...], most: int) -> list[str]:
     """Some of `choices`; now and then one twice (Compose refuses equal items in these lists)."""
-    return draw(st.lists(st.sampled_from(choices), min_size=1, max_size=most, unique=draw(st.integers(0, 7)) > 0))
+    return draw(st.lists(st.sampled_from(choices), min_size=1, max_size=most, unique=not _refusal(draw, project, 7)))
+
+
+def _refusal(draw: st.DrawFn, project: ComposeProject, odds: int) -> bool:
+    """Whether to write a value Compose refuses here (1 in odds + 1): only in
+    the projects drawn to have some, so that half of them load and are compared."""
+    return project.refusals and draw(st.integers(0, odds)) == 0
 
 
 @st.composite
@@ -168,7 +175,7 @@ def _volume(draw: st.DrawFn, project: ComposeProject, indent: str, named: set[st
                                  "long-tmpfs", "home")))
     target = draw(st.sampled_from(TARGETS))
     mode = draw(st.sampled_from(("", ":ro", ":rw", ":ro,z", ":z", ":readonly")))
-    if draw(st.integers(0, 20)) == 0:
+    if _refusal(draw, project, 20):
         return draw(_scalar(project, draw(st.sampled_from(BAD_VOLUMES))))
     if kind in ("bind", "relative", "named", "home"):
         source = {"bind": draw(st.sampled_from(HOST_PATHS)), "relative": "./data", "named": "appdata",
@@ -203,7 +210,7 @@ def _device(draw: st.DrawFn, project: ComposeProject, indent: str) -> str:
     form = draw(st.sampled_from(("bare", "pair", "triple", "long", "pair", "triple", "bare", "four")))
     if form == "long":
         return f"source: {_quoted(host)}\n{indent}  target: {_quoted(inside)}\n{indent}  permissions: rwm"
-    if form == "four" and draw(st.integers(0, 3)):
+    if form == "four" and not _refusal(draw, project, 3):
         form = "pair"  # rarely: Compose refuses a fourth part
     text = {"bare": host, "pair": f"{host}:{inside}", "triple": f"{host}:{inside}:rwm", "four": f"{host}:{inside}:rwm:x"}[form]
     return draw(_scalar(project, text))
@@ -224,13 +231,15 @@ def _service_fields(draw: st.DrawFn, project: ComposeProject, indent: str, named
             out.append(f"{draw(st.sampled_from(FLAG_FIELDS))}: {draw(_boolean(project))}")
         elif key == "number":
             name = draw(st.sampled_from(sorted(NUMBER_FIELDS)))
-            out.append(f"{name}: {draw(_scalar(project, draw(st.sampled_from(NUMBER_FIELDS[name]))))}")
+            choices = BAD_NUMBERS[name] if _refusal(draw, project, 3) else NUMBER_FIELDS[name]
+            out.append(f"{name}: {draw(_scalar(project, draw(st.sampled_from(choices))))}")
         elif key == "note":  # a label caplint does not read: only its `${…}` must be one Compose can substitute
-            text = draw(st.sampled_from(BAD_TEMPLATES)) if draw(st.integers(0, 7)) == 0 else "a $$1 note, $5 $"
+            text = draw(st.sampled_from(BAD_TEMPLATES)) if _refusal(draw, project, 7) else "a $$1 note, $5 $"
             out.append(f"labels: {{note: {_quoted(text)}}}")
         elif key in ("cap_add", "cap_drop", "security_opt", "device_cgroup_rules"):
             items = (draw(st.lists(capability(), min_size=1, max_size=3)) if key.startswith("cap_")
-                     else _items(draw, SECURITY_OPTS, 3) if key == "security_opt" else _items(draw, DEVICE_RULES, 2))
+                     else _items(draw, project, SECURITY_OPTS, 3) if key == "security_opt"
+                     else _items(draw, project, DEVICE_RULES, 2))
             out.append(f"{key}: {draw(_name_list(project, items, indent))}")
         elif key in ("namespace", "user"):
             name = "user" if key == "user" else draw(st.sampled_from(sorted(NAMESPACE_VALUES)))
@@ -275,7 +284,7 @@ def _extended_file(draw: st.DrawFn, project: ComposeProject, named: set[str]) ->
 def compose_projects(draw: st.DrawFn) -> ComposeProject:
     """A Compose project: anchors, merge keys, extends (same file or another),
     an override pair, `${VAR…}` forms from the environment and `.env`."""
-    project = ComposeProject()
+    project = ComposeProject(refusals=draw(st.booleans()))
     named: set[str] = set()
     field_indent = "      "
     top: list[str] = []
