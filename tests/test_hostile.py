@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,16 +66,26 @@ def cli(cwd: Path, *args: str) -> Outcome:
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, text=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"caplint {' '.join(args)} did not finish within {TIMEOUT} s")
-    # The child is reaped, so its peak RSS (its workers folded in) is part of
-    # RUSAGE_CHILDREN: the largest of every child so far, an upper bound.
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return Outcome(proc.returncode, out, err, time.monotonic() - start, rss)
+    # Drain both pipes (a full pipe would stall the child) and reap the child
+    # with wait4: its own peak RSS, its workers folded in. RUSAGE_CHILDREN would
+    # keep the largest of every child this test process ever reaped.
+    with ThreadPoolExecutor(2) as pool:
+        out_future = pool.submit(proc.stdout.read)  # type: ignore[union-attr]
+        err_future = pool.submit(proc.stderr.read)  # type: ignore[union-attr]
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > TIMEOUT:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"caplint {' '.join(args)} did not finish within {TIMEOUT} s")
+            time.sleep(0.01)
+        out, err = out_future.result(), err_future.result()
+    proc.stdout.close()  # type: ignore[union-attr]
+    proc.stderr.close()  # type: ignore[union-attr]
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Outcome(proc.returncode, out, err, time.monotonic() - start, usage.ru_maxrss / 1024)
 
 
 def assert_sane(o: Outcome) -> None:
