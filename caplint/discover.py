@@ -6,6 +6,7 @@ Compose parser decides by content and stays silent when it is not Compose),
 devcontainer-feature.json), `github` (workflows under `.github/workflows/` and
 `action.yml` files) and `gitlab` (`.gitlab-ci.yml`),
 `bats` (`*.bats`), `systemd` (`*.service`), `quadlet` (`*.container`, `*.pod`),
+`quadlet-drop-in` (`*.container.d/*.conf`, `*.pod.d/*.conf`, read with its units),
 `bake` (`docker-bake.hcl`, `docker-bake.json`, `*.override.hcl`), `markdown` (`*.md`)
 and `makefile` (`Makefile`, `GNUmakefile`, `*.mk`). Every name rule is in
 `NAME_RULES`, so what else needs them (the pre-commit hooks) reads them there.
@@ -39,7 +40,7 @@ TEMPLATE_EXT = (".template", ".tmpl", ".j2", ".jinja", ".in")
 @value
 class Found:
     path: str
-    kind: str  # compose | yaml | dockerfile | shell | devcontainer | github | gitlab
+    kind: str  # one of the kinds in this module's docstring, or unknown
 
 
 @value
@@ -89,6 +90,9 @@ NAME_RULES = (
     NameRule("bats", r"[^/]*\.bats"),
     NameRule("systemd", r"[^/]*\.service"),
     NameRule("quadlet", r"[^/]*\.(container|pod)"),
+    # A Quadlet drop-in (`web.container.d/`, `container.d/`, `web-.container.d/`): read
+    # with its units; on its own only when none of them is linted too.
+    NameRule("quadlet-drop-in", r"([^/]*\.)?(container|pod)\.d/[^/]+\.conf"),
     NameRule("bake", r"docker-bake(\.override)?\.(hcl|json)|[^/]+\.override\.hcl"),
     NameRule("markdown", r"[^/]*\.(md|markdown)"),
     NameRule("makefile", r"Makefile|GNUmakefile|[^/]*\.mk"),
@@ -186,17 +190,30 @@ def discover(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     """
     is_excluded = _exclusion(exclude)
     seen: set[str] = set()
+    drop_ins: list[Found] = []
     for root in paths:
         if os.path.isdir(root):
-            for found in _walk(root, is_excluded):
-                if found.path not in seen:
-                    seen.add(found.path)
-                    yield found
+            found_here: Iterable[Found] = _walk(root, is_excluded)
         else:
             path = _clean(root)
-            if path not in seen:
-                seen.add(path)
-                yield Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")
+            found_here = [Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")]
+        for found in found_here:
+            if found.path in seen:
+                continue
+            seen.add(found.path)
+            if found.kind == "quadlet-drop-in":
+                drop_ins.append(found)
+            else:
+                yield found
+    # A drop-in's values are reported with its units: on its own only when one
+    # of them is not linted (pre-commit names just the drop-in that changed).
+    if drop_ins:
+        from caplint.formats.systemd.quadlet import units_of
+
+        for found in drop_ins:
+            units = units_of(found.path)
+            if not units or not {_clean(u) for u in units} <= seen:
+                yield found
 
 
 def _skipped_dir(path: str, is_excluded: IsExcluded) -> bool:

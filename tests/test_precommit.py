@@ -124,12 +124,14 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
-def try_repo(repo: Path) -> subprocess.CompletedProcess[str]:
+def try_repo(repo: Path, *files: str) -> subprocess.CompletedProcess[str]:
+    """The hooks at this checkout's HEAD on `repo`: on every file, or on `files` (what a commit changed)."""
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR")}
+    which = ["--files", *files] if files else ["--all-files"]
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "--ref", head.stdout.strip(),
-         "--all-files", "--verbose", "--color", "never"],
+         *which, "--verbose", "--color", "never"],
         cwd=repo, capture_output=True, text=True, env=env, timeout=900,
     )
 
@@ -183,3 +185,15 @@ def test_hooks_pass_on_clean_files(tmp_path: Path) -> None:
     assert re.search(r"^caplint \(Dockerfiles, Compose files[^)]*\)\.+Passed$", run.stdout, re.M)
     assert re.search(r"^caplint \(shell scripts\)\.+Passed$", run.stdout, re.M)
     assert linted(run) == len(CLEAN) + 3, run.stdout  # + the three bystanders read and silent (see above)
+
+
+def test_a_commit_that_changes_only_a_drop_in_is_linted(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {
+        "quadlet/app.container": "[Container]\nImage=x\nDropCapability=all\nNoNewPrivileges=true\nNetwork=host\n",
+        "quadlet/app.container.d/20-debug.conf": "[Container]\nPodmanArgs=--privileged\n",
+    })
+    run = try_repo(repo, "quadlet/app.container.d/20-debug.conf")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"^quadlet/app\.container\.d/20-debug\.conf:2:12: .*CAP101", run.stdout, re.M), run.stdout
+    assert "quadlet/app.container:" not in run.stdout  # the unit's own CAP306: not what this commit changed
+    assert linted(run) == 1, run.stdout
