@@ -189,31 +189,39 @@ def discover(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     loop cannot trap the walk.
     """
     is_excluded = _exclusion(exclude)
+
+    def each() -> Iterator[Found]:
+        for root in paths:
+            if os.path.isdir(root):
+                yield from _walk(root, is_excluded)
+            else:
+                path = _clean(root)
+                yield Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")
+
+    return _once(each())
+
+
+def _once(found: Iterable[Found]) -> Iterator[Found]:
+    """Each file once; a Quadlet drop-in last, and only when one of the units it
+    is merged into is not linted too (they report its values): pre-commit names
+    just the drop-in a commit changed."""
     seen: set[str] = set()
     drop_ins: list[Found] = []
-    for root in paths:
-        if os.path.isdir(root):
-            found_here: Iterable[Found] = _walk(root, is_excluded)
+    for f in found:
+        if f.path in seen:
+            continue
+        seen.add(f.path)
+        if f.kind == "quadlet-drop-in":
+            drop_ins.append(f)
         else:
-            path = _clean(root)
-            found_here = [Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")]
-        for found in found_here:
-            if found.path in seen:
-                continue
-            seen.add(found.path)
-            if found.kind == "quadlet-drop-in":
-                drop_ins.append(found)
-            else:
-                yield found
-    # A drop-in's values are reported with its units: on its own only when one
-    # of them is not linted (pre-commit names just the drop-in that changed).
+            yield f
     if drop_ins:
         from caplint.formats.systemd.quadlet import units_of
 
-        for found in drop_ins:
-            units = units_of(found.path)
+        for f in drop_ins:
+            units = units_of(f.path)
             if not units or not {_clean(u) for u in units} <= seen:
-                yield found
+                yield f
 
 
 def _skipped_dir(path: str, is_excluded: IsExcluded) -> bool:
@@ -247,22 +255,22 @@ def as_scanned(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     lints: no look-alike source file, no script without a shell shebang, nothing
     in a skipped or excluded folder. Folders in `paths` are scanned as usual."""
     is_excluded = _exclusion(exclude)
-    seen: set[str] = set()
-    for given in paths:
-        if os.path.isdir(given):
-            # A scan does not follow a link to a folder (pre-commit names such links as files).
-            candidates: Iterable[Found] = () if os.path.islink(given) else _walk(given, is_excluded)
-        else:
+
+    def each() -> Iterator[Found]:
+        for given in paths:
+            if os.path.isdir(given):
+                # A scan does not follow a link to a folder (pre-commit names such links as files).
+                if not os.path.islink(given):
+                    yield from _walk(given, is_excluded)
+                continue
             path = _clean(given)
-            folders = _folders_below_cwd(path)
-            if any(_skipped_dir(folder, is_excluded) for folder in folders):
+            if any(_skipped_dir(folder, is_excluded) for folder in _folders_below_cwd(path)):
                 continue
             found = _scanned_file(path, is_excluded)
-            candidates = (found,) if found is not None else ()
-        for found in candidates:
-            if found.path not in seen:
-                seen.add(found.path)
+            if found is not None:
                 yield found
+
+    return _once(each())
 
 
 def _folders_below_cwd(path: str) -> list[str]:

@@ -12,9 +12,9 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,33 +59,34 @@ class Outcome:
         return "\n".join(str(f["message"]) for f in self.findings if f["path"] == path)
 
 
+# Runs the command given after the file name, then writes the command's peak RSS
+# (KiB) there. A child's peak counts the RSS of the process it was forked from
+# (Linux folds the pre-exec high-water mark in), so caplint must be forked from
+# this small process, not from the test process, which can be hundreds of MB.
+_MEASURE = ("import resource, subprocess, sys\n"
+            "code = subprocess.call(sys.argv[2:])\n"
+            "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            "sys.exit(code)\n")
+
+
 def cli(cwd: Path, *args: str) -> Outcome:
     """`caplint check --format json ARGS` in `cwd`, with its time and peak memory."""
     env = {**os.environ, "NO_COLOR": "1"}
-    cmd = [sys.executable, "-m", "caplint", "check", "--format", "json", *args]
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True)
-    # Drain both pipes (a full pipe would stall the child) and reap the child
-    # with wait4: its own peak RSS, its workers folded in. RUSAGE_CHILDREN would
-    # keep the largest of every child this test process ever reaped.
-    with ThreadPoolExecutor(2) as pool:
-        out_future = pool.submit(proc.stdout.read)  # type: ignore[union-attr]
-        err_future = pool.submit(proc.stderr.read)  # type: ignore[union-attr]
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > TIMEOUT:
-                proc.kill()
-                proc.wait()
-                pytest.fail(f"caplint {' '.join(args)} did not finish within {TIMEOUT} s")
-            time.sleep(0.01)
-        out, err = out_future.result(), err_future.result()
-    proc.stdout.close()  # type: ignore[union-attr]
-    proc.stderr.close()  # type: ignore[union-attr]
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Outcome(proc.returncode, out, err, time.monotonic() - start, usage.ru_maxrss / 1024)
+    with tempfile.TemporaryDirectory() as scratch:
+        rss_file = os.path.join(scratch, "rss")
+        cmd = [sys.executable, "-c", _MEASURE, rss_file, sys.executable, "-m", "caplint", "check", "--format", "json",
+               *args]
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the wrapper and caplint under it
+            proc.communicate()
+            pytest.fail(f"caplint {' '.join(args)} did not finish within {TIMEOUT} s")
+        rss = int(Path(rss_file).read_text()) / 1024
+    return Outcome(proc.returncode, out, err, time.monotonic() - start, rss)
 
 
 def assert_sane(o: Outcome) -> None:
