@@ -456,6 +456,8 @@ def image_command(
                                                                     "image: os/arch[/variant]."),
     list_caps: bool = typer.Option(False, "--list", help="Print every file capability as 'getcap -r /' would, "
                                                          "instead of findings."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Do not check that each layer, config and manifest "
+                                                              "hashes to its digest (as docker load does); faster."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
                                       help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
@@ -478,7 +480,7 @@ def image_command(
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
-    options = Options(platform=platform)
+    options = Options(platform=platform, verify=not no_verify)
     if list_caps:
         text, problems = listing(paths, options)
         sys.stdout.write(text)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from caplint.image.layers import Entry
+from caplint.image.layers import Entry, Meta
 from caplint.image.streams import ImageError
 
 WHITEOUT = ".wh."
@@ -46,47 +46,50 @@ class _Leaf:
         self.inode = inode
 
 
-def notable(entry: Entry) -> bool:
-    """Whether a file's header makes it worth reporting: setuid, setgid, or capabilities."""
-    return bool(entry.mode & 0o6000) or entry.capability is not None
-
-
 class Filesystem:
     def __init__(self) -> None:
         self.root = _Dir(-1)
         self._inodes = 0
         # inode → the header that last set its metadata, for notable files only.
-        self._meta: dict[int, Entry] = {}
+        self._meta: dict[int, Meta] = {}
         self._layer = -1
+        # Folders this layer's entries went into, by path: most entries follow a sibling,
+        # and finding the folder again is one lookup. Emptied when a folder may have gone.
+        self._folders: dict[str, _Dir] = {}
 
     def apply(self, layer: Iterable[Entry]) -> None:
         self._layer += 1
+        self._folders = {}
         for entry in layer:
             self._apply(entry)
 
     def _apply(self, e: Entry) -> None:
-        *parents, name = e.path.split("/")
-        folder = self._folder(parents)
-        if name == OPAQUE:
-            for child in list(folder.children):
-                self._hide_lower(folder, child)
-        elif name.startswith(WHITEOUT):
-            if name.startswith(WHITEOUT + WHITEOUT):
-                return  # other aufs metadata (.wh..wh.plnk, .wh..wh.aufs): nothing to apply
-            self._hide_lower(folder, name[len(WHITEOUT):])
-        elif e.kind == "dir":
+        parent, _, name = e.path.rpartition("/")
+        folder = self._folders.get(parent)
+        if folder is None:
+            folder = self._folders[parent] = self._folder(parent.split("/") if parent else [])
+        kind = e.kind
+        if name.startswith(WHITEOUT):
+            if name == OPAQUE:
+                for child in list(folder.children):
+                    self._hide_lower(folder, child)
+            elif not name.startswith(WHITEOUT + WHITEOUT):  # other aufs metadata (.wh..wh.plnk): nothing to apply
+                self._hide_lower(folder, name[len(WHITEOUT):])
+        elif kind == "dir":
             existing = folder.children.get(name)
             if isinstance(existing, _Dir):
                 existing.layer = self._layer
             else:
-                folder.children[name] = _Dir(self._layer)
-        elif e.kind == "hardlink":
+                folder.children[name] = _Dir(self._layer)  # over a non-folder: never one of the cached folder's
+        elif kind == "hardlink":
             self._link(folder, name, e)
         else:
             self._inodes += 1
-            folder.children[name] = _Leaf(e.kind, self._layer, self._inodes)
-            if e.kind == "file" and notable(e):
-                self._meta[self._inodes] = e
+            if isinstance(folder.children.get(name), _Dir):
+                self._folders = {}  # a folder replaced by a file: cached ones may have been inside it
+            folder.children[name] = _Leaf(kind, self._layer, self._inodes)
+            if e.meta is not None:
+                self._meta[self._inodes] = e.meta
 
     def _folder(self, parts: list[str]) -> _Dir:
         """The folder at `parts`, created in this layer where missing or not a folder."""
@@ -120,10 +123,12 @@ class Filesystem:
             raise ImageError(f"hard link {e.path!r} → {e.target!r}: no such file in the image")
         if isinstance(target, _Dir):
             raise ImageError(f"hard link {e.path!r} → {e.target!r}: the target is a folder")
+        if isinstance(folder.children.get(name), _Dir):
+            self._folders = {}
         folder.children[name] = _Leaf(target.kind, self._layer, target.inode)
         if target.kind == "file":
-            if notable(e):
-                self._meta[target.inode] = e
+            if e.meta is not None:
+                self._meta[target.inode] = e.meta
             else:
                 self._meta.pop(target.inode, None)
 
@@ -135,10 +140,10 @@ class Filesystem:
             node = node.children.get(part)
         return node
 
-    def notable_files(self) -> Iterator[tuple[str, Entry]]:
+    def notable_files(self) -> Iterator[tuple[str, Meta]]:
         """(absolute path, the header that set its metadata), sorted by path."""
         stack: list[tuple[str, _Dir]] = [("", self.root)]
-        found: list[tuple[str, Entry]] = []
+        found: list[tuple[str, Meta]] = []
         while stack:
             prefix, folder = stack.pop()
             for name, node in folder.children.items():

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO, Protocol
 
 CHUNK = 1 << 20
+SEEK_CHUNK = 1 << 14  # what a reader that can seek over data reads at a time
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # A layer may decompress to this many times its size before it is taken for a
@@ -38,9 +39,15 @@ class FileStream:
     def __init__(self, fh: BinaryIO, length: int | None = None) -> None:
         self._fh = fh
         self.remaining = length
+        self.seekable = length is not None  # skip() seeks
 
     def read(self, n: int) -> bytes:
         data = self._fh.read(n)
+        if len(data) < n and data:  # an unbuffered file may return less than asked before its end
+            parts = [data]
+            while (got := sum(map(len, parts))) < n and (more := self._fh.read(n - got)):
+                parts.append(more)
+            data = b"".join(parts)
         if self.remaining is not None:
             self.remaining -= len(data)
         return data
@@ -62,6 +69,7 @@ class Window:
         self._parent = parent
         self.remaining = size
         self._head = b""
+        self.seekable: bool = getattr(parent, "seekable", False)
 
     def peek(self, n: int) -> bytes:
         if len(self._head) < n:
@@ -133,6 +141,43 @@ class Decompressed:
 
     def skip(self, n: int) -> None:
         _drain(self, n)
+
+
+class Hashed:
+    """A stream that hashes what passes through it (read or passed over alike).
+
+    hashlib (and OpenSSL under it) is imported here, when an image is read, not
+    when caplint starts."""
+
+    ALGORITHMS = ("sha256", "sha512")  # what OCI digests use
+
+    def __init__(self, source: Stream, algorithm: str = "sha256") -> None:
+        import hashlib
+
+        if algorithm not in self.ALGORITHMS:
+            raise ImageError(f"digest algorithm {algorithm!r} is not one caplint can check "
+                             f"({', '.join(self.ALGORITHMS)}); --no-verify reads the image unchecked")
+        self._source = source
+        self._hash = hashlib.new(algorithm)
+        self.algorithm = algorithm
+
+    @property
+    def remaining(self) -> int | None:
+        return getattr(self._source, "remaining", None)
+
+    def read(self, n: int) -> bytes:
+        data = self._source.read(n)
+        self._hash.update(data)
+        return data
+
+    def skip(self, n: int) -> None:
+        _drain(self, n)
+
+    def finish(self) -> str:
+        """Read the rest of the stream, and its digest: `sha256:<hex>`."""
+        while self.read(CHUNK):
+            pass
+        return f"{self.algorithm}:{self._hash.hexdigest()}"
 
 
 def _drain(stream: Stream, n: int) -> None:
