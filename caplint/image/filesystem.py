@@ -21,6 +21,7 @@ their metadata; every other path costs one small node.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Final
 
 from caplint.image.layers import Entry, Meta
 from caplint.image.streams import ImageError
@@ -37,13 +38,12 @@ class _Dir:
         self.layer = layer
 
 
-class _Leaf:
-    __slots__ = ("kind", "layer", "inode")
-
-    def __init__(self, kind: str, layer: int, inode: int) -> None:
-        self.kind = kind
-        self.layer = layer
-        self.inode = inode
+# Anything but a folder: (kind, layer, inode) — a tuple, the cheapest node to make,
+# as most entries of an image are files.
+_Leaf = tuple[str, int, int]
+KIND: Final = 0
+LAYER: Final = 1
+INODE: Final = 2
 
 
 class Filesystem:
@@ -64,11 +64,11 @@ class Filesystem:
             self._apply(entry)
 
     def _apply(self, e: Entry) -> None:
-        parent, _, name = e.path.rpartition("/")
+        parent, _, name = e[0].rpartition("/")
         folder = self._folders.get(parent)
         if folder is None:
             folder = self._folders[parent] = self._folder(parent.split("/") if parent else [])
-        kind = e.kind
+        kind = e[1]
         if name.startswith(WHITEOUT):
             if name == OPAQUE:
                 for child in list(folder.children):
@@ -87,9 +87,9 @@ class Filesystem:
             self._inodes += 1
             if isinstance(folder.children.get(name), _Dir):
                 self._folders = {}  # a folder replaced by a file: cached ones may have been inside it
-            folder.children[name] = _Leaf(kind, self._layer, self._inodes)
-            if e.meta is not None:
-                self._meta[self._inodes] = e.meta
+            folder.children[name] = (kind, self._layer, self._inodes)
+            if e[3] is not None:
+                self._meta[self._inodes] = e[3]
 
     def _folder(self, parts: list[str]) -> _Dir:
         """The folder at `parts`, created in this layer where missing or not a folder."""
@@ -112,25 +112,27 @@ class Filesystem:
             node = parent.children.get(child)
             if node is None:
                 continue
-            if node.layer < self._layer:
+            if (node.layer if isinstance(node, _Dir) else node[LAYER]) < self._layer:
                 del parent.children[child]
             elif isinstance(node, _Dir):
                 stack.extend((node, grandchild) for grandchild in node.children)
 
     def _link(self, folder: _Dir, name: str, e: Entry) -> None:
-        target = self._lookup(e.target)
+        path, _, link, meta = e
+        target = self._lookup(link)
         if target is None:
-            raise ImageError(f"hard link {e.path!r} → {e.target!r}: no such file in the image")
+            raise ImageError(f"hard link {path!r} → {link!r}: no such file in the image")
         if isinstance(target, _Dir):
-            raise ImageError(f"hard link {e.path!r} → {e.target!r}: the target is a folder")
+            raise ImageError(f"hard link {path!r} → {link!r}: the target is a folder")
         if isinstance(folder.children.get(name), _Dir):
             self._folders = {}
-        folder.children[name] = _Leaf(target.kind, self._layer, target.inode)
-        if target.kind == "file":
-            if e.meta is not None:
-                self._meta[target.inode] = e.meta
+        kind, _, inode = target
+        folder.children[name] = (kind, self._layer, inode)
+        if kind == "file":
+            if meta is not None:
+                self._meta[inode] = meta
             else:
-                self._meta.pop(target.inode, None)
+                self._meta.pop(inode, None)
 
     def _lookup(self, path: str) -> _Dir | _Leaf | None:
         node: _Dir | _Leaf | None = self.root
@@ -150,6 +152,6 @@ class Filesystem:
                 path = f"{prefix}/{name}"
                 if isinstance(node, _Dir):
                     stack.append((path, node))
-                elif node.kind == "file" and node.inode in self._meta:
-                    found.append((path, self._meta[node.inode]))
+                elif node[KIND] == "file" and node[INODE] in self._meta:
+                    found.append((path, self._meta[node[INODE]]))
         return iter(sorted(found, key=lambda item: item[0]))

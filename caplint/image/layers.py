@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from caplint.image.streams import Decompressed, Hashed, ImageError, Stream, Window, compression
+from caplint.image.streams import Decompressed, FileRegion, Hashed, ImageError, Stream, Window, compression
 from caplint.image.tarstream import Member, TarReader
 
 # More entries than this over all layers of one image is not an image anyone
@@ -24,17 +24,13 @@ class Meta:
     capability: bytes | None
 
 
-class Entry:
-    """One layer member as the filesystem model needs it (one per member, so a
-    plain slotted class: the cheapest object to make)."""
-
-    __slots__ = ("path", "kind", "target", "meta")
-
-    def __init__(self, path: str, kind: str, target: str = "", meta: Meta | None = None) -> None:
-        self.path = path  # normalised, relative to the image root: `usr/bin/ping`
-        self.kind = kind  # file, dir, symlink, hardlink, other
-        self.target = target  # a hard link's normalised target, a symlink's text
-        self.meta = meta  # for a file or hard link with setuid/setgid bits or capabilities only
+# One layer member as the filesystem model needs it: (path, kind, target, meta) —
+# path normalised and relative to the image root (`usr/bin/ping`); kind file, dir,
+# symlink, hardlink or other; target a hard link's normalised target or a symlink's
+# text, else ""; meta for a file or hard link with setuid/setgid bits or
+# capabilities only. A plain tuple: one is made per member, and a tuple is the
+# cheapest object to make.
+Entry = tuple[str, str, str, "Meta | None"]
 
 
 class Budget:
@@ -124,7 +120,7 @@ class Digests:
                                  "a corrupt or altered image (docker load refuses it)")
 
 
-def read_layer(window: Window, budget: Budget, expect: Expect | None = None,
+def read_layer(window: Window | FileRegion, budget: Budget, expect: Expect | None = None,
                digests: Digests | None = None) -> Iterator[Entry]:
     """The entries of a layer blob, decompressed by its magic number whatever the
     media type claims (gzip and zstd; plain tar otherwise). With `expect` its
@@ -175,11 +171,11 @@ def entries(stream: Stream, budget: Budget) -> Iterator[Entry]:
             continue  # the root folder itself
         kind = m.kind
         if kind == "file":
-            yield Entry(path, kind, "", _meta(m) if m.mode & 0o6000 or m.xattrs else None)
+            yield path, kind, "", _meta(m) if m.mode & 0o6000 or m.xattrs else None
         elif kind == "hardlink":
-            yield Entry(path, kind, clean_name(m.linkname.lstrip("/"), f"hard link {path!r} → target"), _meta(m))
+            yield path, kind, clean_name(m.linkname.lstrip("/"), f"hard link {path!r} → target"), _meta(m)
         elif kind == "symlink":
             check_symlink(path, m.linkname)
-            yield Entry(path, kind, m.linkname)
+            yield path, kind, m.linkname, None
         else:
-            yield Entry(path, kind)
+            yield path, kind, "", None

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
 from caplint.image.layers import Budget, Digests, Entry, Expect, clean_name, read_layer
-from caplint.image.streams import Decompressed, FileStream, ImageError, Stream, Window, compression
+from caplint.image.streams import Decompressed, FileRegion, ImageError, Stream, Window, compression
 from caplint.image.tarstream import BLOCK, TarReader, looks_like_tar
 
 MAX_DOCUMENT = 16 << 20  # manifests, indexes and configs are kilobytes
@@ -68,7 +68,7 @@ class FolderStore:
         except OSError as err:
             raise ImageError(f"cannot read layer {name}: {err.strerror}") from None
         with fh:
-            yield from read_layer(Window(FileStream(fh, size), size), budget, expect)
+            yield from read_layer(FileRegion(fh, 0, size), budget, expect)
 
 
 class TarStore:
@@ -157,8 +157,7 @@ class TarStore:
 
     def _read_at(self, offset: int, size: int, budget: Budget, expect: Expect | None) -> Iterator[Entry]:
         assert self._file is not None
-        self._file.seek(offset)
-        yield from read_layer(Window(FileStream(self._file, size), size), budget, expect)
+        yield from read_layer(FileRegion(self._file, offset, size), budget, expect)
 
 
 def _symlink_target(name: str, target: str) -> str:

@@ -6,6 +6,7 @@ reads and drops them where they come out of a decompressor.
 """
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable
 from typing import Any, BinaryIO, Protocol
@@ -60,6 +61,46 @@ class FileStream:
             self.remaining -= n
             return
         _drain(self, n)
+
+
+class FileRegion:
+    """`size` bytes of a file from `start`, read with pread(2) where there is one:
+    passing over data is arithmetic, not a system call, and nothing is read twice."""
+
+    seekable = True
+
+    def __init__(self, fh: BinaryIO, start: int, size: int) -> None:
+        self._fh = fh
+        self._fd = fh.fileno()
+        self._pos = start
+        self.remaining = size
+
+    def _pread(self, n: int, at: int) -> bytes:
+        if _PREAD is not None:
+            data = _PREAD(self._fd, n, at)
+            while 0 < len(data) < n and (more := _PREAD(self._fd, n - len(data), at + len(data))):
+                data += more
+            return data
+        self._fh.seek(at)
+        return self._fh.read(n)
+
+    def peek(self, n: int) -> bytes:
+        return self._pread(min(n, self.remaining), self._pos)
+
+    def read(self, n: int) -> bytes:
+        data = self._pread(min(n, self.remaining), self._pos)
+        self._pos += len(data)
+        self.remaining -= len(data)
+        return data
+
+    def skip(self, n: int) -> None:
+        if n > self.remaining:
+            raise ImageError(f"truncated: {n} bytes to pass over, only {self.remaining} left")
+        self._pos += n
+        self.remaining -= n
+
+
+_PREAD: Callable[[int, int, int], bytes] | None = getattr(os, "pread", None)  # POSIX; elsewhere seek and read
 
 
 class Window:
