@@ -266,15 +266,17 @@ class TarReader:
                 self._end(pax or long_name is not None or long_link is not None)
                 return None
             raw_name, mode_field, size_field, checksum, flag, link, magic = _HEADER.unpack_from(buf, at)
-            # The checksum, as _checksum_ok computes it; here inline for the common case (six
-            # octal digits, NUL, space: what GNU tar, Go and Python write), where a match mod
-            # 65521 is exact for a header below 65521 (any ASCII one), and checked exactly above.
+            # The checksum, as _checksum_ok computes it; here inline for the common case: six
+            # octal digits, NUL, space (what GNU tar, Go and Python write) in an ASCII header,
+            # whose byte sum is below 512 × 127 < 65521, so Adler-32's sum mod 65521 is exact.
+            # Anything else is summed exactly.
+            block = buf[at:at + BLOCK]
             try:
                 stored = int(checksum[:6], 8)
             except ValueError:
                 stored = -1
-            if stored != ((zlib.adler32(buf[at:at + BLOCK]) & 0xFFFF) + 255 - sum(checksum)) % 65521 \
-                    and not _checksum_ok(buf, at):
+            if (stored != ((zlib.adler32(block) & 0xFFFF) + 255 - sum(checksum)) % 65521
+                    or not block.isascii()) and not _checksum_ok(buf, at):
                 raise ImageError("a header's checksum is wrong: not a tar archive, or a corrupt one")
             name = raw_name.partition(_NUL)[0].decode("utf-8", "surrogateescape")
             if magic == b"ustar\0" and buf[at + 345]:
