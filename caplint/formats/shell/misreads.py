@@ -16,13 +16,14 @@ are in constructs whose insides carry nothing a container rule reads:
   case terminators `;&` and `;;&`, `for x do`, `for x in;`, a literal `$`
   (`lv_name=~\\(e2scrub$\\)`), an assignment with a redirection before `&&`,
   a comment in backticks, `((cmd) …)` and `$((cmd) …)` (subshells, not
-  arithmetic).
+  arithmetic), a backtick substitution whose command starts after blanks
+  (`` x=` sed …` `` once an earlier backtick substitution was read).
 
 `Constructs` scans a script once the way bash's lexer does (quotes, comments,
 heredoc bodies, `$(…)`, backticks, case items) and records each such
 construct with its byte range. `neutralised` copies the script with chosen
 constructs rewritten into forms the grammar reads — `${____}`, `[[ ____ ]]`,
-`m[___]=`, `______)`, `<`, `for x;do` — byte for byte, so every other word
+`m[___]=`, `______)`, `<`, `for x;do`, `` ` cmd` `` → `` `cmd` `` with the blanks before it — byte for byte, so every other word
 keeps its offset. A `$(…)`, backtick or `<(…)` inside a rewritten construct is
 kept verbatim: bash runs it. Which constructs to rewrite is the caller's
 choice: those around a syntax error of the tree.
@@ -397,6 +398,8 @@ class Constructs:
         return i + 1
 
     def _substitution(self, start: int, body: int, stop: bytes) -> int:
+        if stop == b"`":
+            self._leading_blanks(start, body)
         self._enter()
         end = self._code(body, stop)
         self._depth -= 1
@@ -404,6 +407,16 @@ class Constructs:
             self._unclosed(start)
         self.substitutions.append((start, end))
         return end
+
+    def _leading_blanks(self, tick: int, body: int) -> None:
+        """`` ` cmd` `` after an earlier backtick substitution: the grammar loses the
+        blank-led one. The blanks moved before the backtick read the same command
+        at the same offsets."""
+        blanks = body
+        while blanks < len(self.data) and self.data[blanks] in b" \t":
+            blanks += 1
+        if blanks > body:
+            self._add(tick, blanks, "backtick", (tick, self.data[body:blanks] + b"`"))
 
     def _mark(self) -> tuple[int, int, int]:
         return len(self.found), len(self.substitutions), len(self._pending)
