@@ -111,9 +111,13 @@ def test_cli(project: Path) -> None:
 def test_json_carries_the_image_facts_it_used(project: Path) -> None:
     import json
 
+    import jsonschema
+    from test_evidence import SCHEMA
+
     run = run_caplint("caps", "--format", "json", "--image", "example/app:1=app.tar", "compose.yaml", cwd=project)
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
+    jsonschema.validate(doc, SCHEMA)
     by_name = {c["name"]: c for c in doc["containers"]}
     assert doc["problems"] == []
     assert by_name["service 'other'"]["image"] is None  # nginx: not the scanned image
