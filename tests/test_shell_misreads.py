@@ -67,6 +67,8 @@ ACCEPTED = [
     # a heredoc line that goes on after its body, the body starting with `{` (git's contrib/vscode/init.sh)
     'cat >.vscode/settings.json.new <<\\EOF ||\n{\nEOF\nfor file in .vscode/settings.json .vscode/tasks.json\ndo\n\tif test -f $file\n\tthen\n\t\tprintf "\\n\\nMaybe \\`mv $file.new $file\\`?\\n\\n"\n\tfi\ndone',
     'cat <<EOF | tee f &&\n(x)\nEOF\ntrue',
+    # a here-string after another redirection (netdata's scripts/_lib.sh)
+    'if ! jq -e \'type=="object"\' >/dev/null 2>&1 <<< "${resp}"; then\n  head -c 200 <<< "$(cat f)" >&2\nfi',
     # a blank-led backtick substitution after an earlier one (zipgrep)
     "opt=`echo $opt | sed s/l//`\npat=` echo \"$pat\" | \\\n sed -e 's/|/\\\\|/g' `",
 ]
@@ -168,7 +170,7 @@ def expansion(draw: st.DrawFn) -> str:
 @st.composite
 def statement(draw: st.DrawFn, depth: int = 0) -> str:
     kinds = ["echo", "assign", "test2", "test1", "tcp", "case", "for", "dollar", "subscript", "redirect-assign",
-             "comment-tick", "subshell", "heredoc", "backticks"]
+             "comment-tick", "subshell", "heredoc", "backticks", "herestring"]
     if depth < 2:
         kinds += ["if", "function", "while"]
     kind = draw(st.sampled_from(kinds))
@@ -181,6 +183,8 @@ def statement(draw: st.DrawFn, depth: int = 0) -> str:
         return f"[[ {e} {draw(st.sampled_from(['=', '==', '!=']))} {draw(PATTERNS)} ]]"
     if kind == "test1":
         return f'[ "{e}" = {draw(st.sampled_from(["--", "-", "x"]))} ]'
+    if kind == "herestring":
+        return f'grep -q x >/dev/null 2>&1 <<< "{e}" && echo found'
     if kind == "tcp":
         return f"exec {draw(st.integers(3, 9))}<>/dev/tcp/127.0.0.1/{draw(st.integers(1, 65535))}"
     if kind == "case":

@@ -12,7 +12,8 @@ are in constructs whose insides carry nothing a container rule reads:
   `[[ $X = *"a b"* ]]`, `[ "$1" = - ]`, a `[` without its `]` (a run-time
   error for bash, not a syntax error);
 - case patterns with quotes or continued lines: `?*' '?*)`, `a | \\`;
-- operators and forms it lacks: `<>` (`exec 3<>/dev/tcp/host/port`), the
+- operators and forms it lacks: `<>` (`exec 3<>/dev/tcp/host/port`), a
+  here-string after another redirection (`jq . 2>&1 <<< "$r"`), the
   case terminators `;&` and `;;&`, `for x do`, `for x in;`, a literal `$`
   (`lv_name=~\\(e2scrub$\\)`), an assignment with a redirection before `&&`,
   a comment in backticks, `((cmd) …)` and `$((cmd) …)` (subshells, not
@@ -56,7 +57,7 @@ _WORD_END = frozenset(b" \t\r\n;&|()<>")
 # Words after which a new command starts (so `[[` there is a test, not a word).
 _LEADERS = frozenset({b"if", b"then", b"elif", b"else", b"while", b"until", b"do", b"!", b"{", b"}", b"time",
                       b"-p"})
-_OPERATORS = {b"<>": b"< ", b";;&": b";; ", b";&": b";;"}
+_OPERATORS = {b"<>": b"< ", b"<<<": b"<  ", b";;&": b";; ", b";&": b";;"}
 _FILLED = frozenset({"expansion", "subscript", "test", "pattern"})
 
 
@@ -563,6 +564,9 @@ class Constructs:
             self._add(i, i + 2, "operator", (i, _OPERATORS[b"<>"]))
             return i + 2
         if data.startswith(b"<<<", i):
+            # A here-string after another redirection (`jq . >/dev/null 2>&1 <<< "$r"`) is
+            # an error to the grammar; as `<` from the same word it reads the same words.
+            self._add(i, i + 3, "operator", (i, _OPERATORS[b"<<<"]))
             return i + 3
         if data.startswith(b"<(", i) or data.startswith(b">(", i):
             return self._substitution(i, i + 2, b")")
