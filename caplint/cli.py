@@ -3,8 +3,6 @@
 Exit codes: 0 no findings at or above --fail-on, 1 findings at or above it,
 2 usage or configuration error.
 """
-from __future__ import annotations
-
 import enum
 import os
 import sys
@@ -246,13 +244,13 @@ def _emit(text: str, output: Optional[str], summary: str, quiet: bool) -> None:
         sys.stdout.write(text)
 
 
-def _summary(findings: list[Finding], files: int) -> str:
+def _summary(findings: list["Finding"], files: int) -> str:
     from caplint.report.text import summary
 
     return summary(findings, files)
 
 
-def _statistics_renderer(fmt: Optional[str], quiet: bool) -> Renderer:
+def _statistics_renderer(fmt: Optional[str], quiet: bool) -> "Renderer":
     from caplint.report import statistics
 
     if quiet:
@@ -262,7 +260,7 @@ def _statistics_renderer(fmt: Optional[str], quiet: bool) -> Renderer:
 
 def _resolver(*, config_file: Optional[str], isolated: bool, select: Optional[list[str]], ignore: Optional[list[str]],
               extend_select: Optional[list[str]] = None, extend_ignore: Optional[list[str]] = None,
-              fail_on: Optional[str] = None, max_file_size: Optional[int] = None) -> Resolver:
+              fail_on: Optional[str] = None, max_file_size: Optional[int] = None) -> "Resolver":
     """Each file's settings: its nearest config file (or --config's, or none
     with --isolated) with the command line on top: --select and --ignore
     replace the config's lists, --extend-select and --extend-ignore add to them."""
@@ -308,7 +306,7 @@ def _sarif_id(category: Optional[str], run_id: Optional[str], fmt: str) -> Optio
     return prefix + (run_id or "")
 
 
-def _renderer(fmt: Optional[str], output: Optional[str]) -> Renderer:
+def _renderer(fmt: Optional[str], output: Optional[str]) -> "Renderer":
     from caplint import report
 
     chosen = fmt or _default_format(output)
@@ -320,7 +318,7 @@ def _renderer(fmt: Optional[str], output: Optional[str]) -> Renderer:
         raise ValueError(f"the {chosen!r} format is not available in this installation") from None
 
 
-def _lint_stdin(name: str, resolver: Resolver) -> tuple[list[Finding], list[str]]:
+def _lint_stdin(name: str, resolver: "Resolver") -> tuple[list["Finding"], list[str]]:
     """The buffer an editor sends, linted as if it were the file `name`."""
     from caplint import engine
     from caplint.reading import ReadError, decode
@@ -335,7 +333,7 @@ def _lint_stdin(name: str, resolver: Resolver) -> tuple[list[Finding], list[str]
         return engine.problem_findings([err.problem], "", settings, name), [name]
 
 
-def _lint_paths(paths: list[str], resolver: Resolver, jobs: int, *, scan_rules: bool) -> tuple[list[Finding], list[str]]:
+def _lint_paths(paths: list[str], resolver: "Resolver", jobs: int, *, scan_rules: bool) -> tuple[list["Finding"], list[str]]:
     from caplint import parallel
     from caplint.discover import as_scanned, discover
 
@@ -354,8 +352,8 @@ def _load_baseline(path: str) -> frozenset[tuple[str, str]]:
         raise _fail_usage(str(err)) from None
 
 
-def _without_baselined(findings: list[Finding], recorded: frozenset[tuple[str, str]], linted: list[str],
-                       path: str) -> list[Finding]:
+def _without_baselined(findings: list["Finding"], recorded: frozenset[tuple[str, str]], linted: list[str],
+                       path: str) -> list["Finding"]:
     from caplint.baseline import apply
 
     result = apply(findings, recorded, linted)
