@@ -10,14 +10,14 @@ run that should take 100 ms, so the scan's answer is cached: see `_cache_*`.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from functools import lru_cache
 
 from caplint.rules import Rule
+from caplint import lazyre
 
 GROUP = "caplint.rules"
-_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+_ID = lazyre.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
 
 Entry = tuple[str, str]  # (rule id, "module:attribute")

@@ -8,10 +8,11 @@ deploy environment sets, so the value comes back unresolved.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from caplint import lazyre
+
+_NAME = lazyre.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Unresolved(Exception):
