@@ -17,14 +17,15 @@ if TYPE_CHECKING:
     from caplint.report import Renderer
     from caplint.settings import Resolver
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="caplint: a static linter for container privileges in Dockerfiles, Compose files and shell scripts.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+_TYPER = {
+    "add_completion": False,
+    "no_args_is_help": True,
+    "help": "caplint: a static linter for container privileges in Dockerfiles, Compose files and shell scripts.",
+    "context_settings": {"help_option_names": ["-h", "--help"]},
     # Help texts are plain text: rich markup would swallow "[default: …]" as a tag.
-    rich_markup_mode=None,
-)
+    "rich_markup_mode": None,
+}
+app = typer.Typer(**_TYPER)  # type: ignore[arg-type]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -510,5 +511,21 @@ def lsp(ctx: typer.Context) -> None:
     server.main(list(ctx.args))
 
 
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app to run for these arguments. Typer builds a click command, every
+    parameter of it, for each registered command on each start; a run of one
+    command needs only that one, so `caplint check …` gets an app holding just
+    `check` (same callback, same settings, so the same help and errors), and
+    `caplint`, `caplint --help` or a mistyped command get the whole app."""
+    chosen = [c for c in app.registered_commands
+              if argv and argv[0] == (c.name or (c.callback.__name__ if c.callback else "").replace("_", "-"))]
+    if not chosen:
+        return app
+    one = typer.Typer(**_TYPER)  # type: ignore[arg-type]
+    one.registered_callback = app.registered_callback
+    one.registered_commands = chosen
+    return one
+
+
 def main() -> None:
-    app()
+    app_for(sys.argv[1:])()

@@ -19,13 +19,30 @@ and only when its first instance is made; frozen instances also paid
 """
 from __future__ import annotations
 
-from dataclasses import MISSING, Field, field
+import sys
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 T = TypeVar("T")
 
 _FIELDS = "__value_fields__"
+MISSING: Any = object()
+
+
+class _Factory:
+    """What `field(default_factory=…)` leaves on the class until `_build` reads it."""
+
+    __slots__ = ("default_factory",)
+
+    def __init__(self, default_factory: Callable[[], Any]) -> None:
+        self.default_factory = default_factory
+
+
+def field(*, default_factory: Callable[[], T]) -> T:
+    """A field whose default is made afresh for each instance (a list, a dict),
+    as `dataclasses.field(default_factory=…)`, which is accepted too; this one
+    spares the `dataclasses` import."""
+    return cast(T, _Factory(default_factory))
 
 
 if TYPE_CHECKING:
@@ -34,10 +51,21 @@ if TYPE_CHECKING:
     @dataclass_transform(frozen_default=True, field_specifiers=(field,))
     def value(cls: type[T]) -> type[T]: ...
 
+    @dataclass_transform(field_specifiers=(field,))
+    def record(cls: type[T]) -> type[T]: ...
+
 else:
 
     def value(cls):
         return _build(cls)
+
+    def record(cls):
+        """A value class whose fields may be assigned (a parser's working
+        state, ParseResult): the same methods, but unhashable, like a
+        dataclass with `eq=True`."""
+        cls = _build(cls)
+        cls.__hash__ = None
+        return cls
 
 
 def _build(cls: type[T]) -> type[T]:
@@ -50,14 +78,13 @@ def _build(cls: type[T]) -> type[T]:
         default = cls.__dict__.get(name, MISSING)
         if default is MISSING and name in inherited:
             default = _inherited_default(cls, name)
-        if isinstance(default, Field):
-            if default.default_factory is not MISSING:
-                namespace[f"_factory_{name}"] = default.default_factory
-                params.append(f"{name}=_MISSING")
-                body.append(f"    self.{name} = _factory_{name}() if {name} is _MISSING else {name}")
-                _remove_class_default(cls, name)
-                continue
-            default = default.default
+        default = _from_dataclasses_field(default)
+        if isinstance(default, _Factory):
+            namespace[f"_factory_{name}"] = default.default_factory
+            params.append(f"{name}=_MISSING")
+            body.append(f"    self.{name} = _factory_{name}() if {name} is _MISSING else {name}")
+            _remove_class_default(cls, name)
+            continue
         if default is MISSING:
             if params and "=" in params[-1]:
                 raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
@@ -116,6 +143,17 @@ def _hash(key: Callable[[Any], Any]) -> Callable[[Any], int]:
 def _repr(self: Any) -> str:
     shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in getattr(self, _FIELDS))
     return f"{self.__class__.__qualname__}({shown})"
+
+
+def _from_dataclasses_field(default: Any) -> Any:
+    """A `dataclasses.field(…)` as what it stands for: a _Factory, its default, or MISSING.
+    (No such field exists unless something imported dataclasses.)"""
+    dataclasses = sys.modules.get("dataclasses")
+    if dataclasses is None or not isinstance(default, dataclasses.Field):
+        return default
+    if default.default_factory is not dataclasses.MISSING:
+        return _Factory(default.default_factory)
+    return MISSING if default.default is dataclasses.MISSING else default.default
 
 
 def _inherited_default(cls: type, name: str) -> Any:

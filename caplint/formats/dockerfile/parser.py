@@ -32,7 +32,6 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 from dockerfile_parse import DockerfileParser
 
@@ -40,7 +39,7 @@ from caplint.model import Command, Copy, Image, Located, ParseResult, Problem, P
 from caplint.formats.embedded import Region
 from caplint.formats.shell import commands as _commands
 from caplint.formats.dockerfile.directives import escape_char
-from caplint.values import replace, value
+from caplint.values import field, record, replace, value
 from caplint import lazyre
 
 INSTRUCTIONS = frozenset(
@@ -87,7 +86,7 @@ class _Heredoc:
     terminated: bool
 
 
-@dataclass(slots=True)
+@record
 class _StageBuilder:
     base: Located[str]
     name: str | None
