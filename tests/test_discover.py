@@ -24,7 +24,9 @@ from caplint.discover import discover, kind_by_content, kind_by_name
     ("deploy.sh", "shell"), ("x.bash", "shell"), ("x.zsh", "shell"), ("x.ksh", "shell"),
     ("README.md", "markdown"), ("docs/x.markdown", "markdown"), ("composer.json", None),
     ("x.bats", "bats"), ("web.service", "systemd"), ("app.container", "quadlet"), ("app.pod", "quadlet"),
-    ("app.container.d/10-x.conf", None), ("docker-bake.hcl", "bake"), ("docker-bake.json", "bake"),
+    ("app.container.d/10-x.conf", "quadlet-drop-in"), ("container.d/10-x.conf", "quadlet-drop-in"),
+    ("web-.container.d/x.conf", "quadlet-drop-in"), ("nginx.service.d/override.conf", None),
+    ("docker-bake.hcl", "bake"), ("docker-bake.json", "bake"),
     ("docker-bake.override.hcl", "bake"), ("ci.override.hcl", "bake"), ("main.tf", None), ("bake.hcl", None),
     ("Makefile", "makefile"), ("GNUmakefile", "makefile"), ("makefile", "makefile"), ("rules.mk", "makefile"),
     ("Makefile.am", None), ("Makefile.in", None),
@@ -71,6 +73,9 @@ def test_walk_finds_kinds_and_skips_noise(tmp_path: Path) -> None:
     _touch(tmp_path / "bin" / "tool.py", "#!/bin/bash\n")
     _touch(tmp_path / ".git" / "hooks" / "pre-commit.sh")
     _touch(tmp_path / "node_modules" / "x" / "docker-compose.yml")
+    # Vendored dependencies (Go modules, PHP Composer, Ruby bundles): their files are not this project's.
+    _touch(tmp_path / "web" / "lib" / "vendor" / "ldap" / "docker-compose.yml")
+    _touch(tmp_path / "vendor" / "github.com" / "x" / "Dockerfile")
     _touch(tmp_path / "env" / "pyvenv.cfg")
     _touch(tmp_path / "env" / "bin" / "activate.sh")
     (tmp_path / "Dockerfile").mkdir()  # a directory named Dockerfile is walked, not linted
@@ -85,9 +90,9 @@ def test_walk_finds_kinds_and_skips_noise(tmp_path: Path) -> None:
 
 
 def test_walk_is_sorted_and_honours_excludes(tmp_path: Path) -> None:
-    for name in ("b/compose.yaml", "a/compose.yaml", "vendor/x/compose.yaml"):
+    for name in ("b/compose.yaml", "a/compose.yaml", "third/x/compose.yaml"):
         _touch(tmp_path / name)
-    paths = [os.path.relpath(f.path, tmp_path) for f in discover([str(tmp_path)], exclude=["vendor/**"])]
+    paths = [os.path.relpath(f.path, tmp_path) for f in discover([str(tmp_path)], exclude=["third/**"])]
     assert paths == [os.path.join("a", "compose.yaml"), os.path.join("b", "compose.yaml")]
 
 
