@@ -3,12 +3,15 @@
 
     python bench/lsp_latency.py [runs]          # every figure below
     python bench/lsp_latency.py --changes [runs]  # only the first (bench/startup.py)
+    python bench/lsp_latency.py --relint-cpu [runs]  # the re-lint path's CPU time, in process
 
 - didChange → publishDiagnostics: the re-lint after an edit, with
   `--debounce-ms 0` (the server's own work: apply the change, lint the whole
   document, convert and send the diagnostics), and once with the default
   debounce to show what a user waits in all (300 ms + that).
 - didOpen → publishDiagnostics, as before, for each YAML reader.
+- `--relint-cpu`: the same re-lint path (settings, lint, diagnostics) run in
+  this process, timed in CPU time, which load from other processes does not inflate.
 - The lint alone, in this process (`caplint.lsp.lint_document`), so the
   protocol's share is visible.
 """
@@ -99,6 +102,31 @@ async def measure_changes(runs: int, text: str, debounce_ms: int) -> list[float]
     return times
 
 
+def relint_cpu(runs: int, text: str) -> list[float]:
+    """CPU milliseconds of the server's re-lint path in this process, per run:
+    settings for the document, lint the whole buffer, convert the findings to
+    diagnostics (what `CaplintServer.publish` does between didChange and
+    publishDiagnostics, without the protocol). Each run flips one service's
+    `privileged` line, as `measure_changes` does. CPU time, unlike wall time,
+    is not inflated by other processes waiting for a core."""
+    from lsprotocol.types import PositionEncodingKind
+    from pygls.workspace import PositionCodec
+
+    from caplint.lsp import lint_document, settings_for, to_diagnostic
+
+    codec = PositionCodec(PositionEncodingKind.Utf16)
+    flipped = text.replace("    restart: unless-stopped", "    privileged: true", 1)
+    path = str(Path(__file__).resolve().parent / "corpus" / "startup-project" / "lsp" / "compose.yaml")
+    times = []
+    for run in range(runs):
+        source = flipped if run % 2 else text
+        start = time.process_time()
+        lines = source.split("\n")
+        [to_diagnostic(f, lines, codec) for f in lint_document(path, source, settings_for(path))]
+        times.append((time.process_time() - start) * 1000)
+    return times
+
+
 def lint_alone(runs: int, text: str) -> list[float]:
     from caplint.lsp import lint_document, settings_for
 
@@ -147,9 +175,14 @@ def _summary(times: list[float]) -> str:
 def main() -> None:
     args = sys.argv[1:]
     changes_only = "--changes" in args  # bench/startup.py: one figure, the re-lint after a change
-    args = [a for a in args if a != "--changes"]
+    cpu_only = "--relint-cpu" in args  # bench/startup.py: the re-lint's CPU time, in process
+    args = [a for a in args if a not in ("--changes", "--relint-cpu")]
     runs = int(args[0]) if args else 50
     text = compose_file()
+    if cpu_only:
+        times = relint_cpu(runs + 2, text)[2:]  # the first two compile what the first lint meets
+        print("re-lint in process (cpu): " + _summary(times))
+        return
     if changes_only:
         times = asyncio.run(measure_changes(runs + 2, text, 0))[2:]  # the first two warm the server up
         print("didChange → publishDiagnostics (--debounce-ms 0): " + _summary(times))

@@ -8,6 +8,8 @@ against its publisher's documentation rather than against code.
 from __future__ import annotations
 
 import re
+
+from caplint import lazyre
 from caplint.values import value
 
 
@@ -19,20 +21,20 @@ class NonRootBase:
 
 
 NON_ROOT_BASES: tuple[NonRootBase, ...] = (
-    NonRootBase(re.compile(r"gcr\.io/distroless/[^:]+:(debug-)?nonroot(-[a-z0-9]+)?"), "nonroot (65532)",
+    NonRootBase(lazyre.compile(r"gcr\.io/distroless/[^:]+:(debug-)?nonroot(-[a-z0-9]+)?"), "nonroot (65532)",
                 "https://github.com/GoogleContainerTools/distroless#image-contents"),
     # Chainguard's images run as nonroot; the `-dev` variants (with a shell and apk) run as root.
-    NonRootBase(re.compile(r"cgr\.dev/chainguard/[^:]+(:(?![^:]*-dev$)[^:]+)?"), "nonroot (65532)",
+    NonRootBase(lazyre.compile(r"cgr\.dev/chainguard/[^:]+(:(?![^:]*-dev$)[^:]+)?"), "nonroot (65532)",
                 "https://github.com/chainguard-images/images/blob/main/BEST_PRACTICES.md (Users: run-as 65532); "
                 "https://edu.chainguard.dev/chainguard/chainguard-images/differences-development-production/"),
-    NonRootBase(re.compile(r"(ghcr\.io/)?nginxinc/nginx-unprivileged(:[^:]+)?"), "nginx (101)",
+    NonRootBase(lazyre.compile(r"(ghcr\.io/)?nginxinc/nginx-unprivileged(:[^:]+)?"), "nginx (101)",
                 "https://github.com/nginxinc/docker-nginx-unprivileged#readme"),
     # Bitnami's application images run as 1001; minideb is their plain OS base and runs as root.
-    NonRootBase(re.compile(r"(public\.ecr\.aws/)?bitnami/(?!minideb)[^:]+(:[^:]+)?"), "1001",
+    NonRootBase(lazyre.compile(r"(public\.ecr\.aws/)?bitnami/(?!minideb)[^:]+(:[^:]+)?"), "1001",
                 "https://docs.bitnami.com/tutorials/why-non-root-containers-are-important-for-security"),
 )
 
-_DOCKER_HUB = re.compile(r"^(docker\.io/|index\.docker\.io/|registry-1\.docker\.io/)")
+_DOCKER_HUB = lazyre.compile(r"^(docker\.io/|index\.docker\.io/|registry-1\.docker\.io/)")
 
 
 def normalised(reference: str) -> str:

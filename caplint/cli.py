@@ -3,8 +3,6 @@
 Exit codes: 0 no findings at or above --fail-on, 1 findings at or above it,
 2 usage or configuration error.
 """
-from __future__ import annotations
-
 import enum
 import os
 import sys
@@ -19,14 +17,15 @@ if TYPE_CHECKING:
     from caplint.report import Renderer
     from caplint.settings import Resolver
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="caplint: a static linter for container privileges in Dockerfiles, Compose files and shell scripts.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+_TYPER = {
+    "add_completion": False,
+    "no_args_is_help": True,
+    "help": "caplint: a static linter for container privileges in Dockerfiles, Compose files and shell scripts.",
+    "context_settings": {"help_option_names": ["-h", "--help"]},
     # Help texts are plain text: rich markup would swallow "[default: …]" as a tag.
-    rich_markup_mode=None,
-)
+    "rich_markup_mode": None,
+}
+app = typer.Typer(**_TYPER)  # type: ignore[arg-type]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -246,13 +245,13 @@ def _emit(text: str, output: Optional[str], summary: str, quiet: bool) -> None:
         sys.stdout.write(text)
 
 
-def _summary(findings: list[Finding], files: int) -> str:
+def _summary(findings: list["Finding"], files: int) -> str:
     from caplint.report.text import summary
 
     return summary(findings, files)
 
 
-def _statistics_renderer(fmt: Optional[str], quiet: bool) -> Renderer:
+def _statistics_renderer(fmt: Optional[str], quiet: bool) -> "Renderer":
     from caplint.report import statistics
 
     if quiet:
@@ -262,7 +261,7 @@ def _statistics_renderer(fmt: Optional[str], quiet: bool) -> Renderer:
 
 def _resolver(*, config_file: Optional[str], isolated: bool, select: Optional[list[str]], ignore: Optional[list[str]],
               extend_select: Optional[list[str]] = None, extend_ignore: Optional[list[str]] = None,
-              fail_on: Optional[str] = None, max_file_size: Optional[int] = None) -> Resolver:
+              fail_on: Optional[str] = None, max_file_size: Optional[int] = None) -> "Resolver":
     """Each file's settings: its nearest config file (or --config's, or none
     with --isolated) with the command line on top: --select and --ignore
     replace the config's lists, --extend-select and --extend-ignore add to them."""
@@ -308,7 +307,7 @@ def _sarif_id(category: Optional[str], run_id: Optional[str], fmt: str) -> Optio
     return prefix + (run_id or "")
 
 
-def _renderer(fmt: Optional[str], output: Optional[str]) -> Renderer:
+def _renderer(fmt: Optional[str], output: Optional[str]) -> "Renderer":
     from caplint import report
 
     chosen = fmt or _default_format(output)
@@ -320,7 +319,7 @@ def _renderer(fmt: Optional[str], output: Optional[str]) -> Renderer:
         raise ValueError(f"the {chosen!r} format is not available in this installation") from None
 
 
-def _lint_stdin(name: str, resolver: Resolver) -> tuple[list[Finding], list[str]]:
+def _lint_stdin(name: str, resolver: "Resolver") -> tuple[list["Finding"], list[str]]:
     """The buffer an editor sends, linted as if it were the file `name`."""
     from caplint import engine
     from caplint.reading import ReadError, decode
@@ -335,7 +334,7 @@ def _lint_stdin(name: str, resolver: Resolver) -> tuple[list[Finding], list[str]
         return engine.problem_findings([err.problem], "", settings, name), [name]
 
 
-def _lint_paths(paths: list[str], resolver: Resolver, jobs: int, *, scan_rules: bool) -> tuple[list[Finding], list[str]]:
+def _lint_paths(paths: list[str], resolver: "Resolver", jobs: int, *, scan_rules: bool) -> tuple[list["Finding"], list[str]]:
     from caplint import parallel
     from caplint.discover import as_scanned, discover
 
@@ -354,8 +353,8 @@ def _load_baseline(path: str) -> frozenset[tuple[str, str]]:
         raise _fail_usage(str(err)) from None
 
 
-def _without_baselined(findings: list[Finding], recorded: frozenset[tuple[str, str]], linted: list[str],
-                       path: str) -> list[Finding]:
+def _without_baselined(findings: list["Finding"], recorded: frozenset[tuple[str, str]], linted: list[str],
+                       path: str) -> list["Finding"]:
     from caplint.baseline import apply
 
     result = apply(findings, recorded, linted)
@@ -515,5 +514,21 @@ def lsp(ctx: typer.Context) -> None:
     server.main(list(ctx.args))
 
 
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app to run for these arguments. Typer builds a click command, every
+    parameter of it, for each registered command on each start; a run of one
+    command needs only that one, so `caplint check …` gets an app holding just
+    `check` (same callback, same settings, so the same help and errors), and
+    `caplint`, `caplint --help` or a mistyped command get the whole app."""
+    chosen = [c for c in app.registered_commands
+              if argv and argv[0] == (c.name or (c.callback.__name__ if c.callback else "").replace("_", "-"))]
+    if not chosen:
+        return app
+    one = typer.Typer(**_TYPER)  # type: ignore[arg-type]
+    one.registered_callback = app.registered_callback
+    one.registered_commands = chosen
+    return one
+
+
 def main() -> None:
-    app()
+    app_for(sys.argv[1:])()

@@ -16,11 +16,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import field
 from typing import Any
 
 from caplint.model import Severity
-from caplint.values import value
+from caplint.values import field, value
 
 FILENAMES = (".caplint.toml", "pyproject.toml")
 KEYS = ("select", "ignore", "severity", "per-path-ignores", "exclude", "fail-on", "max-file-size", "runtime")

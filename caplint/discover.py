@@ -20,6 +20,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 
+from caplint import lazyre
 from caplint.values import value
 
 # Folders that never hold a project's own container configuration.
@@ -31,7 +32,7 @@ SKIPPED_DIRS = frozenset({
     "vendor",
 })
 
-_SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
+_SHEBANG = lazyre.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")
 
 
 # Templates are not yet the file they name (`Dockerfile-alpine.template` is full

@@ -15,7 +15,6 @@ import functools
 import importlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import field
 from typing import TYPE_CHECKING
 
 from caplint import discover, suppressions
@@ -23,7 +22,7 @@ from caplint.model import Container, Finding, Fix, Image, ParseResult, Problem, 
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
 from caplint.registry import all_rules
 from caplint.rules import Rule
-from caplint.values import replace, value
+from caplint.values import field, replace, value
 
 if TYPE_CHECKING:
     from caplint.config import Config

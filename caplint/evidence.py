@@ -12,10 +12,10 @@ never guessed.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable, Iterator, Sequence
 
 from caplint import filecaps
+from caplint import lazyre
 from caplint.model import Build, Command, Container, Located, Process, Script, Span, Stage
 from caplint.values import value
 
@@ -97,7 +97,7 @@ class Suggestion:
     note: str = ""
 
 
-_NUMERIC_USER = re.compile(r"[+-]?[0-9]+")
+_NUMERIC_USER = lazyre.compile(r"[+-]?[0-9]+")
 
 
 def is_root(user: Located[str]) -> bool:

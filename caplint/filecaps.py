@@ -3,15 +3,15 @@ the way libcap reads it. Shared by the image rules (CAP207), the container
 rules (CAP209) and the evidence of what a container needs."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from caplint import capabilities as caps
+from caplint import lazyre
 from caplint.model import Image, Located, Stage
 from caplint.values import value
 
-_CLAUSE = re.compile(r"([^=+\-]*)((?:[=+\-][eip]*)+)")
-_ACTION = re.compile(r"([=+\-])([eip]*)")
+_CLAUSE = lazyre.compile(r"([^=+\-]*)((?:[=+\-][eip]*)+)")
+_ACTION = lazyre.compile(r"([=+\-])([eip]*)")
 
 
 def program_commands(image: Image) -> Iterator[tuple[str, tuple[Located[str], ...]]]:

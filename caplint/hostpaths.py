@@ -6,7 +6,8 @@ reviewer can argue with an entry rather than with code.
 from __future__ import annotations
 
 import posixpath
-import re
+
+from caplint import lazyre
 
 # Sockets of container runtimes: whoever can talk to one can start a
 # privileged container with the host's root filesystem mounted.
@@ -178,7 +179,7 @@ def sensitive_path(path: str, *, read_only: bool = False) -> str | None:
 
 
 HOME_DIRECTORY = "a user's whole home: SSH keys, cloud credentials, shell history"
-_HOME_PREFIX = re.compile(r"^(\$HOME(?![A-Za-z0-9_])|\$\{HOME\})(?=/|$)")
+_HOME_PREFIX = lazyre.compile(r"^(\$HOME(?![A-Za-z0-9_])|\$\{HOME\})(?=/|$)")
 
 
 def home_relative(written: str) -> str | None:
@@ -198,13 +199,13 @@ def is_literal(path: str) -> bool:
 # Devices by host path. Block devices give raw access to host disks: mount
 # them and the host's files are yours.
 _DANGEROUS_DEVICES = [
-    (re.compile(r"/dev/?$"), "every host device"),
-    (re.compile(r"/dev/(mem|kmem|port)$"), "raw host memory or I/O ports"),
-    (re.compile(r"/dev/kmsg$"), "the kernel log, writable"),
-    (re.compile(r"/dev/(sd|hd|vd|xvd)[a-z]+\d*$"), "a host disk (block device)"),
-    (re.compile(r"/dev/nvme\d+(n\d+)?(p\d+)?$"), "a host NVMe disk (block device)"),
-    (re.compile(r"/dev/(mmcblk\d+(p\d+)?|md\d+|dm-\d+|loop\d+|loop-control|nbd\d+|sr\d+)$"), "a host block device"),
-    (re.compile(r"/dev/(disk|mapper|raw)(/.*)?$"), "host disks (block devices)"),
+    (lazyre.compile(r"/dev/?$"), "every host device"),
+    (lazyre.compile(r"/dev/(mem|kmem|port)$"), "raw host memory or I/O ports"),
+    (lazyre.compile(r"/dev/kmsg$"), "the kernel log, writable"),
+    (lazyre.compile(r"/dev/(sd|hd|vd|xvd)[a-z]+\d*$"), "a host disk (block device)"),
+    (lazyre.compile(r"/dev/nvme\d+(n\d+)?(p\d+)?$"), "a host NVMe disk (block device)"),
+    (lazyre.compile(r"/dev/(mmcblk\d+(p\d+)?|md\d+|dm-\d+|loop\d+|loop-control|nbd\d+|sr\d+)$"), "a host block device"),
+    (lazyre.compile(r"/dev/(disk|mapper|raw)(/.*)?$"), "host disks (block devices)"),
 ]
 
 

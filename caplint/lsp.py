@@ -62,12 +62,32 @@ def document_path(uri: str) -> str:
 def settings_for(path: str) -> engine.Settings:
     """The settings the CLI would use for this file (its nearest `.caplint.toml`
     or `[tool.caplint]`, not looking past the repository root), resolved the
-    same way (`caplint.settings`) and read afresh on every lint so that editing
-    the config takes effect at once. Raises ConfigError."""
+    same way (`caplint.settings`). The config file is looked for afresh on every
+    lint and read again whenever it changed (by modification time, size and
+    inode), so editing it takes effect at once; an unchanged one is not
+    re-parsed on every keystroke. Raises ConfigError."""
+    import os
+
+    from caplint.config import find
     from caplint.registry import all_rules
     from caplint.settings import Resolver
 
-    return Resolver({r.id for r in all_rules()}).for_file(path)
+    config_path = find(path)
+    try:
+        st = os.stat(config_path) if config_path else None
+    except OSError:
+        st = None
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
+    cached = _SETTINGS.get(config_path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    settings = Resolver({r.id for r in all_rules()}).for_file(path)
+    _SETTINGS[config_path] = (stamp, settings)
+    return settings
+
+
+# Config file (None: none applies) → (its stamp when read, the settings made from it).
+_SETTINGS: dict[str | None, tuple[tuple[int, int, int] | None, engine.Settings]] = {}
 
 
 def lint_document(path: str, text: str, settings: engine.Settings | None = None) -> list[Finding]:
@@ -93,8 +113,9 @@ def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Rang
         if not lines:
             return lsp.Position(0, 0)
         index = min(max(line - 1, 0), len(lines) - 1)
-        text = lines[index]
-        return lsp.Position(index, codec.client_num_units(text[: max(column - 1, 0)]))
+        before = lines[index][: max(column - 1, 0)]
+        # Every encoding counts an ASCII character as one unit; the codec walks the text character by character.
+        return lsp.Position(index, len(before) if before.isascii() else codec.client_num_units(before))
 
     start = position(span.line, span.column)
     end = position(span.end_line, span.end_column)
@@ -103,7 +124,7 @@ def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Rang
         # squiggle in most editors: stretch it to the end of the line's text.
         text = lines[start.line].rstrip()
         if len(text) >= span.column:
-            end = lsp.Position(start.line, codec.client_num_units(text))
+            end = lsp.Position(start.line, len(text) if text.isascii() else codec.client_num_units(text))
     return lsp.Range(start, end)
 
 

@@ -6,10 +6,9 @@ This module is the contract between them, so everything here is a frozen value.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar, Union
 
-from caplint.values import value
+from caplint.values import field, record, value
 
 T = TypeVar("T")
 
@@ -357,7 +356,7 @@ class Finding:
         return (s.path, s.line, s.column, self.rule_id, self.message)
 
 
-@dataclass(slots=True)
+@record
 class ParseResult:
     """What a parser hands to the engine for one file."""
 

@@ -10,14 +10,14 @@ run that should take 100 ms, so the scan's answer is cached: see `_cache_*`.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from functools import lru_cache
 
 from caplint.rules import Rule
+from caplint import lazyre
 
 GROUP = "caplint.rules"
-_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+_ID = lazyre.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
 
 Entry = tuple[str, str]  # (rule id, "module:attribute")
@@ -59,10 +59,22 @@ def _scan() -> list[Entry]:
     return [(ep.name, ep.value) for ep in entry_points(group=GROUP)]
 
 
-def _build(entries: list[Entry], *, docs: bool = True) -> tuple[Rule, ...]:
+def _build(entries: list[Entry], *, docs: bool = True, broken: list[str] | None = None) -> tuple[Rule, ...]:
+    """The rules the entries name. An entry whose module cannot be imported
+    (a SyntaxError in a plugin, an exception at import) raises, unless
+    `broken` is given: then a message naming the entry point goes there and
+    the other rules load."""
     found: dict[str, Rule] = {}
     for name, value in entries:
-        rule = validate(_load(value), name, docs=docs)
+        try:
+            obj = _load(value)
+        except Exception as err:  # a plugin's own code: anything can come out of it
+            if broken is None:
+                raise
+            broken.append(f"rule plugin {name} = {value} (entry point in {GROUP!r}) cannot be loaded, so rule "
+                          f"{name} does not run: {type(err).__name__}: {err}")
+            continue
+        rule = validate(obj, name, docs=docs)
         # The same distribution can be seen twice on sys.path (an editable
         # install beside a regular one); only a different rule is a clash.
         if name in found and found[name] is not rule:
@@ -73,15 +85,20 @@ def _build(entries: list[Entry], *, docs: bool = True) -> tuple[Rule, ...]:
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[Rule, ...]:
-    """Every installed rule, sorted by id."""
+    """Every installed rule, sorted by id. A plugin that cannot be imported is
+    left out with a warning on stderr (which is the log for the language
+    server too); an invalid rule is a RuleLoadError."""
     entries = _cache_read()
     if entries is not None:
         try:
             return _build(entries, docs=False)
-        except (ImportError, AttributeError, RuleLoadError):
-            pass  # the cache is stale in a way its key missed: scan afresh
+        except Exception:  # the cache is stale in a way its key missed, or a plugin is broken: scan afresh
+            pass
     entries = _scan()
-    rules = _build(entries)
+    broken: list[str] = []
+    rules = _build(entries, broken=broken)
+    for message in broken:
+        sys.stderr.write(f"caplint: warning: {message}\n")
     _cache_write(entries)
     return rules
 

@@ -33,16 +33,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from caplint import lazyre
 from caplint.model import Finding, Span
 from caplint.formats.dockerfile.directives import escape_char
 from caplint.values import value
 
 UNUSED_ID = "CAP002"
-_MARKER = re.compile(r"(?:#|//|/\*)\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
+_MARKER = lazyre.compile(r"(?:#|//|/\*)\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?")
 _JSONC = frozenset({"devcontainer"})
 _YAML_KINDS = frozenset({"github", "gitlab"})
 # A YAML block scalar's header: `key: |`, `- >-`, `run: |2 # comment`.
-_BLOCK_HEADER = re.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
+_BLOCK_HEADER = lazyre.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
 # Formats whose `\`-continued line runs on past comment and blank lines.
 _SKIPS_COMMENTS_IN_CONTINUATION = frozenset({"dockerfile", "systemd", "quadlet", "quadlet-drop-in"})
 # Formats where only a whole line is a comment: in a unit file, `#` after a
@@ -50,8 +51,8 @@ _SKIPS_COMMENTS_IN_CONTINUATION = frozenset({"dockerfile", "systemd", "quadlet",
 _LINE_COMMENTS_ONLY = frozenset({"systemd", "quadlet", "quadlet-drop-in"})
 # Markdown's comment: `<!-- caplint: ignore[CAP101] why -->` on a line of its
 # own covers the block after it, a whole fenced block included.
-_HTML_MARKER = re.compile(r"^[ \t>]*(?P<marker><!--\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?)")
-_FENCE = re.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_HTML_MARKER = lazyre.compile(r"^[ \t>]*(?P<marker><!--\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?)")
+_FENCE = lazyre.compile(r"^[ \t>]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
 
 @value

@@ -12,18 +12,37 @@ these classes on every start-up, and the standard decorator compiles five or
 six generated functions per class (frozen adds two, slots builds the class a
 second time, and every string annotation is checked against ClassVar and
 InitVar with a regex). On a one-file run that was a tenth of caplint's own
-time (bench/README.md). Here each class costs one compile of one small
-module; frozen instances also paid `object.__setattr__` per field, which a
-parser that makes thousands of `Located` values per file feels.
+time (bench/README.md). Here a class costs one compile of its `__init__`,
+and only when its first instance is made; frozen instances also paid
+`object.__setattr__` per field, which a parser that makes thousands of
+`Located` values per file feels.
 """
 from __future__ import annotations
 
-from dataclasses import MISSING, Field, field
-from typing import TYPE_CHECKING, Any, TypeVar
+import sys
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 T = TypeVar("T")
 
 _FIELDS = "__value_fields__"
+MISSING: Any = object()
+
+
+class _Factory:
+    """What `field(default_factory=…)` leaves on the class until `_build` reads it."""
+
+    __slots__ = ("default_factory",)
+
+    def __init__(self, default_factory: Callable[[], Any]) -> None:
+        self.default_factory = default_factory
+
+
+def field(*, default_factory: Callable[[], T]) -> T:
+    """A field whose default is made afresh for each instance (a list, a dict),
+    as `dataclasses.field(default_factory=…)`, which is accepted too; this one
+    spares the `dataclasses` import."""
+    return cast(T, _Factory(default_factory))
 
 
 if TYPE_CHECKING:
@@ -32,30 +51,40 @@ if TYPE_CHECKING:
     @dataclass_transform(frozen_default=True, field_specifiers=(field,))
     def value(cls: type[T]) -> type[T]: ...
 
+    @dataclass_transform(field_specifiers=(field,))
+    def record(cls: type[T]) -> type[T]: ...
+
 else:
 
     def value(cls):
         return _build(cls)
 
+    def record(cls):
+        """A value class whose fields may be assigned (a parser's working
+        state, ParseResult): the same methods, but unhashable, like a
+        dataclass with `eq=True`."""
+        cls = _build(cls)
+        cls.__hash__ = None
+        return cls
+
 
 def _build(cls: type[T]) -> type[T]:
     own = cls.__dict__.get("__annotations__", {})
     inherited: tuple[str, ...] = getattr(cls, _FIELDS, ())
-    names = [*inherited, *(n for n in own if n not in inherited)]
+    names = (*inherited, *(n for n in own if n not in inherited))
     namespace: dict[str, Any] = {"_MISSING": MISSING}
     params, body = [], []
     for name in names:
         default = cls.__dict__.get(name, MISSING)
         if default is MISSING and name in inherited:
             default = _inherited_default(cls, name)
-        if isinstance(default, Field):
-            if default.default_factory is not MISSING:
-                namespace[f"_factory_{name}"] = default.default_factory
-                params.append(f"{name}=_MISSING")
-                body.append(f"    self.{name} = _factory_{name}() if {name} is _MISSING else {name}")
-                _remove_class_default(cls, name)
-                continue
-            default = default.default
+        default = _from_dataclasses_field(default)
+        if isinstance(default, _Factory):
+            namespace[f"_factory_{name}"] = default.default_factory
+            params.append(f"{name}=_MISSING")
+            body.append(f"    self.{name} = _factory_{name}() if {name} is _MISSING else {name}")
+            _remove_class_default(cls, name)
+            continue
         if default is MISSING:
             if params and "=" in params[-1]:
                 raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
@@ -64,29 +93,67 @@ def _build(cls: type[T]) -> type[T]:
             namespace[f"_default_{name}"] = default
             params.append(f"{name}=_default_{name}")
         body.append(f"    self.{name} = {name}")
-    fields_tuple = "".join(f"self.{n}, " for n in names)
-    other_tuple = "".join(f"other.{n}, " for n in names)
-    shown = ", ".join(f"{n}={{self.{n}!r}}" for n in names)
-    source = "\n".join([
-        f"def __init__(self, {', '.join(params)}):",
-        *(body or ["    pass"]),
-        "def __eq__(self, other):",
-        "    if other.__class__ is not self.__class__:",
-        "        return NotImplemented",
-        f"    return ({fields_tuple}) == ({other_tuple})",
-        "def __hash__(self):",
-        f"    return hash(({fields_tuple}))",
-        "def __repr__(self):",
-        f"    return f\"{{self.__class__.__qualname__}}({shown})\"",
-    ])
-    exec(compile(source, f"<value {cls.__module__}.{cls.__qualname__}>", "exec"), namespace)
-    for method in ("__init__", "__eq__", "__hash__", "__repr__"):
-        function = namespace[method]
-        function.__qualname__ = f"{cls.__qualname__}.{method}"
-        setattr(cls, method, function)
-    setattr(cls, _FIELDS, tuple(names))
-    setattr(cls, "__match_args__", tuple(names))
+    source = "\n".join([f"def __init__(self, {', '.join(params)}):", *(body or ["    pass"])])
+    setattr(cls, "__init__", _first_init(cls, source, namespace))
+    key = attrgetter(*names) if names else _no_fields
+    setattr(cls, "__eq__", _eq(key))
+    setattr(cls, "__hash__", _hash(key))
+    setattr(cls, "__repr__", _repr)
+    setattr(cls, _FIELDS, names)
+    setattr(cls, "__match_args__", names)
+    for method in ("__init__", "__eq__", "__hash__"):
+        getattr(cls, method).__qualname__ = f"{cls.__qualname__}.{method}"
     return cls
+
+
+# Only `__init__` is generated, and only when the class is first instantiated:
+# most runs make instances of a few of the classes defined at start-up, and
+# compiling is what costs. Equality, hashing and repr need no generated code:
+# `attrgetter` with the field names gives the tuple a dataclass would compare.
+
+def _first_init(cls: type, source: str, namespace: dict[str, Any]) -> Callable[..., None]:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if cls.__dict__["__init__"] is __init__:
+            exec(compile(source, f"<value {cls.__module__}.{cls.__qualname__}>", "exec"), namespace)
+            init = namespace["__init__"]
+            init.__qualname__ = f"{cls.__qualname__}.__init__"
+            setattr(cls, "__init__", init)
+        cls.__dict__["__init__"](self, *args, **kwargs)
+    return __init__
+
+
+def _no_fields(obj: object) -> tuple[()]:
+    return ()
+
+
+def _eq(key: Callable[[Any], Any]) -> Callable[[Any, object], Any]:
+    def __eq__(self: Any, other: object) -> Any:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return key(self) == key(other)
+    return __eq__
+
+
+def _hash(key: Callable[[Any], Any]) -> Callable[[Any], int]:
+    def __hash__(self: Any) -> int:
+        return hash(key(self))
+    return __hash__
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in getattr(self, _FIELDS))
+    return f"{self.__class__.__qualname__}({shown})"
+
+
+def _from_dataclasses_field(default: Any) -> Any:
+    """A `dataclasses.field(…)` as what it stands for: a _Factory, its default, or MISSING.
+    (No such field exists unless something imported dataclasses.)"""
+    dataclasses = sys.modules.get("dataclasses")
+    if dataclasses is None or not isinstance(default, dataclasses.Field):
+        return default
+    if default.default_factory is not dataclasses.MISSING:
+        return _Factory(default.default_factory)
+    return MISSING if default.default is dataclasses.MISSING else default.default
 
 
 def _inherited_default(cls: type, name: str) -> Any:

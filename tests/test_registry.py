@@ -123,3 +123,65 @@ def test_stale_or_broken_cache_means_a_scan(tmp_path: Path) -> None:
 def test_unwritable_cache_is_not_an_error(tmp_path: Path) -> None:
     (tmp_path / "caplint").write_text("a file where the folder should be")
     assert _run(_PROBE, tmp_path).split()[1] == "True"
+
+
+_GOOD_PLUGIN = '''
+from caplint.model import Container, Hit, Severity
+from caplint.rules import rule
+
+
+@rule("ACME100", "acme-named-service", Severity.LOW, (Container,))
+def check(c):
+    """
+    A service of ACME's.
+
+    ## What it does
+    Flags every container, to show a plugin runs.
+
+    ## Why is this bad?
+    It is not; it is a test.
+
+    ## Example
+    Any service.
+
+    ## Use instead
+    Nothing.
+    """
+    yield Hit(c.span, f"{c.name} is ACME's")
+'''
+
+
+def test_a_plugin_that_cannot_be_imported_is_named_and_the_other_rules_run(tmp_path: Path) -> None:
+    """A SyntaxError in a plugin's module, or an exception raised while it is
+    imported, is a warning naming the entry point: no traceback, and the
+    built-in rules and the plugin's other, working rule still run."""
+    site, work = tmp_path / "site", tmp_path / "work"
+    package = site / "acme_rules"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "good.py").write_text(_GOOD_PLUGIN)
+    (package / "broken.py").write_text("from caplint.rules import rule\n\ndef rule(:\n")
+    (package / "raising.py").write_text("raise RuntimeError('the ACME licence server is down')\n")
+    dist = site / "acme_rules-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-rules\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[caplint.rules]\nACME100 = acme_rules.good:check\n"
+                                           "ACME101 = acme_rules.broken:rule\nACME102 = acme_rules.raising:rule\n")
+    work.mkdir()
+    (work / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    privileged: true\n")
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    env.pop("CAPLINT_NO_CACHE", None)
+    for _ in range(2):  # the scan, then the cached list (which meets the broken plugin again)
+        run = subprocess.run([sys.executable, "-m", "caplint", "check", "--format", "gnu", "compose.yaml"],
+                             capture_output=True, text=True, cwd=work, env=env, timeout=120)
+        assert run.returncode == 1, run.stderr
+        assert "Traceback" not in run.stderr
+        assert ("caplint: warning: rule plugin ACME101 = acme_rules.broken:rule (entry point in 'caplint.rules') "
+                "cannot be loaded, so rule ACME101 does not run: SyntaxError: ") in run.stderr
+        assert "rule plugin ACME102 = acme_rules.raising:rule" in run.stderr
+        assert "RuntimeError: the ACME licence server is down" in run.stderr
+        assert "CAP101" in run.stdout and "ACME100" in run.stdout and "is ACME's" in run.stdout
+    listed = subprocess.run([sys.executable, "-m", "caplint", "rules"], capture_output=True, text=True, cwd=work,
+                            env=env, timeout=120)
+    assert listed.returncode == 0 and "ACME100" in listed.stdout and "ACME101" not in listed.stdout
+    assert "ACME101" in listed.stderr and "Traceback" not in listed.stderr

@@ -80,3 +80,25 @@ def test_sarif_loads_its_object_model_and_nothing_of_the_server(project: Path) -
     loaded = _top(_modules(project, "check", "--format", "sarif", "compose.yaml"))
     assert "sarif_om" in loaded
     assert loaded & {"pygls", "lsprotocol", "caplint.lsp", "importlib.metadata"} == set()
+
+
+def test_a_one_command_run_builds_the_same_command() -> None:
+    """`caplint check …` builds only `check` (typer would build every command's
+    parameters): the command it builds has the same options, help and
+    settings as the whole app's, and anything else gets the whole app."""
+    import typer.main
+
+    from caplint import cli
+
+    whole = typer.main.get_group(cli.app)
+    assert set(whole.commands) == {"check", "rules", "explain", "caps", "image", "lsp"}
+    for name, full in whole.commands.items():
+        group = typer.main.get_group(cli.app_for([name, "x"]))
+        assert list(group.commands) == [name]
+        one = group.commands[name]
+        assert [(p.name, p.opts, p.secondary_opts, p.help if hasattr(p, "help") else None) for p in one.params] == \
+            [(p.name, p.opts, p.secondary_opts, p.help if hasattr(p, "help") else None) for p in full.params]
+        assert (one.help, one.context_settings) == (full.help, full.context_settings)
+        assert [p.opts for p in group.params] == [p.opts for p in whole.params]  # --version
+    for argv in ([], ["--help"], ["chekc"], ["--version"]):
+        assert cli.app_for(argv) is cli.app

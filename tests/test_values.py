@@ -63,3 +63,24 @@ def test_mypy_keeps_values_frozen(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(snippet)],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 1 and 'Property "line" defined in "Span" is read-only' in out.stdout
+
+
+def test_record_fields_may_be_assigned_and_it_is_unhashable() -> None:
+    from caplint.model import ParseResult
+
+    result = ParseResult()
+    assert (result.containers, result.problems) == ([], []) and result.images is not ParseResult().images
+    result.problems = [Span.point("a", 1)]  # type: ignore[list-item]
+    assert result == ParseResult(problems=[Span.point("a", 1)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(result)
+
+
+def test_own_field_and_dataclasses_field_are_both_accepted() -> None:
+    @value
+    class Both:
+        a: list[int] = values.field(default_factory=list)
+        b: list[int] = field(default_factory=lambda: [1])
+        c: int = field(default=3)
+
+    assert (Both().a, Both().b, Both().c) == ([], [1], 3) and Both().a is not Both().a

@@ -19,18 +19,18 @@ YAML; the node marks give positions), after `json` has checked that it is JSON.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from caplint.formats import yamlnodes as yn
 from caplint.model import Container, Located, ParseResult, Problem, Span
+from caplint import lazyre
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
 _PARSER: Parser | None = None
-_ESCAPES = re.compile(r'\\(["\\nrt])|\$\$\{|%%\{')
+_ESCAPES = lazyre.compile(r'\\(["\\nrt])|\$\$\{|%%\{')
 _ESCAPED = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 
 

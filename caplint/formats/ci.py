@@ -17,8 +17,9 @@ from caplint.formats.dockercli.command import option, options
 from caplint.formats.embedded import Region
 from caplint.formats.shell import parser as shell
 from caplint.model import Container, Located, ParseResult, Span
+from caplint import lazyre
 
-EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
+EXPRESSION = lazyre.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "ash", "ksh", "zsh"})
 
 

@@ -41,7 +41,6 @@ and `lift` puts the author's spelling back, unresolved.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple, TypeVar
 
@@ -211,12 +210,9 @@ def _lift(value: Any, mapper: Callable[[Span], Span], unknown: dict[str, str]) -
         return Located(text, mapper(value.span), raw, resolved)
     if isinstance(value, type):
         return value
-    if values.is_value(value):
+    if values.is_value(value):  # the model's values, and ParseResult (a record)
         return values.replace(value, **{name: _lift(getattr(value, name), mapper, unknown)
                                         for name in values.fields(value)})
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # ParseResult, the one mutable model class
-        return dataclasses.replace(value, **{name: _lift(getattr(value, name), mapper, unknown)
-                                             for name in _field_names(type(value))})
     return value
 
 
@@ -225,13 +221,3 @@ def _spelled(text: str, unknown: dict[str, str]) -> str:
     for holder, spelled in unknown.items():
         text = text.replace(holder, spelled)
     return text
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names

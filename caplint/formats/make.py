@@ -27,10 +27,11 @@ from collections.abc import Iterator
 
 from caplint.formats.embedded import Piece, Region
 from caplint.model import ParseResult, Problem, Span
+from caplint import lazyre
 
-_PROGRAMS = re.compile(r"docker|podman|nerdctl")
-_ASSIGNMENT = re.compile(r"^(?:(?:override|export|private|unexport)\s+)*[^:#=\s]+\s*(?:=|:=|::=|:::=|\?=|\+=|!=)")
-_DIRECTIVE = re.compile(r"^(?:-?include|sinclude|ifeq|ifneq|ifdef|ifndef|else|endif|export|unexport|override|"
+_PROGRAMS = lazyre.compile(r"docker|podman|nerdctl")
+_ASSIGNMENT = lazyre.compile(r"^(?:(?:override|export|private|unexport)\s+)*[^:#=\s]+\s*(?:=|:=|::=|:::=|\?=|\+=|!=)")
+_DIRECTIVE = lazyre.compile(r"^(?:-?include|sinclude|ifeq|ifneq|ifdef|ifndef|else|endif|export|unexport|override|"
                         r"vpath|undefine|private|load|-load)(?:\s|$)")
 
 

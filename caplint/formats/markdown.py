@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from caplint.formats.embedded import Region
 from caplint.model import ParseResult
+from caplint import lazyre
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -38,10 +39,10 @@ _DOCKERFILE = frozenset({"dockerfile", "containerfile"})
 _YAML = frozenset({"yaml", "yml"})
 _TAGS = _SHELL | _CONSOLE | _DOCKERFILE | _YAML
 # A fence opener with one of those tags, wherever a container block may put it.
-_OPENER = re.compile(r"^[ \t>*+\-0-9.)]*(```|~~~)[ \t]*\{?[ \t]*\.?(" + "|".join(sorted(_TAGS, key=len, reverse=True))
+_OPENER = lazyre.compile(r"^[ \t>*+\-0-9.)]*(```|~~~)[ \t]*\{?[ \t]*\.?(" + "|".join(sorted(_TAGS, key=len, reverse=True))
                      + r")(?![\w-])", re.IGNORECASE | re.MULTILINE)
-_PROMPT = re.compile(r"^[ \t]*[$#] ")
-_PS2 = re.compile(r"^[ \t]*> ")
+_PROMPT = lazyre.compile(r"^[ \t]*[$#] ")
+_PS2 = lazyre.compile(r"^[ \t]*> ")
 _MD: MarkdownIt | None = None
 
 

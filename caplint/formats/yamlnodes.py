@@ -13,14 +13,15 @@ from typing import Any
 
 from caplint.formats.embedded import Piece, Region
 from caplint.model import Problem, Span
+from caplint import lazyre
 
 # Deeper nesting than this crashes the C composer (native stack) or Python's
 # recursion limit; no real Compose file comes within a factor of 50 of it.
 MAX_DEPTH = 200
-_DEEP_LINE = re.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
+_DEEP_LINE = lazyre.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
 # ruamel.yaml (its pure-Python parser above all) also breaks lines at these;
 # the engine and editors count only \n, so spans would drift.
-_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+_OTHER_BREAKS = lazyre.compile("[\r\x85\u2028\u2029]")
 
 # Boolean spellings Compose accepts, any case (compose-go's casts; checked
 # against Compose v2 in tests/conformance): `1`, `0`, `t` and `f` are refused.
@@ -38,7 +39,7 @@ BOOL = "tag:yaml.org,2002:bool"
 # YAML 1.2 core schema's plain numbers and booleans, as Compose's YAML library
 # reads them (underscores allowed in numbers). Only matched on demand: nodes
 # keep their default tag (see _tags_as_written).
-_NUMBER = re.compile(r"[-+]?(?:0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+_NUMBER = lazyre.compile(r"[-+]?(?:0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
                      r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF))|\.(?:nan|NaN|NAN)")
 _BOOLEAN = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
 

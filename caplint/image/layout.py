@@ -3,18 +3,18 @@ index.json walked through nested indexes, with each image's config and layers.""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from caplint import lazyre
 from caplint.image.store import Store
 from caplint.image.streams import ImageError
 
 MAX_DEPTH = 8
-_DIGEST = re.compile(r"([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
+_DIGEST = lazyre.compile(r"([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
 _INDEXES = {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
 _MANIFESTS = {"application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"}
-_NAMED = re.compile(r"blobs/sha256/([0-9a-f]{64})|([0-9a-f]{64})\.json")
+_NAMED = lazyre.compile(r"blobs/sha256/([0-9a-f]{64})|([0-9a-f]{64})\.json")
 _NAME_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
 
 

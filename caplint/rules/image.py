@@ -2,7 +2,6 @@
 from a Dockerfile's instructions, or from a scanned image's files and config."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from caplint import advice, baseimages
@@ -10,13 +9,14 @@ from caplint import capabilities as caps
 from caplint.filecaps import program_commands as _commands, setcap_grants as _setcap_grants
 from caplint.model import Fix, Hit, Image, ImageFile, Located, RunInstruction, SavedImage, Severity, Stage
 from caplint.rules import rule
+from caplint import lazyre
 
-_OCTAL = re.compile(r"[0-7]{1,6}")
-_SYMBOLIC = re.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
-_OPERATION = re.compile(r"([-+=])([rwxXst]*|[ugo])")
+_OCTAL = lazyre.compile(r"[0-7]{1,6}")
+_SYMBOLIC = lazyre.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
+_OPERATION = lazyre.compile(r"([-+=])([rwxXst]*|[ugo])")
 # install(1) long options that take a value as the next word.
 _INSTALL_VALUES = frozenset({"--owner", "--group", "--suffix", "--target-directory", "--strip-program", "--context"})
-_CHMOD_OPTIONS = re.compile(r"-[Rcfv]+|--(recursive|verbose|changes|silent|quiet|no-preserve-root|preserve-root)")
+_CHMOD_OPTIONS = lazyre.compile(r"-[Rcfv]+|--(recursive|verbose|changes|silent|quiet|no-preserve-root|preserve-root)")
 
 
 def _run_commands(run: RunInstruction) -> Iterator[tuple[str, tuple[Located[str], ...]]]:

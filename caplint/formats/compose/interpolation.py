@@ -8,10 +8,11 @@ deploy environment sets, so the value comes back unresolved.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from caplint import lazyre
+
+_NAME = lazyre.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Unresolved(Exception):
@@ -62,7 +63,7 @@ def _expression(text: str, start: int, env: Mapping[str, str]) -> tuple[int, str
 
 # What Compose accepts between `${` and `}`: a name, then optionally an
 # operator and its argument (compose-go's template pattern; `.` stops at a newline).
-_BRACED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?::?[-+?](.*))?")
+_BRACED = lazyre.compile(r"[A-Za-z_][A-Za-z0-9_]*(?::?[-+?](.*))?")
 
 
 def template_error(text: str) -> str | None:

@@ -21,12 +21,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from caplint import lazyre
 from caplint.formats import yamlnodes as yn
 from caplint.formats.compose.interpolation import interpolate, template_error
 
-_INT = re.compile(r"[-+]?[0-9]+")
+_INT = lazyre.compile(r"[-+]?[0-9]+")
 # Go's strconv.ParseFloat, decimal forms (what anyone writes for `cpus`).
-_FLOAT = re.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
+_FLOAT = lazyre.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
 _INT64 = 2 ** 63
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Optional, TypeVar
 
 from caplint.model import Build, Container, Device, Located, Mount, ParseResult, Problem, Process, Span
@@ -15,6 +14,7 @@ from caplint.formats import yamlnodes as yn
 from caplint.formats.compose.volumes import device_entry, volume_entry
 from caplint.formats.compose.interpolation import environment_for, interpolate
 from caplint.formats.compose import loading, runtime
+from caplint.values import field, record
 
 # Keys that show a mapping under `services` really describes containers.
 _SERVICE_KEYS = frozenset({"image", "build", "command", "entrypoint", "privileged", "cap_add", "cap_drop",
@@ -24,7 +24,7 @@ _V1_KEYS = frozenset({"image", "build", "extends"})
 MAX_EXTENDS_DEPTH = 10
 
 
-@dataclass
+@record
 class _Doc:
     """One Compose file being read: its path, nodes, environment and problems."""
 

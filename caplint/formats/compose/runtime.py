@@ -15,10 +15,11 @@ from typing import Any
 
 from caplint.formats import yamlnodes as yn
 from caplint.model import Build, Command, Located, Problem, Process, Span
+from caplint import lazyre
 
 Locate = Callable[[Any], Located[str]]
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/)|\.git(?:#.*)?$", re.IGNORECASE)
-_PORT = re.compile(r"^(\d+)(?:-(\d+))?(?:/\w+)?$")
+_REMOTE = lazyre.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/)|\.git(?:#.*)?$", re.IGNORECASE)
+_PORT = lazyre.compile(r"^(\d+)(?:-(\d+))?(?:/\w+)?$")
 
 
 def split_words(loc: Located[str]) -> list[Located[str]]:

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import Any
 
 from caplint import hostpaths, values
 from caplint.model import Device, Located, Mount, Span
 from caplint.formats import yamlnodes as yn
+from caplint import lazyre
 
 Locate = Callable[[Any, Any], Located[str]]
-_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_DRIVE = lazyre.compile(r"^[A-Za-z]:[\\/]")
 
 
 def _is_host_path(source: str) -> bool:

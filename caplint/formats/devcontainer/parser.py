@@ -27,10 +27,9 @@ the privileges their own metadata adds are not seen.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
-from caplint import values
+from caplint import lazyre, values
 from caplint.formats.dockercli.command import option, options
 from caplint.formats.devcontainer import jsonc
 from caplint.model import Container, Located, Mount, ParseResult, Problem, Span
@@ -102,7 +101,7 @@ def _unknown_vars(value: Located[str]) -> Located[str]:
 # The home folder as devcontainer.json writes it: `${localEnv:HOME}` on Linux and
 # macOS, `${localEnv:USERPROFILE}` on Windows, often both in a row (one of them
 # is empty wherever the CLI runs); `env:` is the older spelling of `localEnv:`.
-_HOME = re.compile(r"^(?:\$\{(?:localEnv|env):(?:HOME|USERPROFILE)\}){1,2}(?=[/\\]|$)")
+_HOME = lazyre.compile(r"^(?:\$\{(?:localEnv|env):(?:HOME|USERPROFILE)\}){1,2}(?=[/\\]|$)")
 
 
 def _home_source(mount: Mount) -> Mount:

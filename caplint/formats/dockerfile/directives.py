@@ -6,11 +6,12 @@ Dockerfile parser exactly, without importing it and dockerfile-parse.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from caplint import lazyre
+
 _DIRECTIVES = frozenset({"syntax", "escape", "check"})
-_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_DIRECTIVE = lazyre.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
 
 
 def escape_char(lines: Iterable[str]) -> str:

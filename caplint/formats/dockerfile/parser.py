@@ -32,7 +32,6 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 from dockerfile_parse import DockerfileParser
 
@@ -40,7 +39,8 @@ from caplint.model import Command, Copy, Image, Located, ParseResult, Problem, P
 from caplint.formats.embedded import Region
 from caplint.formats.shell import commands as _commands
 from caplint.formats.dockerfile.directives import escape_char
-from caplint.values import replace, value
+from caplint.values import field, record, replace, value
+from caplint import lazyre
 
 INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD "
@@ -50,14 +50,14 @@ _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 POSIX_SHELLS = _commands.SHELLS
 _NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd"})
 
-_CONTROL = re.compile("[\x01-\x08\x0e-\x1f\ufffd]")
-_PLAIN_WORD = re.compile(r"[^ \t]+")
-_COMMENT = re.compile(r"^\s*#")
-_HEREDOC = re.compile(r"^(\d*)<<(-?)(['\"]?)([^\s<>|&;()'\"]+)\3")
-_VAR = re.compile(r"\$\{(\w+)(?:(:?[-+])([^}]*))?\}|\$(\w+)")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_OPERATOR = re.compile(r"&&|\|\||;|(?<![>&])\||(?<![<>&])&(?![>&])|[()]")
-_SHELL_C = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
+_CONTROL = lazyre.compile("[\x01-\x08\x0e-\x1f\ufffd]")
+_PLAIN_WORD = lazyre.compile(r"[^ \t]+")
+_COMMENT = lazyre.compile(r"^\s*#")
+_HEREDOC = lazyre.compile(r"^(\d*)<<(-?)(['\"]?)([^\s<>|&;()'\"]+)\3")
+_VAR = lazyre.compile(r"\$\{(\w+)(?:(:?[-+])([^}]*))?\}|\$(\w+)")
+_JSON_STRING = lazyre.compile(r'"(?:[^"\\]|\\.)*"')
+_OPERATOR = lazyre.compile(r"&&|\|\||;|(?<![>&])\||(?<![<>&])&(?![>&])|[()]")
+_SHELL_C = lazyre.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
 
 
 @value
@@ -86,7 +86,7 @@ class _Heredoc:
     terminated: bool
 
 
-@dataclass(slots=True)
+@record
 class _StageBuilder:
     base: Located[str]
     name: str | None

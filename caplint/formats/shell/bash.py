@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from caplint.model import Located, Problem, Span
 from caplint.formats.shell import heredocs as _heredocs
 from caplint.formats.shell import misreads as _misreads
+from caplint import lazyre
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
@@ -25,13 +26,13 @@ _PARSER: Parser | None = None
 EXPANSION_TYPES = frozenset(
     {"simple_expansion", "expansion", "command_substitution", "arithmetic_expansion", "process_substitution"}
 )
-_ASTRAL = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")  # a 4-byte UTF-8 sequence
-_NEWLINE = re.compile(rb"\n")
+_ASTRAL = lazyre.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")  # a 4-byte UTF-8 sequence
+_NEWLINE = lazyre.compile(rb"\n")
 _REPAIR_ROUNDS = 8  # readings after the first, each rewriting the constructs that hold an error
-_COMMENT_SUBSTITUTION = re.compile(rb"`#[^`\n]*`")
-_BARE_ESCAPE = re.compile(r"\\(\n|.)", re.DOTALL)
-_DQ_ESCAPE = re.compile(r'\\([$`"\\\n])')
-_ANSI_C = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
+_COMMENT_SUBSTITUTION = lazyre.compile(rb"`#[^`\n]*`")
+_BARE_ESCAPE = lazyre.compile(r"\\(\n|.)", re.DOTALL)
+_DQ_ESCAPE = lazyre.compile(r'\\([$`"\\\n])')
+_ANSI_C = lazyre.compile(r"\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
 _ANSI_C_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
                   "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 

@@ -12,10 +12,11 @@ import re
 
 from caplint.formats.shell import parser as shell
 from caplint.model import ParseResult
+from caplint import lazyre
 
 # bats-core's preprocessor (libexec/bats-core/bats-preprocess): `@test`, blanks,
 # the name (quoted or not), blanks, `{`, the rest of the line.
-_TEST = re.compile(r"^([ \t]*)(@test[ \t]+.*[^ \t][ \t]+)\{", re.MULTILINE)
+_TEST = lazyre.compile(r"^([ \t]*)(@test[ \t]+.*[^ \t][ \t]+)\{", re.MULTILINE)
 
 
 def parse(text: str, path: str) -> ParseResult:

@@ -18,14 +18,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+from caplint import lazyre
+
 # `<<WORD`, `<<-WORD`, `<<'WORD'`, `<<"WORD"`, `<<\\WORD`; `<<<` is a here-string.
-_OPERATOR = re.compile(rb"(?<!<)<<(?!<)(-?)[ \t]*\\?(['\"]?)([A-Za-z0-9_][A-Za-z0-9_.-]*)\2")
+_OPERATOR = lazyre.compile(rb"(?<!<)<<(?!<)(-?)[ \t]*\\?(['\"]?)([A-Za-z0-9_][A-Za-z0-9_.-]*)\2")
 # A line that goes on after the bodies (`cat <<EOF ||`, then the body, then the
 # command after `||`): the grammar reads a body line starting with `{` or `(` as
 # that command.
-_CONTINUED = re.compile(rb"(\|\||&&|\|)[ \t]*(#.*)?$")
+_CONTINUED = lazyre.compile(rb"(\|\||&&|\|)[ \t]*(#.*)?$")
 # What may come right before a redirection that starts a command.
-_COMMAND_START = re.compile(rb"(^|[;&|(){}!]|\b(then|do|else|elif))[ \t]*$")
+_COMMAND_START = lazyre.compile(rb"(^|[;&|(){}!]|\b(then|do|else|elif))[ \t]*$")
 
 
 def blanked(data: bytes) -> bytes | None:

@@ -35,6 +35,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from caplint.values import value
+from caplint import lazyre
 
 # A script larger than this is not read a second time (no real script is).
 MAX_SIZE = 1 << 20
@@ -42,16 +43,16 @@ _MAX_DEPTH = 64  # nesting of $( ${ " … beyond which the scan stops recording
 _FAR = 4096  # an error this far into a construct is not blamed on it
 
 # `<<WORD`, `<<-WORD`, `<<'WORD'`, `<<"WORD"`, `<<\WORD` (the last three: a body without expansions)
-_HEREDOC = re.compile(rb"<<(-?)[ \t]*(\\?)(['\"]?)([A-Za-z0-9_][A-Za-z0-9_.-]*)\3")
-_PLAIN = re.compile(rb"[^\s;&|()<>'\"`$\\]*")
-_SUBSCRIPTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*\[")
-_ASSIGNMENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(\+?)=")
-_FOR = re.compile(rb"for[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]+(?:(do)|(in)[ \t]*[;\n])")
-_COMMENT_SUBSTITUTION = re.compile(rb"`[ \t]*#[^`\n]*`")
+_HEREDOC = lazyre.compile(rb"<<(-?)[ \t]*(\\?)(['\"]?)([A-Za-z0-9_][A-Za-z0-9_.-]*)\3")
+_PLAIN = lazyre.compile(rb"[^\s;&|()<>'\"`$\\]*")
+_SUBSCRIPTED = lazyre.compile(rb"[A-Za-z_][A-Za-z0-9_]*\[")
+_ASSIGNMENT = lazyre.compile(rb"[A-Za-z_][A-Za-z0-9_]*(\+?)=")
+_FOR = lazyre.compile(rb"for[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]+(?:(do)|(in)[ \t]*[;\n])")
+_COMMENT_SUBSTITUTION = lazyre.compile(rb"`[ \t]*#[^`\n]*`")
 # What may follow `$` for it to start an expansion; any other `$` is a literal dollar.
 _EXPANDS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789@*#?$!-{(['\" \t\n\"`")
 _BLANK = frozenset(b" \t\r")
-_SWALLOWED = re.compile(rb"\n[ \t]*(fi|done|esac|then|else|do|\}|;;)[ \t]*\n")
+_SWALLOWED = lazyre.compile(rb"\n[ \t]*(fi|done|esac|then|else|do|\}|;;)[ \t]*\n")
 _PART = frozenset(b"\\'\"$`")  # what starts a quoted or expanded part of a word
 _WORD_END = frozenset(b" \t\r\n;&|()<>")
 # Words after which a new command starts (so `[[` there is a test, not a word).

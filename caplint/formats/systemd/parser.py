@@ -18,7 +18,6 @@ line of a docker/podman/nerdctl command is a CAP001.
 """
 from __future__ import annotations
 
-import re
 
 from caplint.formats.dockercli.command import INTERESTING, container_for
 from caplint.formats.embedded import Piece, Region
@@ -26,11 +25,12 @@ from caplint.formats.shell.commands import basename
 from caplint.formats.systemd import ini
 from caplint.formats.systemd.words import SyntaxProblem, split_mapped
 from caplint.model import Located, ParseResult, Problem, Span
+from caplint import lazyre
 
 EXEC_KEYS = ("ExecStart", "ExecStartPre", "ExecStartPost", "ExecReload")
 _PREFIXES = "-@:+!|"
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh"})
-_SHELL_C = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
+_SHELL_C = lazyre.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
 
 
 def parse(text: str, path: str) -> ParseResult:
@@ -121,7 +121,7 @@ def _drop(word: Located[str], cut: int) -> Located[str]:
     return Located(word.value[cut:], span, word.raw[cut:], word.resolved)
 
 
-_INTERESTING_TEXT = re.compile(r"docker|podman|nerdctl")
+_INTERESTING_TEXT = lazyre.compile(r"docker|podman|nerdctl")
 
 
 def _interesting(head: list[str]) -> bool:

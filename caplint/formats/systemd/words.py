@@ -18,11 +18,12 @@ import re
 
 from caplint.formats.systemd.ini import Value
 from caplint.model import Located
+from caplint import lazyre
 
 _BLANKS = " \t\n\r"
 _SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
            "\\": "\\", '"': '"', "'": "'", "s": " ", ";": ";"}
-_UNKNOWN = re.compile(r"\$(?!\$)|%[^%]")
+_UNKNOWN = lazyre.compile(r"\$(?!\$)|%[^%]")
 
 
 class SyntaxProblem(ValueError):
