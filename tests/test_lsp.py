@@ -245,7 +245,8 @@ def test_quick_fix_replaces_a_misspelt_capability() -> None:
             [action] = actions
             assert isinstance(action, lsp.CodeAction)
             assert action.kind == lsp.CodeActionKind.QuickFix
-            assert action.title == "Replace NET_BIND_SERVCE with NET_BIND_SERVICE"
+            assert action.title == "Fix: replace NET_BIND_SERVCE with NET_BIND_SERVICE"
+            assert action.is_preferred
             assert action.edit is not None and action.edit.document_changes is not None
             [doc_edit] = action.edit.document_changes
             assert isinstance(doc_edit, lsp.TextDocumentEdit)

@@ -302,7 +302,7 @@ def test_a_fix_becomes_a_sarif_fix() -> None:
     log = json.loads(render(findings, Context(rules=all_rules(), files=1)))
     validate(log)
     (fix,) = results(log)[0]["fixes"]
-    assert fix["description"]["text"] == "Replace NET_BIND_SERVCE with NET_BIND_SERVICE"
+    assert fix["description"]["text"] == "Fix: replace NET_BIND_SERVCE with NET_BIND_SERVICE"
     (change,) = fix["artifactChanges"]
     assert change["artifactLocation"] == {"uri": "compose.yaml", "uriBaseId": "%SRCROOT%"}
     assert change["replacements"] == [{
