@@ -86,7 +86,8 @@ class ComposeFile:
         key, node = found
         if (node.start_mark.line, node.start_mark.column) < (key.end_mark.line, key.end_mark.column):
             return f"{c.name} is an alias of a mapping written above it: fix that anchor, or give {c.name} its own keys"
-        between = self._between(key.end_mark, node.start_mark)
+        # The anchor is written before the mapping (libyaml's mark may start at it).
+        between = self._between(key.end_mark, node.start_mark) + self._char(node.start_mark.line, node.start_mark.column)
         if "&" in between.split("#", 1)[0]:
             return f"{c.name} carries an anchor that other services may share: caplint does not edit it"
         if not yn.is_map(node) or not node.value:

@@ -123,7 +123,13 @@ def _verdict(before: list[Finding], after: list[Finding], fixed: Finding) -> str
     new = [f for f in after if now[_key(f)] > was[_key(f)] and f.severity >= fixed.severity]
     if new:
         return f"the edit would add a finding ({new[0].rule_id}: {new[0].message})"
-    if now[_key(fixed)] >= was[_key(fixed)]:
+    # Resolved: one finding fewer of its kind for its container. (Of two equal
+    # entries, the one left may now be reported as the other was, so the very
+    # message can remain.)
+    same = (fixed.rule_id, fixed.container)
+    if now[_key(fixed)] >= was[_key(fixed)] and \
+            sum(1 for f in after if (f.rule_id, f.container) == same) >= \
+            sum(1 for f in before if (f.rule_id, f.container) == same):
         return "the edit would not resolve the finding"
     return ""
 
