@@ -57,12 +57,13 @@ class Source:
         if any(e.span.path != self.path for e in fix.edits):
             return "the value is written in another file: fix it there"
         if c.source_kind == "compose":
-            return self.compose().outside(c, fix)
+            return self.embedded_compose() or self.compose().outside(c, fix)
         return ""
 
     def spell(self, c: Container, remedy: Remedy) -> tuple[Fix | None, str]:
         if c.source_kind == "compose":
-            return self.compose().spell(c, remedy)
+            embedded = self.embedded_compose()
+            return (None, embedded) if embedded else self.compose().spell(c, remedy)
         if c.source_kind == "quadlet":
             from caplint.fixing import quadlet
 
@@ -74,6 +75,12 @@ class Source:
         if c.source_kind in _NO_EDITS:
             return None, _NO_EDITS[c.source_kind]
         return None, "the command's subcommand is not written as plain text, so caplint cannot tell where options go"
+
+    def embedded_compose(self) -> str:
+        """Why a Compose service of this file is not edited: it sits in a Markdown fence."""
+        if self.kind == "markdown" or (self.kind is None and self.path.lower().endswith((".md", ".markdown"))):
+            return "caplint does not edit Compose files shown in Markdown: change the fence by hand"
+        return ""
 
     def compose(self) -> ComposeFile:
         from caplint.fixing.compose import ComposeFile

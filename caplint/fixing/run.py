@@ -30,7 +30,10 @@ from caplint.fixing import splice
 from caplint.model import Finding
 from caplint.reading import ReadError
 
-MAX_ROUNDS = 8
+# Each applied edit resolves a finding and adds only lesser ones, so rounds end;
+# the bound is a net. A round fixes one edit per container *name*, and a script
+# may run the same `docker run $IMAGE` many times over.
+MAX_ROUNDS = 256
 # DESIGN's safe class: the rules whose fixes keep what the container does.
 SAFE_RULES = frozenset({"CAP205", "CAP206"})
 
