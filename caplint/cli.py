@@ -397,6 +397,9 @@ def _fix(paths: Optional[list[str]], name: str, resolver: Resolver, jobs: int, *
         from caplint.reading import ReadError
 
         data = sys.stdin.buffer.read()
+        if resolver.for_file(name).excludes(name):
+            sys.stdout.buffer.write(b"" if diff else data)  # an excluded file is not caplint's to change
+            return [], []
         try:
             written = Written.read(data, name)
         except ReadError as err:

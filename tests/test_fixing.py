@@ -165,11 +165,11 @@ def test_whole_lines_off_the_end_keep_the_missing_final_newline(tmp_path: Path) 
 
 @pytest.mark.parametrize("text, why", [
     ("x-base: &base\n  image: nginx:1.27\nservices:\n  web: *base\n", "is an alias"),
-    ("services:\n  web: &web\n    image: nginx:1.27\n  api:\n    <<: *web\n", "carries an anchor"),
+    ("services:\n  web: &web\n    image: nginx:1.27\n  api: *web\n", "carries an anchor"),
     ("x-opts: &opts\n  security_opt: [label=type:x]\nservices:\n  web:\n    <<: *opts\n    image: nginx:1.27\n",
      "comes from elsewhere"),
-    ("x-more: &more\n  read_only: true\nservices:\n  web:\n    <<: *more\n    image: nginx:1.27\n",
-     "takes keys from a merge key"),
+    ("x-more: &more\n  security_opt: []\nservices:\n  web:\n    <<: *more\n    image: nginx:1.27\n",
+     "takes security_opt from a merge key"),
     ("services:\n  web: {image: nginx:1.27}\n", "flow mapping"),
     ("services:\n  web:\n    image: nginx:1.27\n    command: |+\n      run\n\n", "keeps its trailing blank lines"),
 ])
@@ -178,6 +178,12 @@ def test_refused_where_an_edit_could_reach_others_or_a_variable(tmp_path: Path, 
     assert out.after == text
     f = next(f for f in out.findings if f.rule_id == "CAP304")  # (the anchored service's own)
     assert f.fix is None and why in f.unfixable
+
+
+def test_a_merge_key_that_brings_other_keys_does_not_stop_a_new_one(tmp_path: Path) -> None:
+    text = "x-more: &more\n  restart: always\nservices:\n  web:\n    <<: *more\n    image: nginx:1.27\n"
+    out = fix(tmp_path, "compose.yaml", text)
+    assert out.after == text + "    security_opt: [\"no-new-privileges:true\"]\n"
 
 
 def test_a_variable_in_the_list_to_extend_is_refused(tmp_path: Path) -> None:

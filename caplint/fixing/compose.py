@@ -34,10 +34,11 @@ class _Service:
         self.key = key
         self.node = node
         self.own: dict[str, tuple[Any, Any]] = {}
-        self.merged = False
+        self.merged: set[str] = set()  # the keys its `<<` merge keys bring
         for k, v in node.value:
             if k.tag == yn.MERGE or (yn.is_scalar(k) and k.value == "<<" and not k.style):
-                self.merged = True
+                for source in (v.value if yn.is_seq(v) else [v]):
+                    self.merged |= set(yn.mapping_items(source)) if yn.is_map(source) else {"<<"}
             elif yn.is_scalar(k):
                 self.own[k.value] = (k, v)
         first = node.value[0][0] if node.value else key
@@ -150,8 +151,8 @@ class ComposeFile:
             if getattr(c, field):
                 return (f"{c.name}'s {field} comes from elsewhere (a merge key, `extends` or another file): "
                         f"caplint will not add a second {field} that would hide it")
-            if svc.merged:
-                return f"{c.name} takes keys from a merge key (<<), whose {field} a new key here would hide"
+            if field in svc.merged or "<<" in svc.merged:
+                return f"{c.name} takes {field} from a merge key (<<), which a new key here would hide"
             new_keys.append(self._new_key(svc, field, names))
             return ""
         key, node = own

@@ -7,7 +7,8 @@ edits overlap, and applies them bottom-up one at a time. After each edit the
 text is linted again, and the edit is dropped — never written — when the file
 would no longer parse, when a finding appears that was not there (unless it
 is less severe than the one fixed: a misspelt name corrected to one that is
-redundant), or when the finding it was for remains. Rounds repeat on the new text until nothing is
+redundant), or when there is not one finding fewer of its rule for its
+container. Rounds repeat on the new text until nothing is
 left to apply (bounded), so a second `--fix` changes nothing.
 
 Writing: the file is read again first and left alone when it changed since
@@ -115,24 +116,26 @@ def _choose(candidates: list[Finding]) -> list[Finding]:
 
 
 def _verdict(before: list[Finding], after: list[Finding], fixed: Finding) -> str:
-    """Why the edit must not be kept, or ''."""
-    was = Counter(_key(f) for f in before)
-    now = Counter(_key(f) for f in after)
-    broken = [f for f in after if f.rule_id == "CAP001" and now[_key(f)] > was[_key(f)]]
+    """Why the edit must not be kept, or ''.
+
+    Findings are counted per rule and container, not by message: of two equal
+    entries, once one goes, the other may be reported as the first one was
+    (`CAP_CHOWN` now the one Docker grants by default, no longer the repeat)."""
+    def per(findings: list[Finding]) -> Counter[tuple[str, str | None]]:
+        return Counter((f.rule_id, f.container) for f in findings)
+
+    was, now = per(before), per(after)
+    messages = Counter(_key(f) for f in before)
+    broken = [f for f in after if f.rule_id == "CAP001" and now[(f.rule_id, f.container)] > was[(f.rule_id, f.container)]]
     if broken:
         return f"the edit would make the file fail to parse (line {broken[0].span.line}: {broken[0].message})"
     # A fix may reveal a lesser finding — a misspelt name, once corrected, that
     # is redundant (CAP206) or needless (CAP208) — but never add one as bad or worse.
-    new = [f for f in after if now[_key(f)] > was[_key(f)] and f.severity >= fixed.severity]
+    new = [f for f in after if now[(f.rule_id, f.container)] > was[(f.rule_id, f.container)]
+           and f.severity >= fixed.severity and messages[_key(f)] == 0]
     if new:
         return f"the edit would add a finding ({new[0].rule_id}: {new[0].message})"
-    # Resolved: one finding fewer of its kind for its container. (Of two equal
-    # entries, the one left may now be reported as the other was, so the very
-    # message can remain.)
-    same = (fixed.rule_id, fixed.container)
-    if now[_key(fixed)] >= was[_key(fixed)] and \
-            sum(1 for f in after if (f.rule_id, f.container) == same) >= \
-            sum(1 for f in before if (f.rule_id, f.container) == same):
+    if now[(fixed.rule_id, fixed.container)] >= was[(fixed.rule_id, fixed.container)]:
         return "the edit would not resolve the finding"
     return ""
 
