@@ -271,11 +271,23 @@ def test_each_format_with_a_command_line_or_keys(tmp_path: Path, name: str, text
     assert not {f.rule_id for f in out.findings} & {"CAP206", "CAP208", "CAP304"}
 
 
-def test_devcontainer_is_refused_with_the_reason(tmp_path: Path) -> None:
-    text = '{\n  // dev\n  "image": "mcr.microsoft.com/devcontainers/base:bookworm",\n  "runArgs": ["--cap-add=SYS_PTRACE"]\n}\n'
+@pytest.mark.parametrize("text, expected", [
+    ('{\n  // dev\n  "image": "mcr.microsoft.com/devcontainers/base:bookworm",\n'
+     '  "runArgs": ["--cap-add=SYS_PTRACE", "--cap-add=CHOWN"]\n}\n',
+     '{\n  // dev\n  "image": "mcr.microsoft.com/devcontainers/base:bookworm",\n'
+     '  "runArgs": ["--cap-add=SYS_PTRACE", "--security-opt=no-new-privileges"]\n}\n'),
+    ('{\n\t"image": "mcr.microsoft.com/devcontainers/base:bookworm",\n\t"capAdd": ["CHOWN", "SYS_PTRACE"],\n'
+     '\t"securityOpt": [],\n}\n',
+     '{\n\t"image": "mcr.microsoft.com/devcontainers/base:bookworm",\n\t"capAdd": ["SYS_PTRACE"],\n'
+     '\t"securityOpt": ["no-new-privileges"],\n}\n'),
+    ('{\n\t"image": "mcr.microsoft.com/devcontainers/base:bookworm",\n\t"customizations": {"vscode": {}} // editor\n}',
+     '{\n\t"image": "mcr.microsoft.com/devcontainers/base:bookworm",\n\t"customizations": {"vscode": {}},\n'
+     '\t"securityOpt": ["no-new-privileges"] // editor\n}'),
+])
+def test_devcontainer_arrays(tmp_path: Path, text: str, expected: str) -> None:
     out = fix(tmp_path, ".devcontainer/devcontainer.json", text)
-    assert out.after == text
-    assert any(f.rule_id == "CAP304" and "devcontainer.json" in f.unfixable for f in out.findings)
+    assert out.after == expected
+    assert not {f.rule_id for f in out.findings} & {"CAP206", "CAP304"}
 
 
 def test_a_dockerfile_mode_without_its_setuid_bit_is_unsafe(tmp_path: Path) -> None:

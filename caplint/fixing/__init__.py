@@ -6,7 +6,8 @@ a value replaced where it stands, as a ready edit (`Hit.fix`: a misspelt
 capability). This package turns a remedy into text edits of the file the
 container is written in — Compose keys in the service's own style
 (`caplint.fixing.compose`), options after a command line's subcommand
-(`caplint.fixing.cmdline`), Quadlet keys (`caplint.fixing.quadlet`) — or
+(`caplint.fixing.cmdline`), Quadlet keys (`caplint.fixing.quadlet`), entries
+of devcontainer.json's arrays (`caplint.fixing.devcontainer`) — or
 says why it will not: a value that lives in a shared anchor, a merge key, a
 `${VAR}` or another file is not edited here. `caplint.fixing.run` applies the
 edits, one verified splice at a time.
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 # Why a format gets no edit of its own (its values are not command-line words
 # caplint can splice, nor keys it knows how to add).
 _NO_EDITS = {
-    "devcontainer": "caplint does not edit devcontainer.json yet: write the options in runArgs (or capAdd/securityOpt) by hand",
     "github": "caplint does not edit a workflow's container options yet: write the options there by hand",
     "gitlab": "caplint does not edit this CI file's container settings yet: write them by hand",
     "bake": "caplint does not edit Bake files",
@@ -64,6 +64,10 @@ class Source:
         if c.source_kind == "compose":
             embedded = self.embedded_compose()
             return (None, embedded) if embedded else self.compose().spell(c, remedy)
+        if c.source_kind == "devcontainer":
+            from caplint.fixing import devcontainer
+
+            return devcontainer.spell(self.path, self.text, c, remedy)
         if c.source_kind == "quadlet":
             from caplint.fixing import quadlet
 
