@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from caplint.fixing.splice import as_fix
 from caplint.model import Container, Edit, Fix, Located, Remedy, Span
 
 _INERT = re.compile(r"[ A-Za-z0-9_=:,\-]*")
@@ -50,9 +51,7 @@ def spell(text: str, c: Container, remedy: Remedy) -> tuple[Fix | None, str]:
         inserted = "".join(" " + w for w in words)
         assert _INERT.fullmatch(inserted), inserted
         edits.append(Edit(at, inserted))
-    if not edits:
-        return None, ""
-    return Fix(edits[0].span, edits[0].replacement, remedy.title, remedy.safe, tuple(edits[1:])), ""
+    return as_fix(edits, remedy)
 
 
 def _remove(lines: list[str], loc: Located[str], field: str) -> Edit | str:

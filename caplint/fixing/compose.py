@@ -20,6 +20,7 @@ from typing import Any
 
 from caplint import advice
 from caplint.formats import yamlnodes as yn
+from caplint.fixing.splice import as_fix
 from caplint.model import Container, Edit, Fix, Remedy, Span
 
 _KEEP = re.compile(r"[:\-]\s*[|>][1-9]?\+")
@@ -138,9 +139,7 @@ class ComposeFile:
         if new_keys:
             end = len(self.lines[svc.last])
             edits.append(Edit(self._point(svc.last, end), "".join("\n" + k for k in new_keys)))
-        if not edits:
-            return None, ""
-        return Fix(edits[0].span, edits[0].replacement, remedy.title, remedy.safe, tuple(edits[1:])), ""
+        return as_fix(edits, remedy)
 
     def _list(self, svc: _Service, c: Container, field: str, names: list[str], edits: list[Edit],
               new_keys: list[str], *, replace: bool = False) -> str:

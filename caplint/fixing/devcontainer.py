@@ -10,6 +10,7 @@ spliced as JSON strings; a comment next to the entry makes caplint leave it.
 from __future__ import annotations
 
 from caplint.formats.devcontainer import jsonc
+from caplint.fixing.splice import as_fix
 from caplint.model import Container, Edit, Fix, Located, Remedy, Span
 
 
@@ -40,9 +41,7 @@ def spell(path: str, text: str, c: Container, remedy: Remedy) -> tuple[Fix | Non
             if pad.strip():
                 return None, "the file's last member does not start its line"
             edits.append(Edit(_end(last), f',\n{pad}"securityOpt": ["{remedy.security_opt}"]'))
-    if not edits:
-        return None, ""
-    return Fix(edits[0].span, edits[0].replacement, remedy.title, remedy.safe, tuple(edits[1:])), ""
+    return as_fix(edits, remedy)
 
 
 def _end(value: jsonc.Value) -> Span:

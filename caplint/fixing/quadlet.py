@@ -8,6 +8,7 @@ one word of that line (the line goes when it was the only one).
 """
 from __future__ import annotations
 
+from caplint.fixing.splice import as_fix
 from caplint.model import Container, Edit, Fix, Located, Remedy, Span
 
 
@@ -36,9 +37,7 @@ def spell(path: str, text: str, c: Container, remedy: Remedy) -> tuple[Fix | Non
     if new:
         end = len(lines[last])
         edits.append(Edit(Span(path, last + 1, end + 1, last + 1, end + 1), "".join("\n" + k for k in new)))
-    if not edits:
-        return None, ""
-    return Fix(edits[0].span, edits[0].replacement, remedy.title, remedy.safe, tuple(edits[1:])), ""
+    return as_fix(edits, remedy)
 
 
 def _section_end(lines: list[str], header: int) -> int:

@@ -12,7 +12,7 @@ import codecs
 import re
 from collections.abc import Sequence
 
-from caplint.model import Edit
+from caplint.model import Edit, Fix, Remedy
 from caplint.reading import decode
 from caplint.values import value
 
@@ -93,3 +93,10 @@ def apply(text: str, edits: Sequence[Edit]) -> str:
     for start, end, replacement in sorted(placed, reverse=True):
         out = out[:start] + replacement + out[end:]
     return out
+
+
+def as_fix(edits: Sequence[Edit], remedy: Remedy) -> tuple[Fix | None, str]:
+    """The remedy's edits as one Fix (none: no fix, and nothing to explain)."""
+    if not edits:
+        return None, ""
+    return Fix(edits[0].span, edits[0].replacement, remedy.title, remedy.safe, tuple(edits[1:])), ""
