@@ -294,3 +294,10 @@ def test_a_dockerfile_mode_without_its_setuid_bit_is_unsafe(tmp_path: Path) -> N
     text = "FROM debian:12\nRUN chmod 4755 /usr/local/bin/tool\nUSER 1000\n"
     assert fix(tmp_path, "Dockerfile", text, unsafe=False).after == text
     assert fix(tmp_path, "Dockerfile", text).after == text.replace("4755", "0755")
+
+
+def test_a_value_in_a_flow_mapping_service_is_still_corrected_in_place(tmp_path: Path) -> None:
+    text = ("services:\n  café: {image: \"traefik:v3.1\", cap_drop: [ALL], cap_add: [DAC_OVERIDE], "
+            "security_opt: [no-new-privileges:true]}\n")
+    out = fix(tmp_path, "compose.yaml", text)
+    assert out.after == text.replace("DAC_OVERIDE", "DAC_OVERRIDE")

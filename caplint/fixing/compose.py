@@ -79,9 +79,10 @@ class ComposeFile:
 
     # -- finding the service --------------------------------------------
 
-    def service(self, c: Container) -> _Service | str:
+    def _own(self, c: Container) -> tuple[Any, Any] | str:
+        """The service's key and mapping, when it has a mapping of its own to edit."""
         if c.span.path != self.path:
-            return "the service is declared in another file"
+            return "the service is declared in another file of the stack: fix it there"
         found = self.services.get((c.span.line, c.span.column))
         if found is None:
             return "caplint could not find the service's mapping in this file"
@@ -94,8 +95,15 @@ class ComposeFile:
             return f"{c.name} carries an anchor that other services may share: caplint does not edit it"
         if not yn.is_map(node) or not node.value:
             return f"{c.name} is not a mapping of keys caplint can add to"
+        return key, node
+
+    def service(self, c: Container) -> _Service | str:
+        found = self._own(c)
+        if isinstance(found, str):
+            return found
+        key, node = found
         if node.flow_style:
-            return f"{c.name} is written as a flow mapping ({{…}}): caplint edits block mappings only"
+            return f"{c.name} is written as a flow mapping ({{…}}): caplint adds keys to block mappings only"
         svc = _Service(key, node, self.lines)
         if any(_KEEP.search(self.lines[j]) for j in range(svc.first, svc.last + 1)):
             return (f"{c.name} holds a block scalar that keeps its trailing blank lines (|+), "
@@ -105,11 +113,15 @@ class ComposeFile:
     def outside(self, c: Container, fix: Fix) -> str:
         """Why a rule's edit lies outside the service's own lines (in an anchor,
         a merge key's mapping, another service it extends), or ''."""
-        svc = self.service(c)
-        if isinstance(svc, str):
-            return svc
+        found = self._own(c)
+        if isinstance(found, str):
+            return found
+        key, node = found
+        first = key.start_mark.line
+        last = node.end_mark.line if node.flow_style else _last_line(self.lines, first, key.start_mark.column)
         for edit in fix.edits:
-            if not svc.first < edit.span.line - 1 <= svc.last:
+            if not first <= edit.span.line - 1 <= last or (edit.span.line - 1, edit.span.column - 1) < \
+                    (node.start_mark.line, node.start_mark.column):
                 return (f"the value is written at line {edit.span.line}, outside {c.name} (an anchor, merge key or "
                         f"extended service that others may share): change it there")
         return ""
