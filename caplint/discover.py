@@ -6,6 +6,7 @@ Compose parser decides by content and stays silent when it is not Compose),
 devcontainer-feature.json), `github` (workflows under `.github/workflows/` and
 `action.yml` files) and `gitlab` (`.gitlab-ci.yml`),
 `bats` (`*.bats`), `systemd` (`*.service`), `quadlet` (`*.container`, `*.pod`),
+`quadlet-drop-in` (`*.container.d/*.conf`, `*.pod.d/*.conf`, read with its units),
 `bake` (`docker-bake.hcl`, `docker-bake.json`, `*.override.hcl`), `markdown` (`*.md`)
 and `makefile` (`Makefile`, `GNUmakefile`, `*.mk`). Every name rule is in
 `NAME_RULES`, so what else needs them (the pre-commit hooks) reads them there.
@@ -39,7 +40,7 @@ TEMPLATE_EXT = (".template", ".tmpl", ".j2", ".jinja", ".in")
 @value
 class Found:
     path: str
-    kind: str  # compose | yaml | dockerfile | shell | devcontainer | github | gitlab
+    kind: str  # one of the kinds in this module's docstring, or unknown
 
 
 @value
@@ -89,6 +90,9 @@ NAME_RULES = (
     NameRule("bats", r"[^/]*\.bats"),
     NameRule("systemd", r"[^/]*\.service"),
     NameRule("quadlet", r"[^/]*\.(container|pod)"),
+    # A Quadlet drop-in (`web.container.d/`, `container.d/`, `web-.container.d/`): read
+    # with its units; on its own only when none of them is linted too.
+    NameRule("quadlet-drop-in", r"([^/]*\.)?(container|pod)\.d/[^/]+\.conf"),
     NameRule("bake", r"docker-bake(\.override)?\.(hcl|json)|[^/]+\.override\.hcl"),
     NameRule("markdown", r"[^/]*\.(md|markdown)"),
     NameRule("makefile", r"Makefile|GNUmakefile|[^/]*\.mk"),
@@ -185,18 +189,39 @@ def discover(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     loop cannot trap the walk.
     """
     is_excluded = _exclusion(exclude)
-    seen: set[str] = set()
-    for root in paths:
-        if os.path.isdir(root):
-            for found in _walk(root, is_excluded):
-                if found.path not in seen:
-                    seen.add(found.path)
-                    yield found
-        else:
-            path = _clean(root)
-            if path not in seen:
-                seen.add(path)
+
+    def each() -> Iterator[Found]:
+        for root in paths:
+            if os.path.isdir(root):
+                yield from _walk(root, is_excluded)
+            else:
+                path = _clean(root)
                 yield Found(path, kind_by_name(path) or _shebang_kind(path) or "unknown")
+
+    return _once(each())
+
+
+def _once(found: Iterable[Found]) -> Iterator[Found]:
+    """Each file once; a Quadlet drop-in last, and only when one of the units it
+    is merged into is not linted too (they report its values): pre-commit names
+    just the drop-in a commit changed."""
+    seen: set[str] = set()
+    drop_ins: list[Found] = []
+    for f in found:
+        if f.path in seen:
+            continue
+        seen.add(f.path)
+        if f.kind == "quadlet-drop-in":
+            drop_ins.append(f)
+        else:
+            yield f
+    if drop_ins:
+        from caplint.formats.systemd.quadlet import units_of
+
+        for f in drop_ins:
+            units = units_of(f.path)
+            if not units or not {_clean(u) for u in units} <= seen:
+                yield f
 
 
 def _skipped_dir(path: str, is_excluded: IsExcluded) -> bool:
@@ -230,22 +255,22 @@ def as_scanned(paths: Iterable[str], exclude: Exclude = ()) -> Iterator[Found]:
     lints: no look-alike source file, no script without a shell shebang, nothing
     in a skipped or excluded folder. Folders in `paths` are scanned as usual."""
     is_excluded = _exclusion(exclude)
-    seen: set[str] = set()
-    for given in paths:
-        if os.path.isdir(given):
-            # A scan does not follow a link to a folder (pre-commit names such links as files).
-            candidates: Iterable[Found] = () if os.path.islink(given) else _walk(given, is_excluded)
-        else:
+
+    def each() -> Iterator[Found]:
+        for given in paths:
+            if os.path.isdir(given):
+                # A scan does not follow a link to a folder (pre-commit names such links as files).
+                if not os.path.islink(given):
+                    yield from _walk(given, is_excluded)
+                continue
             path = _clean(given)
-            folders = _folders_below_cwd(path)
-            if any(_skipped_dir(folder, is_excluded) for folder in folders):
+            if any(_skipped_dir(folder, is_excluded) for folder in _folders_below_cwd(path)):
                 continue
             found = _scanned_file(path, is_excluded)
-            candidates = (found,) if found is not None else ()
-        for found in candidates:
-            if found.path not in seen:
-                seen.add(found.path)
+            if found is not None:
                 yield found
+
+    return _once(each())
 
 
 def _folders_below_cwd(path: str) -> list[str]:

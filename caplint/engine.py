@@ -124,12 +124,13 @@ def parser_for(kind: str) -> Parser:
         from caplint.formats.compose import parser as compose
 
         return functools.partial(compose.parse, require_services=True)
-    module = _PARSER_MODULES.get(kind, f"caplint.formats.{kind}.parser")
-    return importlib.import_module(module).parse  # type: ignore[no-any-return]
+    module, _, function = _PARSER_MODULES.get(kind, f"caplint.formats.{kind}.parser").partition(":")
+    return getattr(importlib.import_module(module), function or "parse")  # type: ignore[no-any-return]
 
 
 # Kinds whose parser is not `caplint.formats.<kind>.parser`.
 _PARSER_MODULES = {"quadlet": "caplint.formats.systemd.quadlet", "bats": "caplint.formats.shell.bats",
+                   "quadlet-drop-in": "caplint.formats.systemd.quadlet:parse_drop_in",
                    "bake": "caplint.formats.bake", "markdown": "caplint.formats.markdown",
                    "makefile": "caplint.formats.make"}
 
@@ -236,9 +237,13 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                     continue
                 # A container merged from several files: each file reports what is written in it —
                 # except a Quadlet unit's drop-ins, which are never linted on their own.
-                own = isinstance(subject, Container) and subject.source_kind == "quadlet"
+                own = isinstance(subject, Container) and subject.source_kind == "quadlet" and kind == "quadlet"
                 out.extend(stamp_hit(rule, subject, hit, name) for hit in hits if own or hit.span.path == path)
     found = suppressions.scan(text, path, kind)
+    # Values written in other files (a Quadlet unit's drop-ins) are suppressed
+    # by comments in those files, in the same syntax.
+    for elsewhere in sorted({f.span.path for f in out} - {path}):
+        found += suppressions.scan("\n".join(_lines_of(elsewhere, others)), elsewhere, kind)
     if found:
         out, unused = suppressions.apply(
             out, found, ran=frozenset(r.id for r in rules), known=frozenset(r.id for r in all_rules()),

@@ -30,16 +30,20 @@ class Hook:
     id: str
     name: str
     description: str
-    shell: bool  # the shell-script rules, or every other kind
+    shell: bool  # the shell scripts' name rules (SHELL_KINDS), or every other kind
+
+
+# Files that are shell to pre-commit's users: scripts, and bats tests (bash with `@test` blocks).
+SHELL_KINDS = frozenset({"shell", "bats"})
 
 
 HOOKS = (
     Hook("caplint", "caplint (Dockerfiles, Compose files, devcontainers, CI files)",
          "Lint container privileges in Dockerfiles, Containerfiles, Compose files, devcontainer.json, "
          "GitHub workflows and composite actions, .gitlab-ci.yml, systemd and Podman Quadlet units, "
-         "Docker Bake files, Makefiles, Markdown snippets and bats tests.", shell=False),
+         "Docker Bake files, Makefiles and Markdown snippets.", shell=False),
     Hook("caplint-shell", "caplint (shell scripts)",
-         "Lint docker/podman/nerdctl command lines in shell scripts.", shell=True),
+         "Lint docker/podman/nerdctl command lines in shell scripts and bats tests.", shell=True),
 )
 
 
@@ -52,7 +56,7 @@ def _fires(rule: NameRule) -> str:
 def files_pattern(hook: Hook, rules: tuple[NameRule, ...] = NAME_RULES) -> str:
     branches = []
     for k, rule in enumerate(rules):
-        if (rule.kind == "shell") == hook.shell:
+        if (rule.kind in SHELL_KINDS) == hook.shell:
             earlier = "".join(f"(?!{_fires(r)})" for r in rules[:k])
             branches.append(earlier + _fires(rule))
     return "(?is)^(?:" + "|".join(branches) + ")"

@@ -44,10 +44,10 @@ _YAML_KINDS = frozenset({"github", "gitlab"})
 # A YAML block scalar's header: `key: |`, `- >-`, `run: |2 # comment`.
 _BLOCK_HEADER = re.compile(r"(:|^\s*-)\s+[|>][-+0-9]*\s*(#.*)?$")
 # Formats whose `\`-continued line runs on past comment and blank lines.
-_SKIPS_COMMENTS_IN_CONTINUATION = frozenset({"dockerfile", "systemd", "quadlet"})
+_SKIPS_COMMENTS_IN_CONTINUATION = frozenset({"dockerfile", "systemd", "quadlet", "quadlet-drop-in"})
 # Formats where only a whole line is a comment: in a unit file, `#` after a
 # value is part of the value (systemd.syntax(7)), so it suppresses nothing.
-_LINE_COMMENTS_ONLY = frozenset({"systemd", "quadlet"})
+_LINE_COMMENTS_ONLY = frozenset({"systemd", "quadlet", "quadlet-drop-in"})
 # Markdown's comment: `<!-- caplint: ignore[CAP101] why -->` on a line of its
 # own covers the block after it, a whole fenced block included.
 _HTML_MARKER = re.compile(r"^[ \t>]*(?P<marker><!--\s*caplint\s*:\s*(?P<directive>[\w-]*)(?:\[(?P<codes>[^\]]*)\])?)")
@@ -63,7 +63,10 @@ class Suppression:
     valid: bool = True  # False: `# caplint: something-else`
 
     def covers(self, finding: Finding) -> bool:
-        return ((self.lines is None or finding.span.line in self.lines)
+        # A finding may sit in another file than the one linted (a Quadlet
+        # drop-in's value): only that file's own comments cover it.
+        return (finding.span.path == self.span.path
+                and (self.lines is None or finding.span.line in self.lines)
                 and (self.codes is None or finding.rule_id in self.codes))
 
 

@@ -46,7 +46,7 @@ def expected_hook(path: str) -> list[str]:
     rule = discover.name_rule(path)
     if rule is None:
         return []
-    return ["caplint-shell" if rule.kind == "shell" else "caplint"]
+    return ["caplint-shell" if rule.kind in precommit.SHELL_KINDS else "caplint"]
 
 
 def test_the_hooks_file_is_generated_from_the_name_rules() -> None:

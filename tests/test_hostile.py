@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,22 +59,33 @@ class Outcome:
         return "\n".join(str(f["message"]) for f in self.findings if f["path"] == path)
 
 
+# Runs the command given after the file name, then writes the command's peak RSS
+# (KiB) there. A child's peak counts the RSS of the process it was forked from
+# (Linux folds the pre-exec high-water mark in), so caplint must be forked from
+# this small process, not from the test process, which can be hundreds of MB.
+_MEASURE = ("import resource, subprocess, sys\n"
+            "code = subprocess.call(sys.argv[2:])\n"
+            "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            "sys.exit(code)\n")
+
+
 def cli(cwd: Path, *args: str) -> Outcome:
     """`caplint check --format json ARGS` in `cwd`, with its time and peak memory."""
     env = {**os.environ, "NO_COLOR": "1"}
-    cmd = [sys.executable, "-m", "caplint", "check", "--format", "json", *args]
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"caplint {' '.join(args)} did not finish within {TIMEOUT} s")
-    # The child is reaped, so its peak RSS (its workers folded in) is part of
-    # RUSAGE_CHILDREN: the largest of every child so far, an upper bound.
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as scratch:
+        rss_file = os.path.join(scratch, "rss")
+        cmd = [sys.executable, "-c", _MEASURE, rss_file, sys.executable, "-m", "caplint", "check", "--format", "json",
+               *args]
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the wrapper and caplint under it
+            proc.communicate()
+            pytest.fail(f"caplint {' '.join(args)} did not finish within {TIMEOUT} s")
+        rss = int(Path(rss_file).read_text()) / 1024
     return Outcome(proc.returncode, out, err, time.monotonic() - start, rss)
 
 

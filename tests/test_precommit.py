@@ -124,12 +124,14 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
-def try_repo(repo: Path) -> subprocess.CompletedProcess[str]:
+def try_repo(repo: Path, *files: str) -> subprocess.CompletedProcess[str]:
+    """The hooks at this checkout's HEAD on `repo`: on every file, or on `files` (what a commit changed)."""
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR")}
+    which = ["--files", *files] if files else ["--all-files"]
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "--ref", head.stdout.strip(),
-         "--all-files", "--verbose", "--color", "never"],
+         *which, "--verbose", "--color", "never"],
         cwd=repo, capture_output=True, text=True, env=env, timeout=900,
     )
 
@@ -171,8 +173,9 @@ def test_exactly_the_lintable_files_reach_caplint(insecure_repo: Path,
     assert "CAP001" not in insecure_run.stdout
     scan = subprocess.run([sys.executable, "-m", "caplint", "check", "-f", "text", "."], cwd=insecure_repo,
                           capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=120)
-    # The INSECURE files, and charts/values.yaml and .github/dependabot.yml: read, found not to be Compose, silent.
-    assert linted(scan) == linted(insecure_run) == len(INSECURE) + 2, insecure_run.stdout
+    # The INSECURE files, and three bystanders read and silent: charts/values.yaml and
+    # .github/dependabot.yml (YAML, not Compose) and docs/Dockerfile.md (Markdown without a runnable fence).
+    assert linted(scan) == linted(insecure_run) == len(INSECURE) + 3, insecure_run.stdout
     assert len(re.findall(r"^caplint \(", insecure_run.stdout, re.M)) == 2  # one run, one summary, per hook
 
 
@@ -181,4 +184,16 @@ def test_hooks_pass_on_clean_files(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"^caplint \(Dockerfiles, Compose files[^)]*\)\.+Passed$", run.stdout, re.M)
     assert re.search(r"^caplint \(shell scripts\)\.+Passed$", run.stdout, re.M)
-    assert linted(run) == len(CLEAN) + 2, run.stdout  # + charts/values.yaml and .github/dependabot.yml, read and silent
+    assert linted(run) == len(CLEAN) + 3, run.stdout  # + the three bystanders read and silent (see above)
+
+
+def test_a_commit_that_changes_only_a_drop_in_is_linted(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {
+        "quadlet/app.container": "[Container]\nImage=x\nDropCapability=all\nNoNewPrivileges=true\nNetwork=host\n",
+        "quadlet/app.container.d/20-debug.conf": "[Container]\nPodmanArgs=--privileged\n",
+    })
+    run = try_repo(repo, "quadlet/app.container.d/20-debug.conf")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"^quadlet/app\.container\.d/20-debug\.conf:2:12: .*CAP101", run.stdout, re.M), run.stdout
+    assert "quadlet/app.container:" not in run.stdout  # the unit's own CAP306: not what this commit changed
+    assert linted(run) == 1, run.stdout

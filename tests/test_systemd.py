@@ -77,6 +77,67 @@ def test_drop_in_finding_points_into_the_drop_in(tmp_path: Path) -> None:
     assert finding.line_text == "PodmanArgs=--privileged"
 
 
+def _db_with_drop_in(tmp_path: Path, drop_in: str) -> tuple[Path, Path]:
+    unit = tmp_path / "db.container"
+    unit.write_text("[Container]\nImage=postgres\nNetwork=host\n")
+    (tmp_path / "db.container.d").mkdir()
+    conf = tmp_path / "db.container.d" / "priv.conf"
+    conf.write_text(drop_in)
+    return unit, conf
+
+
+def test_a_drop_in_linted_alone_reports_what_it_writes(tmp_path: Path) -> None:
+    # pre-commit names only the drop-in that changed: it is read with its unit,
+    # and only what the drop-in writes is reported (the unit's own CAP306 is not).
+    unit, conf = _db_with_drop_in(tmp_path, "[Container]\nPodmanArgs=--privileged\n")
+    found = lint_text(str(conf), conf.read_text(), kind="quadlet-drop-in")
+    assert [(f.rule_id, f.span.path, f.span.line) for f in found] == [("CAP101", str(conf), 2)]
+    assert found[0].container == "quadlet container systemd-db"
+    # An editor's unsaved text of the drop-in, not the file on disk.
+    edited = lint_text(str(conf), "[Container]\nAddCapability=SYS_ADMIN\n", kind="quadlet-drop-in")
+    assert [(f.rule_id, f.span.line) for f in edited] == [("CAP202", 2)]
+    # The unit reports both, each where it is written.
+    assert {(f.rule_id, f.span.path) for f in lint_text(str(unit), unit.read_text())} >= {
+        ("CAP101", str(conf)), ("CAP306", str(unit))}
+
+
+def test_a_broken_drop_in_is_cap001_where_it_is_broken(tmp_path: Path) -> None:
+    unit, conf = _db_with_drop_in(tmp_path, "[Container]\nnot an assignment\n")
+    for path, kind in ((unit, "quadlet"), (conf, "quadlet-drop-in")):
+        problems = [f for f in lint_text(str(path), path.read_text(), kind=kind) if f.rule_id == "CAP001"]
+        assert [(f.span.path, f.span.line) for f in problems] == [(str(conf), 2)], kind
+
+
+def test_a_drop_in_of_no_unit_is_silent(tmp_path: Path) -> None:
+    (tmp_path / "gone.container.d").mkdir()
+    conf = tmp_path / "gone.container.d" / "x.conf"
+    conf.write_text("[Container]\nPodmanArgs=--privileged\n")
+    assert lint_text(str(conf), conf.read_text(), kind="quadlet-drop-in") == []
+
+
+def test_units_of_is_the_inverse_of_drop_ins(tmp_path: Path) -> None:
+    for unit in ("web-app.container", "web-db.container", "cache.container", "pod.pod"):
+        (tmp_path / unit).write_text("[Container]\nImage=x\n")
+    for folder in ("container.d", "web-.container.d", "web-app.container.d"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "10-a.conf").write_text("[Container]\n")
+    def units(folder: str) -> list[str]:
+        return [Path(u).name for u in quadlet.units_of(str(tmp_path / folder / "10-a.conf"))]
+    # container.d/10-a.conf is shadowed by a more specific 10-a.conf for both web-* units.
+    assert units("container.d") == ["cache.container"]
+    assert units("web-.container.d") == ["web-db.container"]  # web-app's own 10-a.conf wins there
+    assert units("web-app.container.d") == ["web-app.container"]
+
+
+def test_discovery_lints_a_drop_in_only_when_its_unit_is_not(tmp_path: Path) -> None:
+    from caplint.discover import discover
+
+    unit, conf = _db_with_drop_in(tmp_path, "[Container]\nPodmanArgs=--privileged\n")
+    assert [(f.path, f.kind) for f in discover([str(conf)])] == [(str(conf), "quadlet-drop-in")]
+    assert [f.path for f in discover([str(conf), str(unit)])] == [str(unit)]
+    assert [f.path for f in discover([str(tmp_path)])] == [str(unit)]
+
+
 def test_a_trailing_hash_in_a_unit_is_part_of_the_value() -> None:
     text = "[Service]\nExecStart=/usr/bin/docker run --privileged x # caplint: ignore[CAP101]\n"
     assert "CAP101" in {f.rule_id for f in lint_text("x.service", text)}

@@ -79,7 +79,35 @@ def _markdown() -> MarkdownIt:
         # fence may follow either way (measured: a third less on heading-rich text).
         _MD.core.ruler.disable(["inline", "text_join"])
         _MD.block.ruler.disable(["heading", "lheading"])
+        # Paragraphs are most of a document and most of its tokens (three
+        # each): a multi-megabyte README held ~150 MB of them. Read them
+        # without tokens.
+        _MD.block.ruler.at("paragraph", _paragraph_without_tokens)
     return _MD
+
+
+def _paragraph_without_tokens(state: Any, start: int, _end: int, _silent: bool) -> bool:
+    """CommonMark's paragraph, consumed but not kept: only its extent matters here.
+
+    A paragraph is the fallback block: it takes the following lines until a
+    blank one or one that opens a block allowed to interrupt a paragraph (a
+    fence among them, which is why the extent must be right). Lines indented
+    four or more past the container, and lines a block quote continues
+    lazily (a negative count in the parser's state), cannot interrupt it.
+    """
+    interrupters = state.md.block.ruler.getRules("paragraph")
+    outer = state.parentType
+    state.parentType = "paragraph"  # the list rule asks: an item interrupts a paragraph only in some forms
+    line = start + 1
+    while line < state.lineMax and not state.isEmpty(line):
+        indent = state.sCount[line]
+        if indent - state.blkIndent <= 3 and indent >= 0 and any(
+                rule(state, line, state.lineMax, True) for rule in interrupters):
+            break
+        line += 1
+    state.parentType = outer
+    state.line = line
+    return True
 
 
 def _tag(info: str) -> str:

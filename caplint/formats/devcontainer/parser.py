@@ -19,14 +19,18 @@ is not complete (the service's own file says the rest). A feature's
 and `mounts` to every container that uses it.
 
 `${localEnv:X}`, `${localWorkspaceFolder}` and the other variables are
-unknown here, never guessed. Features named in `features` are not fetched, so
+unknown here, never guessed — except the home folder at the start of a mount
+source (`${localEnv:HOME}/.ssh`, also `${localEnv:USERPROFILE}` and both in a
+row), which is `~/.ssh` whoever runs it, as `$HOME` is in Compose and scripts. Features named in `features` are not fetched, so
 the privileges their own metadata adds are not seen.
 """
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
+from caplint import values
 from caplint.formats.dockercli.command import option, options
 from caplint.formats.devcontainer import jsonc
 from caplint.model import Container, Located, Mount, ParseResult, Problem, Span
@@ -71,6 +75,7 @@ def parse(text: str, path: str) -> ParseResult:
     user = root.get("containerUser")
     if user is not None and user.kind == "string" and not feature:
         fields["user"] = _unknown_vars(user.located())
+    lists["mounts"] = [_home_source(m) for m in lists["mounts"]]
     fields.update({k: tuple(v) for k, v in lists.items() if v})
     result.containers.append(Container(
         name=_name(root, feature, compose),
@@ -92,6 +97,23 @@ def _strings(node: jsonc.Value | None) -> list[Located[str]]:
 def _unknown_vars(value: Located[str]) -> Located[str]:
     """`${localEnv:HOME}`, `${localWorkspaceFolder}`: known only when the CLI runs."""
     return Located(value.value, value.span, value.raw, False) if "${" in value.value else value
+
+
+# The home folder as devcontainer.json writes it: `${localEnv:HOME}` on Linux and
+# macOS, `${localEnv:USERPROFILE}` on Windows, often both in a row (one of them
+# is empty wherever the CLI runs); `env:` is the older spelling of `localEnv:`.
+_HOME = re.compile(r"^(?:\$\{(?:localEnv|env):(?:HOME|USERPROFILE)\}){1,2}(?=[/\\]|$)")
+
+
+def _home_source(mount: Mount) -> Mount:
+    """A bind of `${localEnv:HOME}/.ssh` is a bind of `~/.ssh`: the rules know what lives in a home."""
+    source = mount.source
+    m = _HOME.match(source.value) if source is not None else None
+    if source is None or m is None:
+        return mount
+    rest = source.value[m.end():].replace("\\", "/")
+    home = Located("~" + rest, source.span, source.raw, "${" not in rest)
+    return values.replace(mount, source=home)
 
 
 def _mount_object(item: jsonc.Value) -> Mount:

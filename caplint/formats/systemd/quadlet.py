@@ -23,7 +23,9 @@ Pod= (the pod is its own file), and keys that are not about privileges.
 Drop-ins `NAME.container.d/*.conf` (also `container.d/` and, for
 `foo-bar.container`, `foo-.container.d/`) beside the unit are merged after
 it in file-name order, a more specific folder's file replacing one of the
-same name, as Quadlet merges them; their values point into the drop-in.
+same name, as Quadlet merges them; their values point into the drop-in. A
+drop-in named on its own (pre-commit hands over only what changed) is read
+with every unit it is merged into (`parse_drop_in`), keeping what it writes.
 Quadlet refuses a file with a line that is no assignment, section or comment,
 an assignment before any section, or a `.container` without `Image=` or
 `Rootfs=`: each is a CAP001.
@@ -31,7 +33,7 @@ an assignment before any section, or a `.container` without `Image=` or
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from caplint.formats.dockercli import flags as runflags
 from caplint.formats.dockercli.fields import fields
@@ -55,7 +57,9 @@ _TRUE = frozenset({"1", "yes", "true", "on"})
 _SECTIONS = {".container": "Container", ".pod": "Pod"}
 
 
-def parse(text: str, path: str) -> ParseResult:
+def parse(text: str, path: str, *, drop_in_texts: Mapping[str, str] | None = None) -> ParseResult:
+    """The unit at `path`, its drop-ins merged (read from disk, or from
+    `drop_in_texts` by path: an editor's unsaved buffer)."""
     result = ParseResult()
     suffix = os.path.splitext(path)[1].lower()
     section = _SECTIONS.get(suffix, "Container")
@@ -66,13 +70,13 @@ def parse(text: str, path: str) -> ParseResult:
     entries = unit.get(section)
     for drop_in in drop_ins(path):
         try:
-            extra = ini.read(read_file(drop_in), drop_in, quadlet=True)
+            own = (drop_in_texts or {}).get(drop_in)
+            extra = ini.read(read_file(drop_in) if own is None else own, drop_in, quadlet=True)
         except ReadError as err:
             result.problems.append(Problem(Span.point(path, 1), f"drop-in {drop_in}: {err.problem.message}"))
             continue
-        if extra.problems:
-            p = extra.problems[0]
-            result.problems.append(Problem(Span.point(path, 1), f"drop-in {drop_in}:{p.span.line}: {p.message}"))
+        # Where it is written: in the drop-in, which is never linted on its own.
+        result.problems.extend(extra.problems[:1])
         entries += extra.get(section)
     header = next((span for name, span in unit.sections if name == section), None)
     if header is None and not entries:
@@ -83,6 +87,35 @@ def parse(text: str, path: str) -> ParseResult:
         result.problems.append(Problem(span, "Quadlet refuses this file: [Container] has no Image= or Rootfs= key"))
     result.containers.append(_container(entries, section, path, span))
     return result
+
+
+def parse_drop_in(text: str, path: str) -> ParseResult:
+    """A drop-in linted on its own (named on the command line, as pre-commit
+    does when only the drop-in changed, or open in an editor): every unit it is
+    merged into is read with it, and what is written in the drop-in is kept."""
+    result = ParseResult()
+    for unit in units_of(path):
+        try:
+            unit_text = read_file(unit)
+        except ReadError:
+            continue  # the unit is linted, and its read error reported, on its own
+        found = parse(unit_text, unit, drop_in_texts={path: text})
+        result.containers.extend(found.containers)
+        result.problems.extend(p for p in found.problems if p.span.path == path)
+    return result
+
+
+def units_of(drop_in: str) -> list[str]:
+    """The units beside the drop-in's folder that merge `drop_in` (the inverse
+    of `drop_ins`: a more specific folder's file of the same name shadows it)."""
+    drop_in = os.path.normpath(drop_in)
+    folder = os.path.dirname(os.path.dirname(drop_in))
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return []
+    units = (os.path.join(folder, n) for n in names if os.path.splitext(n)[1].lower() in _SECTIONS)
+    return [u for u in units if drop_in in map(os.path.normpath, drop_ins(u))]
 
 
 def drop_ins(path: str) -> list[str]:
