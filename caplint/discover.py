@@ -27,6 +27,8 @@ SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".terraform", ".direnv", ".eggs",
     "site-packages", ".cache", "bower_components",
+    # Vendored dependencies (Go modules, PHP Composer, Ruby bundles): other projects' files.
+    "vendor",
 })
 
 _SHEBANG = re.compile(rb"^#![ \t]*(/usr)?(/local)?/bin/(env[ \t]+(-S[ \t]+)?)?(ba|da|k|z|a)?sh\b")

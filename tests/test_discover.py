@@ -73,6 +73,9 @@ def test_walk_finds_kinds_and_skips_noise(tmp_path: Path) -> None:
     _touch(tmp_path / "bin" / "tool.py", "#!/bin/bash\n")
     _touch(tmp_path / ".git" / "hooks" / "pre-commit.sh")
     _touch(tmp_path / "node_modules" / "x" / "docker-compose.yml")
+    # Vendored dependencies (Go modules, PHP Composer, Ruby bundles): their files are not this project's.
+    _touch(tmp_path / "web" / "lib" / "vendor" / "ldap" / "docker-compose.yml")
+    _touch(tmp_path / "vendor" / "github.com" / "x" / "Dockerfile")
     _touch(tmp_path / "env" / "pyvenv.cfg")
     _touch(tmp_path / "env" / "bin" / "activate.sh")
     (tmp_path / "Dockerfile").mkdir()  # a directory named Dockerfile is walked, not linted
@@ -87,9 +90,9 @@ def test_walk_finds_kinds_and_skips_noise(tmp_path: Path) -> None:
 
 
 def test_walk_is_sorted_and_honours_excludes(tmp_path: Path) -> None:
-    for name in ("b/compose.yaml", "a/compose.yaml", "vendor/x/compose.yaml"):
+    for name in ("b/compose.yaml", "a/compose.yaml", "third/x/compose.yaml"):
         _touch(tmp_path / name)
-    paths = [os.path.relpath(f.path, tmp_path) for f in discover([str(tmp_path)], exclude=["vendor/**"])]
+    paths = [os.path.relpath(f.path, tmp_path) for f in discover([str(tmp_path)], exclude=["third/**"])]
     assert paths == [os.path.join("a", "compose.yaml"), os.path.join("b", "compose.yaml")]
 
 

@@ -107,6 +107,7 @@ BYSTANDERS = {
     "tools/manage": "#!/usr/bin/env python3\nprint('docker run --privileged x')\n",
     "LICENSE": "MIT License\n",
     "node_modules/left-pad/Dockerfile": "FROM node:20\nUSER root\n",
+    "vendor/github.com/acme/tool/Dockerfile": "FROM golang:1.23\nUSER root\n",
     "charts/values.yaml": "replicaCount: 2\nimage:\n  repository: nginx\n",  # YAML, but not Compose: silent
 }
 EXECUTABLE = ("scripts/run-tools", "scripts/legacy.csh", "scripts/legacy-deploy.ksh", "tools/manage")

@@ -64,6 +64,13 @@ ACCEPTED = [
     "[ \\\n  \"${explicitTests[:$variant]}\" \\\n  -o \"${explicitTests[$repo:$variant]}\" \\\n]",
     'printf "%s" "${a//[[:space:]]/}" "${a[$k,$v]}" "${a:-"q"}"',
     'cat <<EOF\n${a:$i:1} is here\nEOF',
+    # a heredoc line that goes on after its body, the body starting with `{` (git's contrib/vscode/init.sh)
+    'cat >.vscode/settings.json.new <<\\EOF ||\n{\nEOF\nfor file in .vscode/settings.json .vscode/tasks.json\ndo\n\tif test -f $file\n\tthen\n\t\tprintf "\\n\\nMaybe \\`mv $file.new $file\\`?\\n\\n"\n\tfi\ndone',
+    'cat <<EOF | tee f &&\n(x)\nEOF\ntrue',
+    # a here-string after another redirection (netdata's scripts/_lib.sh)
+    'if ! jq -e \'type=="object"\' >/dev/null 2>&1 <<< "${resp}"; then\n  head -c 200 <<< "$(cat f)" >&2\nfi',
+    # a blank-led backtick substitution after an earlier one (zipgrep)
+    "opt=`echo $opt | sed s/l//`\npat=` echo \"$pat\" | \\\n sed -e 's/|/\\\\|/g' `",
 ]
 
 
@@ -163,7 +170,7 @@ def expansion(draw: st.DrawFn) -> str:
 @st.composite
 def statement(draw: st.DrawFn, depth: int = 0) -> str:
     kinds = ["echo", "assign", "test2", "test1", "tcp", "case", "for", "dollar", "subscript", "redirect-assign",
-             "comment-tick", "subshell", "heredoc"]
+             "comment-tick", "subshell", "heredoc", "backticks", "herestring"]
     if depth < 2:
         kinds += ["if", "function", "while"]
     kind = draw(st.sampled_from(kinds))
@@ -176,6 +183,8 @@ def statement(draw: st.DrawFn, depth: int = 0) -> str:
         return f"[[ {e} {draw(st.sampled_from(['=', '==', '!=']))} {draw(PATTERNS)} ]]"
     if kind == "test1":
         return f'[ "{e}" = {draw(st.sampled_from(["--", "-", "x"]))} ]'
+    if kind == "herestring":
+        return f'grep -q x >/dev/null 2>&1 <<< "{e}" && echo found'
     if kind == "tcp":
         return f"exec {draw(st.integers(3, 9))}<>/dev/tcp/127.0.0.1/{draw(st.integers(1, 65535))}"
     if kind == "case":
@@ -195,7 +204,10 @@ def statement(draw: st.DrawFn, depth: int = 0) -> str:
     if kind == "subshell":
         return draw(st.sampled_from(["((a) | b)", "echo $((cat f) | wc -l)", "((gzip -cd f\n echo $?) | cat)"]))
     if kind == "heredoc":
-        return f"cat <<EOF\n{e} body\nEOF"
+        return draw(st.sampled_from([f"cat <<EOF\n{e} body\nEOF", f"cat <<\\EOF ||\n{{ {e}\nEOF\ntrue",
+                                     f"cat <<'EOF' |\n( {e} )\nEOF\ncat"]))
+    if kind == "backticks":
+        return f"a=`echo {e}`\nb=` echo x`"
     inner = "\n".join(draw(st.lists(statement(depth + 1), min_size=1, max_size=3)))
     if kind == "if":
         return f"if {draw(statement(depth + 1))}; then\n{inner}\nfi"

@@ -25,7 +25,8 @@ def needless_capability(c: Container) -> Iterator[Hit]:
     Flags `cap_add: [NET_BIND_SERVICE]` (`--cap-add NET_BIND_SERVICE`) on
     Docker, which since 20.10 sets `net.ipv4.ip_unprivileged_port_start=0` in
     each container's own network namespace, so every process there may bind
-    ports below 1024 without the capability. Not reported with host
+    ports below 1024 without the capability. Reported where the add has an
+    effect (after `cap_drop: [ALL]`); re-adding the default is CAP206. Not reported with host
     networking (the host's sysctl applies, normally 1024), for privileged
     containers, or for Podman and nerdctl, whose defaults differ: the runtime
     comes from the command (`podman run`) or, for Compose, from the config key
@@ -65,6 +66,9 @@ def needless_capability(c: Container) -> Iterator[Hit]:
         return
     if c.network is not None and not c.network.resolved:
         return  # the network mode is only known at run time
+    drops = {caps.normalize(d.value) for d in c.cap_drop if d.resolved}
+    if not drops & {caps.ALL, "NET_BIND_SERVICE"}:
+        return  # re-adding a default: CAP206 says it does nothing
     for loc in _adds(c, "NET_BIND_SERVICE"):
         yield Hit(loc.span, f"{c.name} adds {loc.shown}, which Docker does not need to bind ports below 1024: "
                             "it sets net.ipv4.ip_unprivileged_port_start=0 in the container's network namespace",

@@ -1,8 +1,9 @@
 """A second reading for the heredocs tree-sitter-bash cannot parse.
 
-Bash accepts two heredocs on one line (`cat <<A > x && sh <<B`) and a heredoc
-redirection before the command name (`<<EOT bash`); tree-sitter-bash reports
-both as syntax errors and, in the first case, swallows the rest of the file
+Bash accepts two heredocs on one line (`cat <<A > x && sh <<B`), a heredoc
+redirection before the command name (`<<EOT bash`) and a heredoc line that
+goes on after its body (`cat <<EOF ||` with a body starting `{`); tree-sitter-bash
+reports them as syntax errors and, in the first case, swallows the rest of the file
 into a heredoc that never ends. When a tree has an error, `blanked` makes a
 copy of the script in which exactly those heredocs — operator, body and
 terminator line — are spaces, byte for byte, so every other word keeps its
@@ -17,8 +18,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-# `<<WORD`, `<<-WORD`, `<<'WORD'`, `<<"WORD"`; `<<<` is a here-string.
-_OPERATOR = re.compile(rb"(?<!<)<<(?!<)(-?)[ \t]*(['\"]?)([A-Za-z0-9_][A-Za-z0-9_.-]*)\2")
+# `<<WORD`, `<<-WORD`, `<<'WORD'`, `<<"WORD"`, `<<\\WORD`; `<<<` is a here-string.
+_OPERATOR = re.compile(rb"(?<!<)<<(?!<)(-?)[ \t]*\\?(['\"]?)([A-Za-z0-9_][A-Za-z0-9_.-]*)\2")
+# A line that goes on after the bodies (`cat <<EOF ||`, then the body, then the
+# command after `||`): the grammar reads a body line starting with `{` or `(` as
+# that command.
+_CONTINUED = re.compile(rb"(\|\||&&|\|)[ \t]*(#.*)?$")
 # What may come right before a redirection that starts a command.
 _COMMAND_START = re.compile(rb"(^|[;&|(){}!]|\b(then|do|else|elif))[ \t]*$")
 
@@ -46,7 +51,8 @@ def blanked(data: bytes) -> bytes | None:
         if len(bodies) != len(found) or not bodies:
             i += 1
             continue
-        if len(bodies) > 1 or _COMMAND_START.search(lines[i][:bodies[0][0].start()]):
+        if (len(bodies) > 1 or _COMMAND_START.search(lines[i][:bodies[0][0].start()])
+                or _CONTINUED.search(lines[i], bodies[-1][0].end())):
             line = bytearray(out[i])
             for m, _ in bodies:
                 line[m.start():m.end()] = b" " * (m.end() - m.start())

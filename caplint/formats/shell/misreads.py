@@ -12,17 +12,19 @@ are in constructs whose insides carry nothing a container rule reads:
   `[[ $X = *"a b"* ]]`, `[ "$1" = - ]`, a `[` without its `]` (a run-time
   error for bash, not a syntax error);
 - case patterns with quotes or continued lines: `?*' '?*)`, `a | \\`;
-- operators and forms it lacks: `<>` (`exec 3<>/dev/tcp/host/port`), the
+- operators and forms it lacks: `<>` (`exec 3<>/dev/tcp/host/port`), a
+  here-string after another redirection (`jq . 2>&1 <<< "$r"`), the
   case terminators `;&` and `;;&`, `for x do`, `for x in;`, a literal `$`
   (`lv_name=~\\(e2scrub$\\)`), an assignment with a redirection before `&&`,
   a comment in backticks, `((cmd) …)` and `$((cmd) …)` (subshells, not
-  arithmetic).
+  arithmetic), a backtick substitution whose command starts after blanks
+  (`` x=` sed …` `` once an earlier backtick substitution was read).
 
 `Constructs` scans a script once the way bash's lexer does (quotes, comments,
 heredoc bodies, `$(…)`, backticks, case items) and records each such
 construct with its byte range. `neutralised` copies the script with chosen
 constructs rewritten into forms the grammar reads — `${____}`, `[[ ____ ]]`,
-`m[___]=`, `______)`, `<`, `for x;do` — byte for byte, so every other word
+`m[___]=`, `______)`, `<`, `for x;do`, `` ` cmd` `` → `` `cmd` `` with the blanks before it — byte for byte, so every other word
 keeps its offset. A `$(…)`, backtick or `<(…)` inside a rewritten construct is
 kept verbatim: bash runs it. Which constructs to rewrite is the caller's
 choice: those around a syntax error of the tree.
@@ -55,7 +57,7 @@ _WORD_END = frozenset(b" \t\r\n;&|()<>")
 # Words after which a new command starts (so `[[` there is a test, not a word).
 _LEADERS = frozenset({b"if", b"then", b"elif", b"else", b"while", b"until", b"do", b"!", b"{", b"}", b"time",
                       b"-p"})
-_OPERATORS = {b"<>": b"< ", b";;&": b";; ", b";&": b";;"}
+_OPERATORS = {b"<>": b"< ", b"<<<": b"<  ", b";;&": b";; ", b";&": b";;"}
 _FILLED = frozenset({"expansion", "subscript", "test", "pattern"})
 
 
@@ -397,6 +399,8 @@ class Constructs:
         return i + 1
 
     def _substitution(self, start: int, body: int, stop: bytes) -> int:
+        if stop == b"`":
+            self._leading_blanks(start, body)
         self._enter()
         end = self._code(body, stop)
         self._depth -= 1
@@ -404,6 +408,16 @@ class Constructs:
             self._unclosed(start)
         self.substitutions.append((start, end))
         return end
+
+    def _leading_blanks(self, tick: int, body: int) -> None:
+        """`` ` cmd` `` after an earlier backtick substitution: the grammar loses the
+        blank-led one. The blanks moved before the backtick read the same command
+        at the same offsets."""
+        blanks = body
+        while blanks < len(self.data) and self.data[blanks] in b" \t":
+            blanks += 1
+        if blanks > body:
+            self._add(tick, blanks, "backtick", (tick, self.data[body:blanks] + b"`"))
 
     def _mark(self) -> tuple[int, int, int]:
         return len(self.found), len(self.substitutions), len(self._pending)
@@ -550,6 +564,9 @@ class Constructs:
             self._add(i, i + 2, "operator", (i, _OPERATORS[b"<>"]))
             return i + 2
         if data.startswith(b"<<<", i):
+            # A here-string after another redirection (`jq . >/dev/null 2>&1 <<< "$r"`) is
+            # an error to the grammar; as `<` from the same word it reads the same words.
+            self._add(i, i + 3, "operator", (i, _OPERATORS[b"<<<"]))
             return i + 3
         if data.startswith(b"<(", i) or data.startswith(b">(", i):
             return self._substitution(i, i + 2, b")")
