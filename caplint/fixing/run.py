@@ -79,22 +79,29 @@ def fix_text(path: str, text: str, kind: str | None, settings: engine.Settings, 
     settings = with_fixes(settings)
     found = engine.lint_text(path, splice.normalised(text), kind, settings)
     outcome = Outcome(path, text, text, found)
-    given_up: set[Key] = set()
+    # Edits dropped since the text last changed: another edit may make them
+    # right (a redundant NET_BIND_SERVICE removed, then drop ALL adds nothing),
+    # so each is tried again once something was applied.
+    given_up: dict[Key, tuple[Finding, str]] = {}
     for _ in range(MAX_ROUNDS):
         chosen = _choose([f for f in outcome.findings if wanted(f, unsafe) and _key(f) not in given_up])
         if not chosen:
             break
+        applied = False
         for f in chosen:  # bottom-up: an edit never moves the ones above it
             assert f.fix is not None
             candidate = splice.apply(outcome.after, f.fix.edits)
             after = engine.lint_text(path, splice.normalised(candidate), kind, settings)
             why = _verdict(outcome.findings, after, f)
             if why:
-                given_up.add(_key(f))
-                outcome.dropped.append((f, why))
+                given_up[_key(f)] = (f, why)
                 continue
             outcome.after, outcome.findings = candidate, after
             outcome.fixed.append(f)
+            applied = True
+        if applied:
+            given_up.clear()
+    outcome.dropped = list(given_up.values())
     return outcome
 
 
