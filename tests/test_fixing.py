@@ -301,3 +301,13 @@ def test_a_value_in_a_flow_mapping_service_is_still_corrected_in_place(tmp_path:
             "security_opt: [no-new-privileges:true]}\n")
     out = fix(tmp_path, "compose.yaml", text)
     assert out.after == text.replace("DAC_OVERIDE", "DAC_OVERRIDE")
+
+
+def test_an_edit_dropped_early_is_tried_again_after_another_one(tmp_path: Path) -> None:
+    """drop ALL while NET_BIND_SERVICE is still added would add CAP208; once CAP206 has
+    taken the redundant entry out, the same run makes it."""
+    text = "services:\n  app:\n    build: .\n    cap_add: [NET_BIND_SERVICE]\n"
+    out = fix(tmp_path, "compose.yaml", text, files={"Dockerfile": DOCKERFILE, "docker-entrypoint.sh": ENTRYPOINT})
+    assert out.after == ("services:\n  app:\n    build: .\n    cap_add: [CHOWN, SETGID, SETUID]\n"
+                         "    security_opt: [\"no-new-privileges:true\"]\n    cap_drop: [ALL]\n")
+    assert rules(out) == ["CAP204", "CAP206", "CAP304"] and not out.dropped
