@@ -490,6 +490,7 @@ def caps(
     image: Optional[list[str]] = typer.Option(None, "--image", metavar="NAME=PATH",
                                               help="Judge containers running image NAME with the saved image at PATH "
                                                    "(docker save tarball, OCI layout); repeatable."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="With --image: do not check the image's blob digests."),
 ) -> None:
     """Print each container's effective capability set, where each capability came
     from, and the capabilities it needs, with the evidence."""
@@ -516,15 +517,15 @@ def caps(
     missing = [p for p in images.values() if not os.path.lexists(p)]
     if missing:
         raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
-    if images and (stdin or fmt == "json"):
-        raise _fail_usage("--image goes with the text output of files and folders (not with '-' or --format json)")
+    if images and stdin:
+        raise _fail_usage("--image goes with files and folders (not with '-')")
     if stdin:
         try:
             text = render_text(name, decode(sys.stdin.buffer.read(), name), runtime, fmt)
         except ReadError as err:
             text = f"{name}:{err.problem.span.line}: cannot read: {err.problem.message}\n"
     elif images:
-        text = describe_paths(paths, runtime, images)
+        text = describe_paths(paths, runtime, images, fmt, verify=not no_verify)
     else:
         text = render_paths(paths, runtime, fmt)
     typer.echo(text, nl=False)
@@ -538,6 +539,8 @@ def image_command(
                                                                     "image: os/arch[/variant]."),
     list_caps: bool = typer.Option(False, "--list", help="Print every file capability as 'getcap -r /' would, "
                                                          "instead of findings."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Do not check that each layer, config and manifest "
+                                                              "hashes to its digest (as docker load does); faster."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
                                       help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
@@ -560,7 +563,7 @@ def image_command(
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
-    options = Options(platform=platform)
+    options = Options(platform=platform, verify=not no_verify)
     if list_caps:
         text, problems = listing(paths, options)
         sys.stdout.write(text)

@@ -65,15 +65,21 @@ def _no_new_privileges(c: Container) -> bool:
                for _, key, value in security_options(c))
 
 
+def _image_user(c: Container, image: SavedImage) -> tuple[Located[str] | None, str, bool]:
+    """(the user the process runs as, where that is set, whether it is root): the
+    container's own `user` first, else the image config's `User`."""
+    from caplint.rules.users import is_root
+
+    user: Located[str] | None = c.user or image.user
+    why = f"{c.user.span.path}:{c.user.span.line}" if c.user is not None else "the image config's User"
+    return user, why, user is None or is_root(user)
+
+
 def _image_lines(c: Container, image: SavedImage, path: str, have: frozenset[str]) -> list[str]:
     """What the scanned image adds to the reasoning: who the process runs as,
     and what its file capabilities and setuid files do under this set."""
-    from caplint.rules.users import is_root
-
     lines = [f"  image {image.reference} ({image.platform or 'platform unknown'}) from {path}"]
-    user: Located[str] | None = c.user or image.user
-    why = f"{c.user.span.path}:{c.user.span.line}" if c.user is not None else "the image config's User"
-    root = user is None or is_root(user)
+    user, why, root = _image_user(c, image)
     shown = "root (the image sets no User)" if user is None else f"{user.shown} ({why})"
     lines.append(f"    user: {shown}")
     if not root:
@@ -131,8 +137,45 @@ def _describe_suggestion(s: evidence.Suggestion) -> list[str]:
     return lines
 
 
-def as_json(c: Container) -> dict[str, Any]:
-    """One container in the documented `caplint caps --format json` shape."""
+def image_json(c: Container, image: SavedImage, path: str) -> dict[str, Any]:
+    """The scanned image's facts that `caplint caps` used for container `c`: who
+    its process runs as, and each file capability and setuid/setgid file with
+    what running it does under the container's set (the text's `verdict`)."""
+    user, why, root = _image_user(c, image)
+    have = frozenset(provenance(c))
+    nnp = _no_new_privileges(c)
+    files = []
+    for file in image.files:
+        cap = file.capability
+        files.append({
+            "path": file.path,
+            "mode": f"{file.mode:04o}",
+            "owner": file.owner,
+            "group": file.group,
+            "uid": file.uid,
+            "gid": file.gid,
+            "setuid": bool(file.mode & 0o4000),
+            "setgid": bool(file.mode & 0o2000),
+            "capabilities": None if cap is None else {
+                "text": cap.text, "permitted": list(cap.permitted), "inheritable": list(cap.inheritable),
+                "effective": cap.effective, "version": cap.version, "rootid": cap.rootid},
+            "verdict": _file_verdict(file, have, root, nnp),
+        })
+    return {
+        "reference": image.reference,
+        "platform": image.platform or None,
+        "path": path,
+        "user": None if user is None else user.shown,
+        "user_from": None if user is None else why,
+        "root": root,
+        "no_new_privileges": nnp,
+        "files": files,
+    }
+
+
+def as_json(c: Container, image: tuple[SavedImage, str] | None = None) -> dict[str, Any]:
+    """One container in the documented `caplint caps --format json` shape; `image`
+    (a scanned image and its path) adds the `image` facts, else `image` is null."""
     s = evidence.suggest(c)
     known = not _unresolved(c)
     return {
@@ -149,6 +192,7 @@ def as_json(c: Container) -> dict[str, Any]:
             "complete": s.complete,
             "unknown": s.unknown,
         },
+        "image": image_json(c, *image) if image is not None else None,
     }
 
 
@@ -200,14 +244,20 @@ def text_containers(path: str, text: str, runtime: str | None = None) -> tuple[l
 
 def _render(found: list[Container], problems: list[str], fmt: str,
             scanned: Mapping[str, tuple[SavedImage, str]] | None = None) -> str:
+    def match(c: Container) -> tuple[SavedImage, str] | None:
+        return (scanned or {}).get(normalize_reference(c.image.value)) if c.image and c.image.resolved else None
+
     if fmt == "json":
         import json
 
-        return json.dumps({"containers": [as_json(c) for c in found]}, indent=2) + "\n"
+        doc: dict[str, Any] = {"containers": [as_json(c, match(c)) for c in found]}
+        if scanned is not None:
+            doc["problems"] = problems
+        return json.dumps(doc, indent=2) + "\n"
     blocks: list[str] = []
     for c in found:
-        match = (scanned or {}).get(normalize_reference(c.image.value)) if c.image and c.image.resolved else None
-        blocks.append(describe(c, *match) if match else describe(c))
+        image = match(c)
+        blocks.append(describe(c, *image) if image else describe(c))
     blocks += problems
     return "\n\n".join(blocks) + ("\n" if blocks else "no containers found\n")
 
@@ -220,32 +270,33 @@ def render_text(path: str, text: str, runtime: str | None = None, fmt: str = "te
     return _render(*text_containers(path, text, runtime), fmt)
 
 
-def describe_paths(paths: Sequence[str], runtime: str | None = None, images: Mapping[str, str] | None = None) -> str:
+def describe_paths(paths: Sequence[str], runtime: str | None = None, images: Mapping[str, str] | None = None,
+                   fmt: str = "text", verify: bool = True) -> str:
     """Each container's set; `images` maps an image name (`example/app:1`) to a
     scanned image (a `docker save` tarball, an OCI layout) that containers
     running that image are judged with."""
     problems: list[str] = []
     scanned: dict[str, tuple[SavedImage, str]] = {}
     for name, path in (images or {}).items():
-        saved, image_problems = scanned_image(name, path)
+        saved, image_problems = scanned_image(name, path, verify)
         problems.extend(f"{path}: cannot read: {p}" for p in image_problems)
         if saved is not None:
             scanned[normalize_reference(name)] = (saved, path)
     found, file_problems = containers(paths, runtime)
-    return _render(found, problems + file_problems, "text", scanned)
+    return _render(found, problems + file_problems, fmt, scanned)
 
 
 def json_paths(paths: Sequence[str], runtime: str | None = None) -> str:
     return render_paths(paths, runtime, "json")
 
 
-def scanned_image(name: str, path: str) -> tuple[SavedImage | None, list[str]]:
+def scanned_image(name: str, path: str, verify: bool = True) -> tuple[SavedImage | None, list[str]]:
     """The image in `path` that `name` runs: the one tagged so, else the only
     one; of several platforms, linux/amd64 where there is one, else the first."""
     from caplint.image import Options
     from caplint.image.lint import scan
 
-    result = scan(path, Options())
+    result = scan(path, Options(verify=verify))
     problems = [p.message for p in result.problems]
     saved = [i.saved for i in result.images if i.saved is not None]
     wanted = normalize_reference(name)

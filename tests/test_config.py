@@ -155,7 +155,7 @@ def test_exclude_applies_to_files_named_on_the_command_line(tmp_path: Path) -> N
 
 
 def test_runtime_from_config_decides_defaults_and_low_ports(tmp_path: Path) -> None:
-    # CAP208 only where the add has an effect: after a drop of NET_BIND_SERVICE (or ALL).
+    # CAP208 needs the add to have an effect (after a drop of it; see the rule).
     web = "services:\n  web:\n    image: nginx\n    cap_drop: [NET_BIND_SERVICE]\n    cap_add: [NET_BIND_SERVICE]\n"
     write(tmp_path / "compose.yml", web)
     docker = run_caplint("check", "-f", "gnu", "--select", "CAP204,CAP208", ".", cwd=tmp_path).stdout

@@ -12,14 +12,43 @@ from caplint.effective import containers, json_paths
 from caplint.evidence import TABLE, suggest
 
 # The structure DESIGN.md ("Least privilege, computed") and the README document.
+# `image`: the facts of a saved image a container was judged with (`caps --image`).
+IMAGE_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "required": ["reference", "platform", "path", "user", "user_from", "root", "no_new_privileges", "files"],
+    "properties": {
+        "reference": {"type": "string"}, "platform": {"type": ["string", "null"]}, "path": {"type": "string"},
+        "user": {"type": ["string", "null"]}, "user_from": {"type": ["string", "null"]}, "root": {"type": "boolean"},
+        "no_new_privileges": {"type": "boolean"},
+        "files": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["path", "mode", "owner", "group", "uid", "gid", "setuid", "setgid", "capabilities", "verdict"],
+            "properties": {
+                "path": {"type": "string"}, "mode": {"type": "string", "pattern": "^[0-7]{4}$"},
+                "owner": {"type": "string"}, "group": {"type": "string"},
+                "uid": {"type": "integer"}, "gid": {"type": "integer"},
+                "setuid": {"type": "boolean"}, "setgid": {"type": "boolean"}, "verdict": {"type": "string"},
+                "capabilities": {"oneOf": [{"type": "null"}, {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["text", "permitted", "inheritable", "effective", "version", "rootid"],
+                    "properties": {"text": {"type": "string"},
+                                   "permitted": {"type": "array", "items": {"type": "string"}},
+                                   "inheritable": {"type": "array", "items": {"type": "string"}},
+                                   "effective": {"type": "boolean"}, "version": {"enum": [1, 2, 3]},
+                                   "rootid": {"type": ["integer", "null"]}}}]},
+            }}},
+    },
+}
+
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["containers"],
     "additionalProperties": False,
-    "properties": {"containers": {"type": "array", "items": {
+    "properties": {"problems": {"type": "array", "items": {"type": "string"}},
+                   "containers": {"type": "array", "items": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["name", "path", "line", "runtime", "effective", "sources", "suggested"],
+        "required": ["name", "path", "line", "runtime", "effective", "sources", "suggested", "image"],
         "properties": {
             "name": {"type": "string"},
             "path": {"type": "string"},
@@ -42,6 +71,7 @@ SCHEMA: dict[str, Any] = {
                     "unknown": {"type": ["string", "null"]},
                 },
             },
+            "image": {"oneOf": [{"type": "null"}, IMAGE_SCHEMA]},
         },
     }}},
 }

@@ -285,12 +285,21 @@ def test_cli_sarif_has_logical_locations_and_is_valid(saved: Path) -> None:
 
 
 @pytest.mark.parametrize(("fmt", "line"), [
-    ("gnu", ": error: /usr/sbin/tcpdump in example/app:1 has file capabilities"),
-    ("github", "::error file="),
+    # The image file and the path inside it, then what a `file:line:col: severity:` parser needs.
+    ("gnu", "app.tar:1:1: error: /usr/sbin/tcpdump: in example/app:1 has file capabilities cap_net_admin,"),
+    ("text", "app.tar:1:1: /usr/sbin/tcpdump: high CAP207 file-capabilities\n"
+             "  in example/app:1 has file capabilities cap_net_admin,"),
+    ("github", "::error file=app.tar,line=1,col=1,endLine=1,endColumn=1,title=CAP207 file-capabilities "
+               "/usr/sbin/tcpdump::/usr/sbin/tcpdump: in example/app:1 has file capabilities cap_net_admin,"),
 ])
 def test_cli_line_formats(saved: Path, fmt: str, line: str) -> None:
-    run = run_caplint("image", "-f", fmt, str(saved))
+    run = run_caplint("image", "--no-color", "-f", fmt, "app.tar", cwd=saved.parent)
     assert line in run.stdout
+
+
+def test_a_finding_without_a_path_inside_sits_at_the_image_file(saved: Path) -> None:
+    run = run_caplint("image", "-f", "gnu", "app.tar", cwd=saved.parent)
+    assert "app.tar:1:1: warning: image example/app:1 runs as root (config User 0) [CAP401]" in run.stdout
 
 
 def test_cli_usage_errors(saved: Path, tmp_path: Path) -> None:

@@ -106,3 +106,48 @@ def test_cli(project: Path) -> None:
     assert "image example/app:1 (linux/amd64) from app.tar" in run.stdout
     assert run_caplint("caps", "--image", "example/app:1", "compose.yaml", cwd=project).returncode == 2
     assert run_caplint("caps", "--image", "a=missing.tar", "compose.yaml", cwd=project).returncode == 2
+
+
+def test_json_carries_the_image_facts_it_used(project: Path) -> None:
+    import json
+
+    import jsonschema
+    from test_evidence import SCHEMA
+
+    run = run_caplint("caps", "--format", "json", "--image", "example/app:1=app.tar", "compose.yaml", cwd=project)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    by_name = {c["name"]: c for c in doc["containers"]}
+    assert doc["problems"] == []
+    assert by_name["service 'other'"]["image"] is None  # nginx: not the scanned image
+    web = by_name["service 'web'"]
+    assert web["effective"] == ["NET_BIND_SERVICE"] and web["suggested"]["complete"] in (True, False)
+    image = web["image"]
+    assert {k: image[k] for k in ("reference", "platform", "path", "user", "user_from", "root",
+                                  "no_new_privileges")} == {
+        "reference": "example/app:1", "platform": "linux/amd64", "path": "app.tar", "user": "1000",
+        "user_from": "the image config's User", "root": False, "no_new_privileges": False}
+    files = {f["path"]: f for f in image["files"]}
+    assert sorted(files) == ["/usr/bin/passwd", "/usr/bin/ping", "/usr/bin/web", "/usr/sbin/tcpdump"]
+    assert files["/usr/bin/passwd"] == {
+        "path": "/usr/bin/passwd", "mode": "4755", "owner": "root", "group": "root", "uid": 0, "gid": 0,
+        "setuid": True, "setgid": False, "capabilities": None,
+        "verdict": "setuid root: runs as root with the whole set above"}
+    assert files["/usr/bin/ping"]["capabilities"] == {
+        "text": "cap_net_raw=ep", "permitted": ["NET_RAW"], "inheritable": [], "effective": True, "version": 2,
+        "rootid": None}
+    assert files["/usr/bin/ping"]["verdict"] == "cap_net_raw=ep: execve fails (EPERM), NET_RAW not in the container's set"
+    admin = by_name["service 'admin'"]["image"]
+    assert admin["user"] == "root" and admin["user_from"].endswith("compose.yaml:8") and admin["root"] is True
+    assert by_name["service 'locked'"]["image"]["no_new_privileges"] is True
+
+
+def test_json_reports_an_unreadable_image(project: Path) -> None:
+    import json
+
+    (project / "bad.tar").write_bytes(bytes(1024) + b"junk")
+    run = run_caplint("caps", "--format", "json", "--image", "example/app:1=bad.tar", "compose.yaml", cwd=project)
+    doc = json.loads(run.stdout)
+    assert all(c["image"] is None for c in doc["containers"])
+    assert doc["problems"] and doc["problems"][0].startswith("bad.tar: cannot read: ")

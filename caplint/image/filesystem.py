@@ -21,8 +21,9 @@ their metadata; every other path costs one small node.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Final
 
-from caplint.image.layers import Entry
+from caplint.image.layers import Entry, Meta
 from caplint.image.streams import ImageError
 
 WHITEOUT = ".wh."
@@ -37,18 +38,12 @@ class _Dir:
         self.layer = layer
 
 
-class _Leaf:
-    __slots__ = ("kind", "layer", "inode")
-
-    def __init__(self, kind: str, layer: int, inode: int) -> None:
-        self.kind = kind
-        self.layer = layer
-        self.inode = inode
-
-
-def notable(entry: Entry) -> bool:
-    """Whether a file's header makes it worth reporting: setuid, setgid, or capabilities."""
-    return bool(entry.mode & 0o6000) or entry.capability is not None
+# Anything but a folder: (kind, layer, inode) — a tuple, the cheapest node to make,
+# as most entries of an image are files.
+_Leaf = tuple[str, int, int]
+KIND: Final = 0
+LAYER: Final = 1
+INODE: Final = 2
 
 
 class Filesystem:
@@ -56,37 +51,45 @@ class Filesystem:
         self.root = _Dir(-1)
         self._inodes = 0
         # inode → the header that last set its metadata, for notable files only.
-        self._meta: dict[int, Entry] = {}
+        self._meta: dict[int, Meta] = {}
         self._layer = -1
+        # Folders this layer's entries went into, by path: most entries follow a sibling,
+        # and finding the folder again is one lookup. Emptied when a folder may have gone.
+        self._folders: dict[str, _Dir] = {}
 
     def apply(self, layer: Iterable[Entry]) -> None:
         self._layer += 1
+        self._folders = {}
         for entry in layer:
             self._apply(entry)
 
     def _apply(self, e: Entry) -> None:
-        *parents, name = e.path.split("/")
-        folder = self._folder(parents)
-        if name == OPAQUE:
-            for child in list(folder.children):
-                self._hide_lower(folder, child)
-        elif name.startswith(WHITEOUT):
-            if name.startswith(WHITEOUT + WHITEOUT):
-                return  # other aufs metadata (.wh..wh.plnk, .wh..wh.aufs): nothing to apply
-            self._hide_lower(folder, name[len(WHITEOUT):])
-        elif e.kind == "dir":
+        parent, _, name = e[0].rpartition("/")
+        folder = self._folders.get(parent)
+        if folder is None:
+            folder = self._folders[parent] = self._folder(parent.split("/") if parent else [])
+        kind = e[1]
+        if name.startswith(WHITEOUT):
+            if name == OPAQUE:
+                for child in list(folder.children):
+                    self._hide_lower(folder, child)
+            elif not name.startswith(WHITEOUT + WHITEOUT):  # other aufs metadata (.wh..wh.plnk): nothing to apply
+                self._hide_lower(folder, name[len(WHITEOUT):])
+        elif kind == "dir":
             existing = folder.children.get(name)
             if isinstance(existing, _Dir):
                 existing.layer = self._layer
             else:
-                folder.children[name] = _Dir(self._layer)
-        elif e.kind == "hardlink":
+                folder.children[name] = _Dir(self._layer)  # over a non-folder: never one of the cached folder's
+        elif kind == "hardlink":
             self._link(folder, name, e)
         else:
             self._inodes += 1
-            folder.children[name] = _Leaf(e.kind, self._layer, self._inodes)
-            if e.kind == "file" and notable(e):
-                self._meta[self._inodes] = e
+            if isinstance(folder.children.get(name), _Dir):
+                self._folders = {}  # a folder replaced by a file: cached ones may have been inside it
+            folder.children[name] = (kind, self._layer, self._inodes)
+            if e[3] is not None:
+                self._meta[self._inodes] = e[3]
 
     def _folder(self, parts: list[str]) -> _Dir:
         """The folder at `parts`, created in this layer where missing or not a folder."""
@@ -109,23 +112,27 @@ class Filesystem:
             node = parent.children.get(child)
             if node is None:
                 continue
-            if node.layer < self._layer:
+            if (node.layer if isinstance(node, _Dir) else node[LAYER]) < self._layer:
                 del parent.children[child]
             elif isinstance(node, _Dir):
                 stack.extend((node, grandchild) for grandchild in node.children)
 
     def _link(self, folder: _Dir, name: str, e: Entry) -> None:
-        target = self._lookup(e.target)
+        path, _, link, meta = e
+        target = self._lookup(link)
         if target is None:
-            raise ImageError(f"hard link {e.path!r} → {e.target!r}: no such file in the image")
+            raise ImageError(f"hard link {path!r} → {link!r}: no such file in the image")
         if isinstance(target, _Dir):
-            raise ImageError(f"hard link {e.path!r} → {e.target!r}: the target is a folder")
-        folder.children[name] = _Leaf(target.kind, self._layer, target.inode)
-        if target.kind == "file":
-            if notable(e):
-                self._meta[target.inode] = e
+            raise ImageError(f"hard link {path!r} → {link!r}: the target is a folder")
+        if isinstance(folder.children.get(name), _Dir):
+            self._folders = {}
+        kind, _, inode = target
+        folder.children[name] = (kind, self._layer, inode)
+        if kind == "file":
+            if meta is not None:
+                self._meta[inode] = meta
             else:
-                self._meta.pop(target.inode, None)
+                self._meta.pop(inode, None)
 
     def _lookup(self, path: str) -> _Dir | _Leaf | None:
         node: _Dir | _Leaf | None = self.root
@@ -135,16 +142,16 @@ class Filesystem:
             node = node.children.get(part)
         return node
 
-    def notable_files(self) -> Iterator[tuple[str, Entry]]:
+    def notable_files(self) -> Iterator[tuple[str, Meta]]:
         """(absolute path, the header that set its metadata), sorted by path."""
         stack: list[tuple[str, _Dir]] = [("", self.root)]
-        found: list[tuple[str, Entry]] = []
+        found: list[tuple[str, Meta]] = []
         while stack:
             prefix, folder = stack.pop()
             for name, node in folder.children.items():
                 path = f"{prefix}/{name}"
                 if isinstance(node, _Dir):
                     stack.append((path, node))
-                elif node.kind == "file" and node.inode in self._meta:
-                    found.append((path, self._meta[node.inode]))
+                elif node[KIND] == "file" and node[INODE] in self._meta:
+                    found.append((path, self._meta[node[INODE]]))
         return iter(sorted(found, key=lambda item: item[0]))

@@ -13,8 +13,8 @@ import posixpath
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
-from caplint.image.layers import Budget, Entry, clean_name, entries
-from caplint.image.streams import FileStream, ImageError, Stream, Window, compression, Decompressed
+from caplint.image.layers import Budget, Digests, Entry, Expect, clean_name, read_layer
+from caplint.image.streams import Decompressed, FileRegion, ImageError, Stream, Window, compression
 from caplint.image.tarstream import BLOCK, TarReader, looks_like_tar
 
 MAX_DOCUMENT = 16 << 20  # manifests, indexes and configs are kilobytes
@@ -23,15 +23,20 @@ MAX_ALIASES = 16
 
 
 class Store(Protocol):
+    where: str  # "layout" or "archive", for messages
+
     def has(self, name: str) -> bool: ...
 
     def document(self, name: str) -> bytes: ...
 
-    def layer(self, name: str, budget: Budget) -> Iterator[Entry]: ...
+    def layer(self, name: str, budget: Budget, expect: Expect | None) -> Iterator[Entry]:
+        """The layer's entries; with `expect`, an ImageError at its end when its digests differ."""
 
 
 class FolderStore:
     """An OCI image layout (or an unpacked `docker save`) in a folder."""
+
+    where = "layout"
 
     def __init__(self, root: str) -> None:
         self.root = root
@@ -53,17 +58,17 @@ class FolderStore:
         except OSError as err:
             raise ImageError(f"cannot read {name}: {err.strerror}") from None
 
-    def layer(self, name: str, budget: Budget) -> Iterator[Entry]:
+    def layer(self, name: str, budget: Budget, expect: Expect | None) -> Iterator[Entry]:
         path = self._path(name)
         if not os.path.isfile(path):
             raise ImageError("not in the layout")
         try:
-            fh = open(path, "rb")
+            fh = open(path, "rb", buffering=0)
             size = os.fstat(fh.fileno()).st_size
         except OSError as err:
             raise ImageError(f"cannot read layer {name}: {err.strerror}") from None
         with fh:
-            yield from entries(Window(FileStream(fh, size), size), budget)
+            yield from read_layer(FileRegion(fh, 0, size), budget, expect)
 
 
 class TarStore:
@@ -74,12 +79,16 @@ class TarStore:
     it, by seeking back to it: then memory holds the merged filesystem, not
     every layer's entries."""
 
-    def __init__(self, stream: Stream, file: BinaryIO | None = None) -> None:
+    where = "archive"
+
+    def __init__(self, stream: Stream, file: BinaryIO | None = None, verify: bool = True) -> None:
         self._file = file
+        self._verify = verify
         self.places: dict[str, tuple[int, int]] = {}  # layer → (offset of its data, size), with `file`
         self.documents: dict[str, bytes] = {}
         self.layers: dict[str, list[Entry]] = {}
         self.broken: dict[str, str] = {}  # a layer that could not be read → why
+        self.digests: dict[str, Digests] = {}  # a layer read in the pass → what it hashed to
         self.aliases: dict[str, str] = {}
         self.budget = Budget()
         self._kept = 0
@@ -92,18 +101,21 @@ class TarStore:
             elif member.kind == "hardlink":
                 self.aliases[name] = clean_name(member.linkname.lstrip("/"), f"hard link {name!r} → target")
             elif member.kind == "file":
-                self._member(name, reader.data(), member.size)
+                offset = reader.offset
+                self._member(name, reader.data(), member.size, offset)
 
-    def _member(self, name: str, data: Window, size: int) -> None:
-        offset = self._file.tell() if self._file is not None else 0
+    def _member(self, name: str, data: Window, size: int, offset: int) -> None:
         head = data.peek(BLOCK)
-        for table in (self.documents, self.layers, self.broken, self.aliases, self.places):
+        for table in (self.documents, self.layers, self.broken, self.aliases, self.places, self.digests):
             table.pop(name, None)  # a later member of the same name replaces it
         if (compression(head) or looks_like_tar(head)) and self._file is not None:
             self.places[name] = (offset, size)
         elif compression(head) or looks_like_tar(head):
+            digests = Digests() if self._verify else None
             try:
-                self.layers[name] = list(entries(data, self.budget))
+                self.layers[name] = list(read_layer(data, self.budget, digests=digests))
+                if digests is not None:
+                    self.digests[name] = digests
             except ImageError as err:
                 self.broken[name] = str(err)
         elif head.lstrip()[:1] in (b"{", b"[") and size <= MAX_DOCUMENT:
@@ -131,21 +143,21 @@ class TarStore:
             raise ImageError(f"{name} is not in the archive (or is not a JSON document)")
         return found
 
-    def layer(self, name: str, budget: Budget) -> Iterator[Entry]:
+    def layer(self, name: str, budget: Budget, expect: Expect | None) -> Iterator[Entry]:
         real = self._resolve(name)
         if real in self.places and self._file is not None:
-            return self._read_at(*self.places[real], budget)
+            return self._read_at(*self.places[real], budget, expect)
         if real in self.broken:
             raise ImageError(self.broken[real])
         if real not in self.layers:
             raise ImageError("not in the archive")
+        if expect is not None:
+            self.digests[real].check(expect)
         return iter(self.layers[real])
 
-
-    def _read_at(self, offset: int, size: int, budget: Budget) -> Iterator[Entry]:
+    def _read_at(self, offset: int, size: int, budget: Budget, expect: Expect | None) -> Iterator[Entry]:
         assert self._file is not None
-        self._file.seek(offset)
-        yield from entries(Window(FileStream(self._file, size), size), budget)
+        yield from read_layer(FileRegion(self._file, offset, size), budget, expect)
 
 
 def _symlink_target(name: str, target: str) -> str:

@@ -6,11 +6,13 @@ reads and drops them where they come out of a decompressor.
 """
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable
 from typing import Any, BinaryIO, Protocol
 
 CHUNK = 1 << 20
+SEEK_CHUNK = 1 << 14  # what a reader that can seek over data reads at a time
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # A layer may decompress to this many times its size before it is taken for a
@@ -38,9 +40,15 @@ class FileStream:
     def __init__(self, fh: BinaryIO, length: int | None = None) -> None:
         self._fh = fh
         self.remaining = length
+        self.seekable = length is not None  # skip() seeks
 
     def read(self, n: int) -> bytes:
         data = self._fh.read(n)
+        if len(data) < n and data:  # an unbuffered file may return less than asked before its end
+            parts = [data]
+            while (got := sum(map(len, parts))) < n and (more := self._fh.read(n - got)):
+                parts.append(more)
+            data = b"".join(parts)
         if self.remaining is not None:
             self.remaining -= len(data)
         return data
@@ -55,6 +63,46 @@ class FileStream:
         _drain(self, n)
 
 
+class FileRegion:
+    """`size` bytes of a file from `start`, read with pread(2) where there is one:
+    passing over data is arithmetic, not a system call, and nothing is read twice."""
+
+    seekable = True
+
+    def __init__(self, fh: BinaryIO, start: int, size: int) -> None:
+        self._fh = fh
+        self._fd = fh.fileno()
+        self._pos = start
+        self.remaining = size
+
+    def _pread(self, n: int, at: int) -> bytes:
+        if _PREAD is not None:
+            data = _PREAD(self._fd, n, at)
+            while 0 < len(data) < n and (more := _PREAD(self._fd, n - len(data), at + len(data))):
+                data += more
+            return data
+        self._fh.seek(at)
+        return self._fh.read(n)
+
+    def peek(self, n: int) -> bytes:
+        return self._pread(min(n, self.remaining), self._pos)
+
+    def read(self, n: int) -> bytes:
+        data = self._pread(min(n, self.remaining), self._pos)
+        self._pos += len(data)
+        self.remaining -= len(data)
+        return data
+
+    def skip(self, n: int) -> None:
+        if n > self.remaining:
+            raise ImageError(f"truncated: {n} bytes to pass over, only {self.remaining} left")
+        self._pos += n
+        self.remaining -= n
+
+
+_PREAD: Callable[[int, int, int], bytes] | None = getattr(os, "pread", None)  # POSIX; elsewhere seek and read
+
+
 class Window:
     """The next `size` bytes of `parent`, e.g. the data of one tar member."""
 
@@ -62,6 +110,7 @@ class Window:
         self._parent = parent
         self.remaining = size
         self._head = b""
+        self.seekable: bool = getattr(parent, "seekable", False)
 
     def peek(self, n: int) -> bytes:
         if len(self._head) < n:
@@ -133,6 +182,43 @@ class Decompressed:
 
     def skip(self, n: int) -> None:
         _drain(self, n)
+
+
+class Hashed:
+    """A stream that hashes what passes through it (read or passed over alike).
+
+    hashlib (and OpenSSL under it) is imported here, when an image is read, not
+    when caplint starts."""
+
+    ALGORITHMS = ("sha256", "sha512")  # what OCI digests use
+
+    def __init__(self, source: Stream, algorithm: str = "sha256") -> None:
+        import hashlib
+
+        if algorithm not in self.ALGORITHMS:
+            raise ImageError(f"digest algorithm {algorithm!r} is not one caplint can check "
+                             f"({', '.join(self.ALGORITHMS)}); --no-verify reads the image unchecked")
+        self._source = source
+        self._hash = hashlib.new(algorithm)
+        self.algorithm = algorithm
+
+    @property
+    def remaining(self) -> int | None:
+        return getattr(self._source, "remaining", None)
+
+    def read(self, n: int) -> bytes:
+        data = self._source.read(n)
+        self._hash.update(data)
+        return data
+
+    def skip(self, n: int) -> None:
+        _drain(self, n)
+
+    def finish(self) -> str:
+        """Read the rest of the stream, and its digest: `sha256:<hex>`."""
+        while self.read(CHUNK):
+            pass
+        return f"{self.algorithm}:{self._hash.hexdigest()}"
 
 
 def _drain(stream: Stream, n: int) -> None:

@@ -39,6 +39,24 @@ def renderer(fmt: str) -> Renderer:
 LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
 
 
+def located(f: Finding) -> tuple[str, str, str]:
+    """(`path:line:col`, the in-image path or "", the message) for the line formats.
+
+    A finding in a saved image sits at `app.tar:1:1` (a tarball has no lines) and
+    at a path inside it: the line formats print that path right after their
+    `path:line:col` and severity (`app.tar:1:1: error: /usr/bin/ping: in …`), so
+    any `file:line:col: severity: message` parser still reads them, and the
+    message, which starts with that path for the formats that have no place
+    for it (JSON and SARIF carry it apart), does not say it twice."""
+    s = f.span
+    where = f"{s.path}:{s.line}:{s.column}"
+    member = s.member or ""
+    message = f.message
+    if member and message.startswith(member + " "):
+        message = message[len(member) + 1:]
+    return where, member, message
+
+
 def relative_path(path: str, cwd: str | None = None) -> str | None:
     """`path` relative to `cwd` with forward slashes, or None when there is no
     relative path (another drive on Windows)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from caplint.model import Finding, Severity
-from caplint.report import Context, relative_path
+from caplint.report import Context, located, relative_path
 
 COMMANDS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 
@@ -34,9 +34,13 @@ def command(f: Finding) -> str:
         props += [("col", s.column), ("endLine", end_line), ("endColumn", max(s.end_column, s.column))]
     else:
         props.append(("endLine", end_line))
-    props.append(("title", f"{f.rule_id} {f.rule_name}"))
+    _, member, message = located(f)
+    # An image's annotation sits on the image file; its title names the path inside.
+    props.append(("title", f"{f.rule_id} {f.rule_name}" + (f" {member}" if member else "")))
     rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in props)
-    text = f"{f.message}\nfix: {f.advice}" if f.advice else f.message
+    if member:
+        message = f"{member}: {message}"
+    text = f"{message}\nfix: {f.advice}" if f.advice else message
     return f"::{COMMANDS[f.severity]} {rendered}::{escape_data(text)}"
 
 

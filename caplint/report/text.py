@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from caplint.model import Finding, Severity
-from caplint.report import Context
+from caplint.report import Context, located
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;31m",
@@ -57,10 +57,12 @@ def report_order(f: Finding) -> tuple[int, str, int, int, str, str]:
 
 
 def in_full(f: Finding, color: bool) -> list[str]:
-    where = f"{f.span.path}:{f.span.line}:{f.span.column}"
+    where, member, message = located(f)
+    if member:
+        where = f"{where}: {member}"
     sev = _paint(f.severity.label, _COLORS[f.severity], color)
     rule = _paint(f"{f.rule_id} {f.rule_name}", _BOLD, color)
-    out = [f"{_paint(where, _BOLD, color)}: {sev} {rule}", f"  {f.message}", *_snippet(f, color)]
+    out = [f"{_paint(where, _BOLD, color)}: {sev} {rule}", f"  {message}", *_snippet(f, color)]
     if f.advice:
         out.append(f"  {_paint('fix:', _BOLD, color)} {f.advice}")
     return out
@@ -83,7 +85,8 @@ def in_brief(findings: Sequence[Finding], context: Context) -> list[str]:
         name = f"{rule_id} {fs[0].rule_name}".ljust(width)
         about = summaries.get(rule_id, "")
         out.append(f"  {len(fs):>{count_width}}  {_paint(name, _BOLD, color)}  {about}".rstrip())
-        shown = ", ".join(f"{f.span.path}:{f.span.line}" for f in fs[:EXAMPLES])
+        shown = ", ".join(f"{f.span.path}:{f.span.line}" + (f" {f.span.member}" if f.span.member else "")
+                          for f in fs[:EXAMPLES])
         more = f" and {len(fs) - EXAMPLES} more" if len(fs) > EXAMPLES else ""
         out.append(f"  {' ' * count_width}  e.g. {shown}{more}")
     return out

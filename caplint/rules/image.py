@@ -37,7 +37,9 @@ def file_capabilities(image: Image) -> Iterator[Hit]:
     Docker's default set, decoded from the raw bytes (VFS_CAP revisions 1, 2
     and 3): the message shows it as `getcap` would (`cap_net_admin=eip`), the
     revision, whether the effective flag is set, and the `rootid` of a revision
-    3 attribute. In a Dockerfile, flags `setcap` in a `RUN` instruction that grants a file a capability Docker
+    3 attribute (a GNU sparse file counts like any other; an image whose blobs
+    do not hash to their digests is a CAP001 and not judged, unless
+    `--no-verify`). In a Dockerfile, flags `setcap` in a `RUN` instruction that grants a file a capability Docker
     does not give containers by default (`cap_net_admin+ep`, `cap_sys_ptrace=eip`,
     `all=ep`). It reads every form `cap_from_text` accepts: several capabilities
     (`cap_a,cap_b+eip`), several clauses in one argument, `=`, `+` and `-`
@@ -230,8 +232,8 @@ def setuid_binary(image: Image) -> Iterator[Hit]:
     ## What it does
     In a scanned image (`caplint image`), flags each regular file with the
     setuid or setgid bit — what `find / -perm /6000 -type f` lists — with its
-    owner, group and mode; folders are not reported (setgid on a folder is
-    group inheritance). In a Dockerfile, flags `chmod` with a mode that sets the setuid or setgid bit — symbolic
+    owner, group and mode, sparse files included; folders are not reported
+    (setgid on a folder is group inheritance). In a Dockerfile, flags `chmod` with a mode that sets the setuid or setgid bit — symbolic
     (`u+s`, `g+s`, `+s`, `ug+s`, `a+s`, `u+x,u+s`, `u=rwxs`) or octal (`4755`,
     `2755`, `6755`, `04755`), with or without `-R`/`--recursive` — and `install`
     with such a mode (`-m 4755`, `-Dm4755`, `--mode=4755`). Clearing the bits
