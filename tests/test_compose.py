@@ -175,12 +175,91 @@ def test_one_volume_and_one_device_per_container_path_the_last_written() -> None
 
 def test_an_item_written_twice_is_reported_as_compose_refuses_it() -> None:
     # Found by the Compose conformance test: "security_opt items at 0 and 1 are equal".
-    # Not in cap_add (Compose accepts that; CAP206 reports it), and never after interpolation.
+    # Not in cap_add (Compose accepts that; CAP206 reports it). Compose compares
+    # the items once interpolated: `${X:-c 1:3 r}` with X unset equals "c 1:3 r".
     result = parse("services:\n  a:\n    image: x\n    security_opt: [label=disable, label=disable]\n"
                    "    cap_add: [NET_ADMIN, NET_ADMIN]\n    device_cgroup_rules: [\"c 1:3 r\", \"${X:-c 1:3 r}\"]\n",
                    "compose.yaml")
-    (problem,) = result.problems
-    assert problem.span.line == 4 and "listed twice" in problem.message
+    first, second = result.problems
+    assert first.span.line == 4 and "listed twice" in first.message
+    assert second.span.line == 6 and "equals 'c 1:3 r' (line 6)" in second.message
+
+
+def test_equal_items_through_extends_are_reported_in_the_extending_list(tmp_path: Path) -> None:
+    # Found by the Compose conformance test: Compose appends the base's list to
+    # the extending one and then refuses the equal items.
+    (tmp_path / "base.yaml").write_text("services:\n  base:\n    image: x\n    security_opt: [label=disable]\n",
+                                        encoding="utf-8")
+    text = ("services:\n  web:\n    extends: {file: base.yaml, service: base}\n"
+            "    security_opt: [seccomp=unconfined, label=disable]\n")
+    (problem,) = parse(text, str(tmp_path / "compose.yaml")).problems
+    assert problem.span.line == 4 and "'label=disable' equals 'label=disable (from base.yaml:4)'" in problem.message
+
+
+def test_a_lone_string_where_compose_wants_a_list_is_reported_and_still_read() -> None:
+    # Found by the Compose conformance test: "services.a.cap_add must be a array".
+    result = parse("services:\n  a:\n    image: x\n    cap_add: NET_ADMIN\n    volumes: ./x:/y\n", "compose.yaml")
+    caps, volumes = result.problems
+    assert caps.span.line == 4 and "write [NET_ADMIN]" in caps.message
+    assert volumes.span.line == 5 and "volumes is a string" in volumes.message
+    assert [x.value for x in result.containers[0].cap_add] == ["NET_ADMIN"]
+
+
+@pytest.mark.parametrize(("field", "env", "words"), [
+    ('privileged: "${V}"', {"V": "1"}, "privileged: '${V}' (= '1') is not a boolean"),
+    ('init: "t"', {}, "init: 't' is not a boolean"),
+    ('volumes: [{type: bind, source: /a, target: /b, read_only: "1"}]', {}, "read_only: '1' is not a boolean"),
+    ('cpus: "two"', {}, "cpus: 'two' is not a number"),
+    ('pids_limit: "${V}"', {"V": "1.5"}, "is not a whole number"),
+    ('volumes: ["/a::/b"]', {}, "has an empty part between colons"),
+    ('volumes: ["/a:/b:ro:x"]', {}, "has too many colons"),
+    ('devices: ["/dev/a:/dev/b:rwm:x"]', {}, "has more than three parts"),
+    ('user: "${V"', {}, "'${V' is not a variable Compose can substitute"),
+    ('x-note: "${V:x}"', {}, "'${V:x}' is not a variable"),
+    ("deploy: {replicas: 1, replicas: 2}", {}, "duplicate key 'replicas'"),
+])
+def test_what_compose_refuses_while_loading_is_reported(monkeypatch: pytest.MonkeyPatch, field: str,
+                                                         env: dict[str, str], words: str) -> None:
+    # Found by the Compose conformance test (after interpolation, Compose casts
+    # these fields, splits short volumes and devices, and checks every `${…}`).
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    (problem,) = parse(f"services:\n  a:\n    image: x\n    {field}\n", "compose.yaml").problems
+    assert problem.span.line == 4 and words in problem.message and "Compose" in problem.message
+
+
+@pytest.mark.parametrize("field", ['privileged: "${CAPLINT_TEST_UNSET}"', 'init: "yes"', "cpus: 1.5", 'cpus: "0.5"',
+                                   'volumes: ["/a:/b:ro,z", "c:/d", "/e"]', 'user: "$$1 ${CAPLINT_TEST_UNSET:-x}"'])
+def test_what_compose_loads_is_not_reported(field: str) -> None:
+    assert parse(f"services:\n  a:\n    image: x\n    {field}\n", "compose.yaml").problems == []
+
+
+def _extending(tmp_path: Path, base: str) -> list[str]:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "base.yaml").write_text(base, encoding="utf-8")
+    (tmp_path / "sub" / ".env").write_text("CAPLINT_TEST_V=yes\n", encoding="utf-8")  # not the project's
+    (tmp_path / ".env").write_text("CAPLINT_TEST_V=1\n", encoding="utf-8")
+    text = "services:\n  web:\n    extends:\n      file: sub/base.yaml\n      service: base\n"
+    result = parse(text, str(tmp_path / "compose.yaml"))
+    assert all(p.span.line == 4 for p in result.problems)
+    return [p.message for p in result.problems]
+
+
+def test_an_extended_value_compose_refuses_is_reported_at_the_extends_file(tmp_path: Path) -> None:
+    # The open disagreement of issue 15: `privileged: "${V}"` with V=1 in a file
+    # reached through `extends: file:` — "invalid boolean: 1" to Compose, nothing
+    # to caplint. Compose interpolates it with the project's environment.
+    (message,) = _extending(tmp_path, 'services:\n  base:\n    image: x\n    privileged: "${CAPLINT_TEST_V}"\n')
+    assert message.startswith("extends file 'sub/base.yaml', line 4: service 'base': privileged: "
+                              "'${CAPLINT_TEST_V}' (= '1') is not a boolean")
+
+
+def test_every_service_of_an_extended_file_is_interpolated(tmp_path: Path) -> None:
+    # Compose interpolates (and casts) the whole extended file, not only the
+    # service extended; its schema it checks only on what is merged.
+    (message,) = _extending(tmp_path, "services:\n  base:\n    image: x\n  other:\n    image: x\n    user: 0\n"
+                                      '    tty: "${CAPLINT_TEST_V}"\n')
+    assert "line 7: service 'other': tty:" in message
 
 
 def test_a_volume_from_an_unset_variable_is_unknown() -> None:
@@ -204,3 +283,40 @@ def test_booleans_compose_accepts(spelling: str, value: bool) -> None:
     result = parse(f"services:\n  a:\n    image: x\n    privileged: {spelling}\n", "compose.yaml")
     assert result.problems == []
     assert result.containers[0].privileged is not None and result.containers[0].privileged.value is value
+
+
+def test_relative_bind_sources_of_an_extended_file_are_relative_to_its_folder(tmp_path: Path) -> None:
+    # Found by the Compose conformance test: Compose resolves `./data` in
+    # sub/base.yaml to sub/data; caplint read it as the linted file's ./data.
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "base.yaml").write_text(
+        'services:\n  base:\n    image: x\n    volumes: ["./data:/d", "../up:/u", {type: bind, source: ./l, target: /l}]\n',
+        encoding="utf-8")
+    text = "services:\n  web:\n    extends: {file: sub/base.yaml, service: base}\n"
+    (web,) = parse(text, str(tmp_path / "compose.yaml")).containers
+    assert [m.source.value for m in web.mounts if m.source] == ["./sub/data", "./up", "./sub/l"]
+
+
+def test_a_value_a_later_file_of_the_stack_replaces_must_pass_the_schema_where_written() -> None:
+    # Found by the Compose conformance test: Compose validates after merging
+    # each file, so `privileged: 1` in compose.yaml is refused although the
+    # override sets `privileged: true`.
+    from caplint.formats.compose.parser import parse_stack
+
+    result = parse_stack([("compose.yaml", "services:\n  a:\n    image: x\n    privileged: 1\n"),
+                          ("compose.override.yaml", "services:\n  a:\n    privileged: true\n")])
+    (problem,) = result.problems
+    assert (problem.span.path, problem.span.line) == ("compose.yaml", 4) and "not a boolean" in problem.message
+    assert result.containers[0].privileged is not None and result.containers[0].privileged.value is True
+
+
+def test_equal_items_across_the_files_of_a_stack_are_reported_in_the_later_file() -> None:
+    # Found by the Compose conformance test: Compose appends the override's
+    # security_opt to the base file's, then refuses the equal items.
+    from caplint.formats.compose.parser import parse_stack
+
+    result = parse_stack([("compose.yaml", "services:\n  a:\n    image: x\n    security_opt: [label=disable]\n"),
+                          ("compose.override.yaml", "services:\n  a:\n    security_opt: [label=disable]\n")])
+    (problem,) = result.problems
+    assert (problem.span.path, problem.span.line) == ("compose.override.yaml", 3)
+    assert "equals 'label=disable' (line 4 of compose.yaml)" in problem.message

@@ -71,6 +71,10 @@ ACCEPTED = [
     'if ! jq -e \'type=="object"\' >/dev/null 2>&1 <<< "${resp}"; then\n  head -c 200 <<< "$(cat f)" >&2\nfi',
     # a blank-led backtick substitution after an earlier one (zipgrep)
     "opt=`echo $opt | sed s/l//`\npat=` echo \"$pat\" | \\\n sed -e 's/|/\\\\|/g' `",
+    # Found by the Dockerfile conformance test: a RUN written as a Python list is
+    # the shell form, whose first word `['sh',` is a plain word to bash.
+    "['sh', '-c', 'id']",
+    '["sh", "-c"',
 ]
 
 

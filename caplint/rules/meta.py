@@ -15,12 +15,20 @@ parse_error = pseudo_rule(
     Reports a file that caplint could not read (binary content, a file over the size
     limit, an unreadable file) or could not parse (invalid YAML, an unterminated quote
     in a script, a Dockerfile without `FROM`), on the line the parser stopped at.
-    A Compose file that parses but breaks the Compose schema is linted as far as
-    it can be; only the parts caplint cannot read at all are reported here, each
-    on its own line — `services` that is a list, a service that is empty or a
-    list, a mapping where a capability name belongs, `privileged: maybe`, a
-    duplicate key — because nothing in them was checked. Where the intent is
-    clear (`cap_add: SYS_ADMIN` as a plain string) the value is linted instead.
+    A Compose file that parses but that Docker Compose refuses to load is linted
+    as far as it can be, and each value Compose refuses is reported on its own
+    line — checked against Compose v2 itself (tests/conformance): `services`
+    that is a list, a service that is empty or a list, a duplicate key, a
+    mapping or an empty item where a name belongs, a string where a list
+    belongs, `user: 0`, equal `security_opt` items (also once interpolated,
+    and across `extends` and the files of a stack), and what Compose refuses
+    while interpolating: a `${…}` it cannot substitute, a value that does not
+    cast to its field's type (`privileged: "${V}"` with `V=1`, `cpus: two`), a
+    volume or device it cannot split. A file reached through `extends: file:`
+    is loaded by Compose too — all its services, with the project's `.env` —
+    so what it refuses there is reported at the `extends` of the file being
+    linted. Where the intent is clear (`cap_add: SYS_ADMIN` as a plain string)
+    the value is linted as well.
     For a saved image (`caplint image`) it names what is broken or hostile: a
     member name with `..` or an absolute path, a link out of the tree, a member
     larger than the archive, truncated or corrupt data, a compression bomb, an

@@ -13,18 +13,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 
 from caplint.formats.shell import parser as shell
 from caplint.model import Container
 from conftest import FIXTURES, ROOT
 from generators import docker_argvs, shell_line
-from references import FakeEngine, docker_cli
+from references import FakeEngine, cases, docker_cli
 from views import SYSTEMPATHS, caplint_view, capability_set, differences
 
 pytestmark = pytest.mark.conformance
 
-CASES = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CASES = cases(120)
 _VERBS = (("run",), ("create",), ("container", "run"), ("container", "create"))
 
 

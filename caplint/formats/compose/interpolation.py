@@ -60,6 +60,34 @@ def _expression(text: str, start: int, env: Mapping[str, str]) -> tuple[int, str
     return m.end(), text[start: m.end()], False
 
 
+# What Compose accepts between `${` and `}`: a name, then optionally an
+# operator and its argument (compose-go's template pattern; `.` stops at a newline).
+_BRACED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?::?[-+?](.*))?")
+
+
+def template_error(text: str) -> str | None:
+    """Why Compose refuses `text` as a template (`${`, `${}`, `${1}`, `${V:x}`), or None.
+    A `$` before anything else (`$1`, `a$`) is a plain dollar to Compose."""
+    i = text.find("$")
+    while 0 <= i < len(text):
+        if text.startswith("$$", i):
+            i = text.find("$", i + 2)
+            continue
+        if text.startswith("${", i):
+            close = _matching_brace(text, i + 1)
+            m = _BRACED.fullmatch(text, i + 2, close) if close >= 0 else None
+            if m is None:
+                return f"{text[i:close + 1] if close >= 0 else text[i:]!r} is not a variable Compose can substitute " \
+                       "(write $$ for a literal $)"
+            if m.group(1) is not None and (inner := template_error(m.group(1))) is not None:
+                return inner
+            i = close + 1
+        else:
+            i += 1
+        i = text.find("$", i)
+    return None
+
+
 def _matching_brace(text: str, open_at: int) -> int:
     depth = 0
     for j in range(open_at, len(text)):

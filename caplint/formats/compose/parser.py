@@ -14,7 +14,7 @@ from caplint.model import Build, Container, Device, Located, Mount, ParseResult,
 from caplint.formats import yamlnodes as yn
 from caplint.formats.compose.volumes import device_entry, volume_entry
 from caplint.formats.compose.interpolation import environment_for, interpolate
-from caplint.formats.compose import runtime
+from caplint.formats.compose import loading, runtime
 
 # Keys that show a mapping under `services` really describes containers.
 _SERVICE_KEYS = frozenset({"image", "build", "command", "entrypoint", "privileged", "cap_add", "cap_drop",
@@ -53,10 +53,10 @@ def parse(text: str, path: str, *, require_services: bool = False, load: Loader 
         return ParseResult(problems=[] if require_services else [problem])
     if yn.is_null(root):
         return ParseResult()
-    env = environment_for(path) if "$" in text else {}
-    doc = _Doc(path, root, env)
+    doc = _Doc(path, root, _environment(path, text))
     if not _find_services(doc, require_services):
         return ParseResult(problems=doc.problems)
+    _loading_problems(doc)
     override = "override" in os.path.basename(path).lower()
     containers = [
         c for name, (key, node) in doc.services.items()
@@ -82,8 +82,9 @@ def parse_stack(files: list[tuple[str, str]], *, load: Loader = yn.load) -> Pars
             continue
         if yn.is_null(root):
             continue
-        doc = _Doc(path, root, environment_for(path) if "$" in text else {}, problems)
+        doc = _Doc(path, root, _environment(path, text), problems)
         if _find_services(doc, False):
+            _loading_problems(doc)
             docs.append(doc)
     declared: dict[str, tuple[_Doc, Any]] = {}
     merged: dict[str, dict[str, list[Layer]]] = {}
@@ -101,7 +102,14 @@ def parse_stack(files: list[tuple[str, str]], *, load: Loader = yn.load) -> Pars
                 _merge_into(merged[name], fields, f"service {name!r}", problems)
     containers = [_container(doc, name, key, merged[name], partial_file=False)
                   for name, (doc, key) in declared.items()]
-    return ParseResult(containers=containers, problems=problems)
+    # Compose checks its schema after merging each file in turn, so a value a
+    # later file replaces must also pass it where it is written: each file is
+    # read on its own too, for its problems (those of the merge are also its).
+    for doc in docs:
+        for name, (key, node) in doc.services.items():
+            if yn.is_map(node):
+                _container(doc, name, key, _with_extends(doc, name, node, 0), partial_file=True)
+    return ParseResult(containers=containers, problems=list(dict.fromkeys(problems)))
 
 
 # Keys whose short and long forms Compose turns into one shape before merging,
@@ -134,7 +142,7 @@ def _find_services(doc: _Doc, require_services: bool) -> bool:
             doc.problems.append(Problem(yn.span(doc.root, doc.path),
                                         "the top level is not a mapping, so this is not a Compose file caplint can read"))
         return False
-    top = yn.mapping_items(doc.root, doc.problems, doc.path)
+    top = yn.mapping_items(doc.root)
     if "services" in top:
         key, services = top["services"]
         if yn.is_null(services):
@@ -144,7 +152,7 @@ def _find_services(doc: _Doc, require_services: bool) -> bool:
                 doc.problems.append(Problem(yn.span(services, doc.path),
                                             f"'services' is a {services.id}, not a mapping of service names; nothing in it was checked"))
             return False
-        doc.services = {k: v for k, v in yn.mapping_items(services, doc.problems, doc.path).items()}
+        doc.services = {k: v for k, v in yn.mapping_items(services).items()}
         if require_services and not _looks_like_compose(doc.services):
             return False
     elif not require_services and _looks_like_v1(top):
@@ -155,6 +163,17 @@ def _find_services(doc: _Doc, require_services: bool) -> bool:
     if "volumes" in top and yn.is_map(top["volumes"][1]):
         doc.volumes = yn.mapping_items(top["volumes"][1])
     return True
+
+
+def _environment(path: str, text: str) -> Mapping[str, str]:
+    """What Compose interpolates the file with — and every file its `extends` reach."""
+    return environment_for(path) if "$" in text or "extends" in text else {}
+
+
+def _loading_problems(doc: _Doc) -> None:
+    """What Compose refuses while loading the file itself (see loading), where it is written."""
+    for node, message in loading.file_problems(doc.root, doc.env):
+        doc.problems.append(Problem(yn.span(node, doc.path), message))
 
 
 def _looks_like_compose(services: dict[str, tuple[Any, Any]]) -> bool:
@@ -185,12 +204,14 @@ def _container(doc: _Doc, name: str, key: Any, fields: dict[str, list[Layer]], *
     complete = not partial_file and bool({"image", "build", "extends"} & set(fields))
     reader = _Fields(doc, label, fields)
     build = reader.build()
+    for flag in _FLAGS:
+        reader.boolean(flag, cast=True)  # not read by any rule: only Compose's schema is checked
     return Container(
         name=label,
         span=yn.span(key, doc.path),
         source_kind="compose",
         complete=complete,
-        privileged=reader.boolean("privileged"),
+        privileged=reader.boolean("privileged", cast=True),
         cap_add=reader.names("cap_add"),
         cap_drop=reader.names("cap_drop"),
         security_opt=reader.names("security_opt"),
@@ -216,6 +237,9 @@ def _container(doc: _Doc, name: str, key: Any, fields: dict[str, list[Layer]], *
     )
 
 
+# Boolean fields no rule reads, whose numbers Compose's schema refuses (`init: 1`).
+_FLAGS = ("init", "tty", "read_only", "stdin_open", "oom_kill_disable")
+
 # Lists whose items Compose's schema requires to differ (as written, before interpolation).
 _UNIQUE_ITEMS = frozenset({"security_opt", "device_cgroup_rules"})
 
@@ -231,33 +255,28 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
     """The service's fields after `extends`: for each key, the layers that set
     it, the base's first. Merged lists keep every layer; other keys the last."""
     own: dict[str, list[Layer]] = {
-        k: [(kn, vn, doc)] for k, (kn, vn) in yn.mapping_items(node, doc.problems, doc.path).items()
+        k: [(kn, vn, doc)] for k, (kn, vn) in yn.mapping_items(node).items()
     }
     if "extends" not in own:
         return own
     ext_key, ext, _ = own.pop("extends")[0]
     if depth >= MAX_EXTENDS_DEPTH:
-        doc.problems.append(Problem(yn.span(ext_key, doc.path), "extends chain is too deep (a cycle?); not followed"))
+        doc.problems.append(Problem(doc.span_of(ext_key), "extends chain is too deep (a cycle?); not followed"))
         return own
     base_doc: _Doc | None = doc
-    base_name, shown = None, doc.path
+    base_name = None
     if yn.is_scalar(ext):
         base_name = ext.value
     elif yn.is_map(ext):
         spec = yn.mapping_items(ext)
         base_name = spec["service"][1].value if "service" in spec and yn.is_scalar(spec["service"][1]) else None
         if "file" in spec and yn.is_scalar(spec["file"][1]):
-            base_doc, shown = _other_file(doc, spec["file"][1])
+            base_doc = _other_file(doc, ext_key, spec["file"][1])
     if base_doc is None or base_name is None or base_name not in base_doc.services:
         return own
     if base_doc is doc and base_name == name:
         return own
     base = _with_extends(base_doc, base_name, base_doc.services[base_name][1], depth + 1)
-    if base_doc is not doc:
-        # Values from another file point at this file's `extends` line (the
-        # other file has its own lint run), quoting where they came from.
-        seen_from = _Foreign(base_doc, doc, ext_key, shown)
-        base = {k: [(kn, vn, seen_from) for kn, vn, _ in layers] for k, layers in base.items()}
     merged = {**base, **own}
     for k in (_MERGED_LISTS | _ALL_LAYERS) & base.keys() & own.keys():
         merged[k] = base[k] + own[k]
@@ -265,17 +284,21 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
 
 
 class _Foreign(_Doc):
-    """A document seen through another file's `extends` line."""
+    """A document seen through the `extends` line of the file being linted.
+
+    Compose interpolates it with the project's environment (the linted file's,
+    `.env` beside that file), and everything found in it belongs to the linted
+    file: it points at that file's `extends`, quoting where it came from (the
+    other file has its own lint run)."""
 
     def __init__(self, origin: _Doc, viewer: _Doc, at: Any, shown_path: str) -> None:
-        super().__init__(origin.path, origin.root, origin.env, viewer.problems, origin.services, origin.volumes,
+        super().__init__(origin.path, origin.root, viewer.env, viewer.problems, origin.services, origin.volumes,
                          shown_path)
-        self.viewer_path = viewer.path
+        self.viewer = viewer
         self.at = at
 
     def span_of(self, node: Any) -> Span:
-        # Findings belong to the file being linted: point at its `extends`.
-        return yn.span(self.at, self.viewer_path)
+        return self.viewer.span_of(self.at)
 
 
 # Several services, or files, often extend the same base file: parse it once
@@ -283,11 +306,12 @@ class _Foreign(_Doc):
 _other_cache: dict[tuple[str, float], tuple[_Doc | None, str | None]] = {}
 
 
-def _other_file(doc: _Doc, file_node: Any) -> tuple[_Doc | None, str]:
-    """The document an `extends: file:` names (or None), and the name as written.
+def _other_file(doc: _Doc, at: Any, file_node: Any) -> _Foreign | None:
+    """The document an `extends: file:` names as `doc` sees it (or None).
 
-    Its problem, if any, is reported for every file that extends it, so what one
-    file's lint learned never changes another's findings."""
+    Its problems — it does not parse, or Compose refuses a value while loading
+    it, in any of its services — are reported for every file that extends it,
+    so what one file's lint learned never changes another's findings."""
     rel, _ = interpolate(file_node.value, doc.env)
     other = os.path.normpath(os.path.join(os.path.dirname(doc.path), rel))
     try:
@@ -298,8 +322,14 @@ def _other_file(doc: _Doc, file_node: Any) -> tuple[_Doc | None, str]:
         _other_cache[key] = _read_other(other)
     result, error = _other_cache[key]
     if error is not None:
-        doc.problems.append(Problem(yn.span(file_node, doc.path), f"extends file {rel!r}: {error}"))
-    return result, rel
+        doc.problems.append(Problem(doc.span_of(file_node), f"extends file {rel!r}: {error}"))
+    if result is None:
+        return None
+    shown = rel if not isinstance(doc, _Foreign) else os.path.normpath(os.path.join(os.path.dirname(doc.shown_path), rel))
+    for node, message in loading.file_problems(result.root, doc.env):
+        doc.problems.append(Problem(doc.span_of(file_node),
+                                    f"extends file {shown!r}, line {node.start_mark.line + 1}: {message}"))
+    return _Foreign(result, doc, at, shown)
 
 
 def _read_other(path: str) -> tuple[_Doc | None, str | None]:
@@ -314,7 +344,7 @@ def _read_other(path: str) -> tuple[_Doc | None, str | None]:
         return None, problem.message
     if not yn.is_map(root):
         return None, None
-    result = _Doc(path, root, environment_for(path) if "$" in text else {})
+    result = _Doc(path, root, {})
     _find_services(result, True)
     return result, None
 
@@ -361,52 +391,98 @@ class _Fields:
                 return loc
         return None
 
-    def boolean(self, key: str) -> Located[bool] | None:
+    def boolean(self, key: str, *, cast: bool = False) -> Located[bool] | None:
+        """A boolean field. Where Compose `cast`s the field's strings while
+        interpolating (`privileged`), a string it refuses is the loading
+        check's to report (see loading): here only a number is."""
         loc = self.text(key, string=False)
         if loc is None:
             return None
         if not loc.resolved:
             return Located(False, loc.span, loc.raw, False)
-        word = loc.value.strip().lower()
+        word = loc.value.lower()
         if word in yn.TRUE_WORDS or word in yn.FALSE_WORDS:
             return Located(word in yn.TRUE_WORDS, loc.span, loc.raw)
-        self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is not a boolean; Compose will reject it"))
+        node = self.fields[key][-1][1]
+        if not cast or not loading.is_string(node):
+            self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is not a boolean; "
+                                                       "Compose will reject it"))
         return None
 
     def names(self, key: str) -> tuple[Located[str], ...]:
-        """A list of names; a lone string is read as a one-item list (the intent is clear).
-        Files merged into one stack make a union: a name an earlier file has is not added again.
-        Compose's schema refuses equal items in some lists, so such an item is reported."""
+        """A list of names. A lone string is reported (Compose's schema wants a
+        list) and read as a one-item list, the intent being clear. Files merged
+        into one stack make a union: a name an earlier file has is not added again.
+        Compose refuses equal items in some lists once interpolated, whether
+        they meet in one list or through `extends` or the files of a stack."""
         out: list[Located[str]] = []
+        first: dict[tuple[bool, str], Located[str]] = {}  # for _UNIQUE_ITEMS: what Compose compares → the first item
         for node, doc in self._nodes(key):
             earlier = {loc.value for loc in out if loc.span.path != doc.span_of(node).path}
             items = [node] if yn.is_scalar(node) else node.value if yn.is_seq(node) else None
             if items is None:
                 self._shape_problem(node, doc, key, "a list")
                 continue
-            seen: set[str] = set()
+            if yn.is_scalar(node):
+                self._list_shape(node, doc, key, f"write [{node.value}]")
             for item in items:
                 if yn.is_scalar(item) and not yn.is_null(item):
                     loc = self.located(item, doc)
-                    if key in _UNIQUE_ITEMS and str(item.value) in seen and doc is self.doc:
-                        self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} is listed twice, "
-                                                                   "and Compose refuses a list with equal items"))
-                    seen.add(str(item.value))  # Compose compares the items as written
+                    kind = yn.implicit_type(item)
+                    if kind is not None:
+                        self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw} is {kind}, and "
+                                                                   f"Compose requires a string here: write \"{loc.raw}\""))
+                    if key in _UNIQUE_ITEMS:
+                        self._unique(key, loc, first)
                     if loc not in out and loc.value not in earlier:
                         out.append(loc)
-                elif not yn.is_null(item):
+                elif yn.is_null(item):
+                    if yn.is_seq(node):
+                        self._empty_item(item, doc, key)
+                else:
                     self._shape_problem(item, doc, key, "a name")
         return tuple(out)
 
+    def _unique(self, key: str, loc: Located[str], first: dict[tuple[bool, str], Located[str]]) -> None:
+        """Report `loc` if it equals an earlier item. Compose compares the
+        interpolated values (an unknown one only with its own spelling)."""
+        compared = (loc.resolved, loc.value if loc.resolved else loc.raw)
+        before = first.setdefault(compared, loc)
+        if before is loc:
+            return
+        where = "" if "(from " in before.raw else f" (line {before.span.line}" + (
+            ")" if before.span.path == loc.span.path else f" of {os.path.basename(before.span.path)})")
+        said = "is listed twice" if before.raw == loc.raw and not where.count(" of ") else f"equals {before.raw!r}{where}"
+        self.doc.problems.append(Problem(loc.span, f"{self.label}: {key}: {loc.raw!r} {said}, and Compose refuses "
+                                                   "a list with equal items"))
+
+    def _list_shape(self, node: Any, doc: _Doc, key: str, hint: str = "not checked") -> None:
+        """Compose's schema wants a list here (an empty one is `[]`); anything else is refused."""
+        if not yn.is_seq(node):
+            kind = "empty" if yn.is_null(node) else "a string" if yn.is_scalar(node) else f"a {node.id}"
+            self.doc.problems.append(Problem(doc.span_of(node), f"{self.label}: {key} is {kind}, and Compose requires "
+                                                                f"a list here: {'write []' if kind == 'empty' else hint}"))
+
+    def _empty_item(self, item: Any, doc: _Doc, key: str) -> None:
+        self.doc.problems.append(Problem(doc.span_of(item), f"{self.label}: {key} has an empty item, and Compose "
+                                                            "refuses it: remove the `-`"))
+
     def _shape_problem(self, node: Any, doc: _Doc, key: str, wanted: str) -> None:
-        self.doc.problems.append(Problem(doc.span_of(node), f"{self.label}: {key} holds a {node.id} where {wanted} belongs; not checked"))
+        self.doc.problems.append(Problem(doc.span_of(node), f"{self.label}: {key} holds a {node.id} where {wanted} "
+                                                            "belongs; not checked"))
 
     def mounts(self) -> tuple[Mount, ...]:
         """Volumes; a later layer's volume replaces an earlier one on the same target."""
         out: list[Mount] = []
         for node, doc in self._nodes("volumes"):
+            self._list_shape(node, doc, "volumes")
             mine: list[Mount] = []
             for item in node.value if yn.is_seq(node) else []:
+                if yn.is_null(item):
+                    self._empty_item(item, doc, "volumes")
+                elif yn.is_map(item) and "read_only" in (entry := yn.mapping_items(item)):
+                    entry_fields = {"read_only": [(*entry["read_only"], doc)]}
+                    _Fields(doc, f"{self.label}: volumes", entry_fields).boolean("read_only", cast=True)
                 mount = volume_entry(item, doc, self.located)
                 if mount is not None:
                     mine.append(mount)
@@ -454,7 +530,10 @@ class _Fields:
     def devices(self) -> tuple[Device, ...]:
         out: list[Device] = []
         for node, doc in self._nodes("devices"):
+            self._list_shape(node, doc, "devices")
             for item in node.value if yn.is_seq(node) else []:
+                if yn.is_null(item):
+                    self._empty_item(item, doc, "devices")
                 dev = device_entry(item, doc, self.located)
                 if dev is not None:
                     out.append(dev)

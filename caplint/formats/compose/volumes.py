@@ -1,11 +1,12 @@
 """Compose `volumes` and `devices` entries, short and long syntax, → model mounts and devices."""
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import Any
 
-from caplint import hostpaths
+from caplint import hostpaths, values
 from caplint.model import Device, Located, Mount, Span
 from caplint.formats import yamlnodes as yn
 
@@ -56,6 +57,16 @@ def _home_aware(loc: Located[str], written: str) -> Located[str]:
     return Located(home, loc.span, loc.raw, hostpaths.is_literal(home)) if home is not None else loc
 
 
+def _rebased(loc: Located[str], doc: Any) -> Located[str]:
+    """A relative bind source written in a file an `extends: file:` reaches
+    is relative to that file's folder: made relative to the linted file's."""
+    folder = os.path.dirname(getattr(doc, "shown_path", ""))
+    if not folder or not loc.value.startswith(".") or not loc.resolved:
+        return loc
+    moved = os.path.normpath(os.path.join(folder, loc.value)).replace(os.sep, "/")
+    return values.replace(loc, value=moved if moved.startswith("..") else f"./{moved}")
+
+
 def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
     if yn.is_scalar(item) and not yn.is_null(item):
         loc = locate(item, doc)
@@ -69,7 +80,7 @@ def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
         source, target = parts[0], parts[1]
         options = set(parts[2].split(",")) if len(parts) > 2 else set()
         read_only = bool(options & {"ro", "readonly"})
-        src = _home_aware(_first_part(loc, item, source), _split(str(item.value))[0])
+        src = _rebased(_home_aware(_first_part(loc, item, source), _split(str(item.value))[0]), doc)
         if _is_host_path(source) or not loc.resolved:
             return Mount(loc.span, src, target, "bind", read_only)
         return _named_volume(doc, source, target, read_only, loc.span, locate) or Mount(loc.span, src, target, "volume", read_only)
@@ -78,7 +89,7 @@ def volume_entry(item: Any, doc: Any, locate: Locate) -> Mount | None:
         kind = _scalar(fields, "type") or "volume"
         long_source = None
         if _scalar(fields, "source") is not None:
-            long_source = _home_aware(locate(fields["source"][1], doc), str(fields["source"][1].value))
+            long_source = _rebased(_home_aware(locate(fields["source"][1], doc), str(fields["source"][1].value)), doc)
         long_target = _scalar(fields, "target")
         read_only_node = fields.get("read_only", (None, None))[1]
         long_read_only = yn.is_scalar(read_only_node) and locate(read_only_node, doc).value.strip().lower() in yn.TRUE_WORDS

@@ -20,9 +20,16 @@ def escape_char(lines: Iterable[str]) -> str:
     one (an unknown directive is a comment, and a comment ends them too).
     """
     for line in lines:
-        m = _DIRECTIVE.match(line)
-        if m is None or m.group(1).lower() not in _DIRECTIVES:
+        if not is_directive(line):
             break
+        m = _DIRECTIVE.match(line)
+        assert m is not None
         if m.group(1).lower() == "escape" and m.group(2) in ("\\", "`"):
             return m.group(2)
     return "\\"
+
+
+def is_directive(line: str) -> bool:
+    """Whether `line` is a known directive (at the top of a file it is one)."""
+    m = _DIRECTIVE.match(line)
+    return m is not None and m.group(1).lower() in _DIRECTIVES

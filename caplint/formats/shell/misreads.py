@@ -302,6 +302,9 @@ class Constructs:
                     i = self._test(i, word)
                     command_start = False
                     continue
+                if command_start and at_word and data[i] == 0x5B:
+                    # `['sh', '-c']`, `[x`: one word to bash, a test command's start to the grammar.
+                    self._add(i, i + 1, "bracket", (i, b"_"))
                 if command_start and word == b"case":
                     cases.append("word")
                 elif cases and cases[-1] == "word" and word == b"in":

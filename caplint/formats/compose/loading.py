@@ -1,0 +1,222 @@
+"""What Compose refuses while it loads one file, before any schema is applied.
+
+Compose interpolates every file it loads — the files of a stack and every
+file an `extends: file:` reaches, all of its services, not only the one
+extended — and on the way it refuses:
+- a `${…}` it cannot substitute (`${V`, `${}`, `${V:x}`), anywhere in the file;
+- a value that does not cast to the type of its field once interpolated:
+  `privileged: "${V}"` with `V=1` ("invalid boolean: 1"), `cpus: "${N}"` with `N=two`;
+- a key written twice in one mapping;
+- a short-syntax volume it cannot split (`/a::/b`, `/a:/b:ro:x`, an empty one)
+  or a device with more than three parts.
+The schema (shapes, `user: 0`, equal items) is checked later and only on what
+is merged into the project: `parser._Fields` reads that.
+
+An unset variable makes a value unknown to caplint (see interpolation), so
+such a value is never cast here.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from caplint.formats import yamlnodes as yn
+from caplint.formats.compose.interpolation import interpolate, template_error
+
+_INT = re.compile(r"[-+]?[0-9]+")
+# Go's strconv.ParseFloat, decimal forms (what anyone writes for `cpus`).
+_FLOAT = re.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
+_INT64 = 2 ** 63
+
+
+def _boolean(text: str) -> str | None:
+    word = text.lower()
+    if word in yn.TRUE_WORDS or word in yn.FALSE_WORDS:
+        return None
+    return "is not a boolean (Compose reads true/false, yes/no, on/off, y/n)"
+
+
+def _whole(text: str) -> str | None:
+    """Go's strconv.Atoi and ParseInt (int is 64 bits where Compose runs)."""
+    if _INT.fullmatch(text) and -_INT64 <= int(text) < _INT64:
+        return None
+    return "is not a whole number"
+
+
+def _float(text: str) -> str | None:
+    return None if _FLOAT.fullmatch(text) else "is not a number"
+
+
+Cast = Callable[[str], str | None]
+
+# compose-go's interpolation casts (loader/interpolate.go), under `services.<name>`:
+# a path of keys, `[]` for each item of a list, `*` for any key.
+SERVICE_CASTS: dict[tuple[str, ...], Cast] = {
+    **{(k,): _boolean for k in ("init", "oom_kill_disable", "privileged", "read_only", "stdin_open", "tty")},
+    ("healthcheck", "disable"): _boolean,
+    ("volumes", "[]", "read_only"): _boolean,
+    ("volumes", "[]", "volume", "nocopy"): _boolean,
+    **{(k,): _whole for k in ("cpu_count", "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime",
+                                    "cpu_shares", "oom_score_adj", "pids_limit")},
+    **{(k,): _float for k in ("cpu_percent", "cpus")},
+    ("deploy", "replicas"): _whole, ("scale",): _whole, ("healthcheck", "retries"): _whole,
+    ("deploy", "update_config", "parallelism"): _whole, ("deploy", "rollback_config", "parallelism"): _whole,
+    ("deploy", "update_config", "max_failure_ratio"): _float, ("deploy", "rollback_config", "max_failure_ratio"): _float,
+    ("deploy", "restart_policy", "max_attempts"): _whole, ("deploy", "placement", "max_replicas_per_node"): _whole,
+    ("ports", "[]", "target"): _whole,
+    ("ulimits", "*"): _whole, ("ulimits", "*", "hard"): _whole, ("ulimits", "*", "soft"): _whole,
+}
+TOP_CASTS: dict[tuple[str, ...], Cast] = {
+    **{("networks", "*", k): _boolean for k in ("external", "internal", "attachable", "enable_ipv4", "enable_ipv6")},
+    **{(top, "*", "external"): _boolean for top in ("volumes", "secrets", "configs")},
+}
+
+
+def file_problems(root: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
+    """(node, message) for each value of the file Compose refuses while loading it."""
+    found: list[tuple[Any, str]] = []
+    seen: set[int] = set()  # an anchor's node is checked once, however often it is merged
+
+    def report(node: Any, message: str) -> None:
+        if id(node) not in seen:
+            seen.add(id(node))
+            found.append((node, message))
+
+    for key in _duplicate_keys(root, set()):
+        report(key, f"duplicate key {key.value!r} (the mapping already has it): Compose refuses the file")
+    if not yn.is_map(root):
+        return found
+    for node, where in _strings(root, (), set()):
+        why = template_error(str(node.value))
+        if why is not None:
+            report(node, f"{'.'.join(where)}: {why}")
+    top = yn.mapping_items(root)
+    for path, cast in TOP_CASTS.items():
+        for node, where in _at(root, path, ()):
+            _cast(node, where, cast, env, report)
+    services = top.get("services", (None, None))[1]
+    if not yn.is_map(services):
+        return found
+    for name, (_, service) in yn.mapping_items(services).items():
+        if not yn.is_map(service):
+            continue
+        label = (f"service {name!r}",)
+        for path, cast in SERVICE_CASTS.items():
+            for node, where in _at(service, path, label):
+                _cast(node, where, cast, env, report)
+        for node, where in _at(service, ("volumes", "[]"), label):
+            if is_string(node):
+                _checked(node, where, env, volume_error, report)
+        for node, where in _at(service, ("devices", "[]"), label):
+            if is_string(node):
+                _checked(node, where, env, device_error, report)
+    return found
+
+
+def is_string(node: Any) -> bool:
+    """A scalar Compose's YAML library reads as a string (not a number, boolean or null)."""
+    return yn.is_scalar(node) and not yn.is_null(node) and yn.implicit_type(node) is None
+
+
+def _checked(node: Any, where: tuple[str, ...], env: Mapping[str, str], check: Cast,
+             report: Callable[[Any, str], None]) -> None:
+    written = str(node.value)
+    value, resolved = interpolate(written, env)
+    if not resolved or template_error(written) is not None:
+        return  # unknown, or already reported
+    why = check(value)
+    if why is not None:
+        shown = repr(written) if value == written else f"{written!r} (= {value!r})"
+        report(node, f"{': '.join(where)}: {shown} {why}; Compose will reject it")
+
+
+def _cast(node: Any, where: tuple[str, ...], cast: Cast, env: Mapping[str, str],
+          report: Callable[[Any, str], None]) -> None:
+    if is_string(node):  # Compose casts strings only; other types meet the schema later
+        _checked(node, where, env, cast, report)
+
+
+def _at(node: Any, path: tuple[str, ...], where: tuple[str, ...]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """The nodes at `path` below `node`, each with the keys that lead to it."""
+    if not path:
+        yield node, where
+        return
+    step, rest = path[0], path[1:]
+    if step == "[]":
+        if yn.is_seq(node):
+            for item in node.value:
+                yield from _at(item, rest, where)
+    elif yn.is_map(node):
+        items = yn.mapping_items(node)
+        for key in (items if step == "*" else [step] if step in items else []):
+            yield from _at(items[key][1], rest, (*where, key))
+
+
+def _duplicate_keys(node: Any, seen: set[int], depth: int = 0) -> Iterator[Any]:
+    """Keys written twice in one mapping, anywhere (Compose's YAML library refuses them)."""
+    if depth > yn.MAX_DEPTH or id(node) in seen or not (yn.is_map(node) or yn.is_seq(node)):
+        return
+    seen.add(id(node))
+    if yn.is_seq(node):
+        for item in node.value:
+            yield from _duplicate_keys(item, seen, depth + 1)
+        return
+    keys: set[str] = set()
+    for key, value in node.value:
+        if yn.is_scalar(key) and not (key.value == "<<" and not key.style):
+            if key.value in keys:
+                yield key
+            keys.add(key.value)
+        yield from _duplicate_keys(value, seen, depth + 1)
+
+
+def _strings(node: Any, where: tuple[str, ...], seen: set[int], depth: int = 0) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """Every scalar of the document with a `$` in it, each node once however
+    many aliases share it (mapping keys are not interpolated)."""
+    if depth > yn.MAX_DEPTH or id(node) in seen:
+        return
+    seen.add(id(node))
+    if yn.is_scalar(node):
+        if "$" in str(node.value):
+            yield node, where
+    elif yn.is_seq(node):
+        for item in node.value:
+            yield from _strings(item, where, seen, depth + 1)
+    elif yn.is_map(node):
+        for key, value in node.value:
+            step = str(key.value) if yn.is_scalar(key) else "?"
+            yield from _strings(value, (*where, step), seen, depth + 1)
+
+
+def volume_error(spec: str) -> str | None:
+    """Why Compose cannot split a short-syntax volume (compose-go's ParseVolume)."""
+    if spec == "":
+        return "is an empty volume"
+    if len(spec) <= 2:
+        return None
+    parts: list[str] = []
+    buffer = ""
+    depth = 0
+    for i, char in enumerate(spec):
+        if char == "$" and spec[i + 1: i + 2] == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == ":" and not depth and not (len(buffer) == 1 and buffer.isalpha()):
+            parts.append(buffer)
+            buffer = ""
+            continue
+        buffer += char
+    parts.append(buffer)
+    if any(p == "" for p in parts):
+        return "has an empty part between colons"
+    if len(parts) > 3:
+        return "has too many colons (SOURCE:TARGET:MODE at most)"
+    return None
+
+
+def device_error(spec: str) -> str | None:
+    if spec.count(":") > 2:
+        return "has more than three parts (HOST:CONTAINER:PERMISSIONS); Compose asks for the long syntax"
+    return None
