@@ -55,7 +55,7 @@ def at(c: Container, loc: Located[str] | Located[bool], fix: str) -> str:
     return f"{fix} ({where})" if where else fix
 
 
-def replace_value(loc: Located[str], text: str, title: str) -> Fix | None:
+def replace_value(loc: Located[str], text: str, title: str, *, safe: bool = True) -> Fix | None:
     """The edit that writes `text` in place of the value at `loc`, or None
     unless the span holds exactly the value, perhaps quoted (YAML's raw omits
     the quotes, the shell's keeps them): never rewrite `${CAPS:-NET_ADMN}` or a
@@ -65,7 +65,7 @@ def replace_value(loc: Located[str], text: str, title: str) -> Fix | None:
     extra = s.end_column - s.column - len(bare)
     if bare != loc.value or s.line != s.end_line or extra not in (0, 2):
         return None
-    return Fix(Span(s.path, s.line, s.column + extra // 2, s.line, s.end_column - extra // 2), text, title)
+    return Fix(Span(s.path, s.line, s.column + extra // 2, s.line, s.end_column - extra // 2), text, title, safe)
 
 
 def quoted(values: Iterable[str]) -> str:
@@ -148,9 +148,9 @@ def suggested_capabilities(c: Container) -> CapabilitySuggestion:
     return CapabilitySuggestion(tuple(sorted(names)), "what it adds now" if names else "it adds no capability now")
 
 
-def least_privilege(c: Container) -> str:
+def least_privilege(c: Container, suggestion: CapabilitySuggestion | None = None) -> str:
     """The CAP204 fix text: drop ALL and add back the suggested set."""
-    s = suggested_capabilities(c)
+    s = suggestion or suggested_capabilities(c)
     drop = spelled(c, "cap_drop: [ALL]", "--cap-drop=ALL")
     if s.cap_add is None:
         return f"add {drop}, then add back only what the workload needs; caplint cannot list its additions: {s.unknown}"

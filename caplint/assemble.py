@@ -164,8 +164,9 @@ def _source_of(path: str, copies: list[Copy], workdir: str, context: str) -> str
             if "*" in source or "?" in source or source.startswith(("http://", "https://")):
                 continue
             on_disk = os.path.normpath(os.path.join(context, source))
-            if not on_disk.startswith(context):
-                continue
+            outside = os.path.relpath(on_disk, context)
+            if outside == os.pardir or outside.startswith(os.pardir + os.sep):
+                continue  # (a context of `.`, for a Compose file named without a folder, is a prefix of nothing)
             if os.path.isdir(on_disk):
                 rest = posixpath.relpath(wanted, dest) if wanted.startswith(dest.rstrip("/") + "/") else None
                 if rest is not None and os.path.isfile(os.path.join(on_disk, rest)):

@@ -13,6 +13,8 @@ import typer
 from caplint import __version__
 
 if TYPE_CHECKING:
+    from caplint.discover import Found
+    from caplint.engine import Settings
     from caplint.model import Finding
     from caplint.report import Renderer
     from caplint.settings import Resolver
@@ -171,6 +173,15 @@ def check(
                                          "(as text, or JSON with --format json)."),
     exit_zero: bool = typer.Option(False, "--exit-zero",
                                    help="Exit 0 even when findings reach --fail-on (usage errors still exit 2)."),
+    fix: bool = typer.Option(False, "--fix",
+                             help="Apply the safe fixes (misspelt and redundant capabilities), then report what "
+                                  "remains; with '-', print the fixed text."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes",
+                                      help="With --fix or --diff: also the fixes that change what a container may do "
+                                           "(drop ALL and add back what it needs, set no-new-privileges, remove a "
+                                           "needless NET_BIND_SERVICE)."),
+    diff: bool = typer.Option(False, "--diff",
+                              help="Print the fixes as a unified diff and write nothing; exit 1 when there is one."),
 ) -> None:
     """Lint files and folders for dangerous container privileges."""
     from caplint import report
@@ -197,12 +208,21 @@ def check(
     except ValueError as err:
         raise _fail_usage(str(err)) from None
     recorded = _load_baseline(baseline_file) if baseline_file and not write_baseline else None
+    if unsafe_fixes and not (fix or diff):
+        _warn("--unsafe-fixes has no effect without --fix or --diff")
+    if (fix or diff) and write_baseline:
+        raise _fail_usage("--write-baseline records findings; it cannot be combined with --fix or --diff")
 
     try:
-        if stdin:
-            findings, linted = _lint_stdin(stdin_filename or "stdin", resolver)
+        if fix or diff:
+            findings, linted = _fix(paths if not stdin else None, stdin_filename or "stdin", resolver, jobs,
+                                    scan_rules=scan_rules, unsafe=unsafe_fixes, diff=diff)
+            if diff:
+                raise typer.Exit(EXIT_FINDINGS if findings else EXIT_CLEAN)
+        elif stdin:
+            findings, linted = _lint_stdin(stdin_filename or "stdin", resolver, fixes=fmt == "sarif")
         else:
-            findings, linted = _lint_paths(paths, resolver, jobs, scan_rules=scan_rules)
+            findings, linted = _lint_paths(paths, resolver, jobs, scan_rules=scan_rules, fixes=fmt == "sarif")
     except ConfigError as err:  # a config file met on the way (each folder has its own)
         raise _fail_usage(str(err)) from None
 
@@ -222,7 +242,11 @@ def check(
 
     context = report.Context(rules=all_rules(), files=len(linted), color=_use_color(output, color),
                              sarif_id=automation_id, show_all=show_all)
-    _emit(render(findings, context), output, _summary(findings, len(linted)), quiet)
+    if fix and stdin and not output:
+        # stdout carries the fixed text; what remains is told on stderr.
+        typer.echo(_summary(findings, len(linted)) if quiet else render(findings, context), err=True, nl=quiet)
+    else:
+        _emit(render(findings, context), output, _summary(findings, len(linted)), quiet)
     # Each file's own fail-on (its folders were all resolved above, so no config is read here).
     failed = any(f.severity >= resolver.for_file(f.span.path).fail_on for f in findings)
     raise typer.Exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_CLEAN)
@@ -319,13 +343,13 @@ def _renderer(fmt: Optional[str], output: Optional[str]) -> "Renderer":
         raise ValueError(f"the {chosen!r} format is not available in this installation") from None
 
 
-def _lint_stdin(name: str, resolver: "Resolver") -> tuple[list["Finding"], list[str]]:
+def _lint_stdin(name: str, resolver: "Resolver", *, fixes: bool = False) -> tuple[list["Finding"], list[str]]:
     """The buffer an editor sends, linted as if it were the file `name`."""
     from caplint import engine
     from caplint.reading import ReadError, decode
 
     data = sys.stdin.buffer.read()
-    settings = resolver.for_file(name)
+    settings = _with_fixes(resolver.for_file(name), fixes)
     if settings.excludes(name):
         return [], []
     try:
@@ -334,14 +358,72 @@ def _lint_stdin(name: str, resolver: "Resolver") -> tuple[list["Finding"], list[
         return engine.problem_findings([err.problem], "", settings, name), [name]
 
 
-def _lint_paths(paths: list[str], resolver: "Resolver", jobs: int, *, scan_rules: bool) -> tuple[list["Finding"], list[str]]:
+def _lint_paths(paths: list[str], resolver: "Resolver", jobs: int, *, scan_rules: bool,
+                fixes: bool = False) -> tuple[list["Finding"], list[str]]:
     from caplint import parallel
+
+    found = _found(paths, resolver, scan_rules)
+    workers = jobs if jobs > 0 else _usable_cores()
+    settings_for = resolver.for_file if not fixes else lambda p: _with_fixes(resolver.for_file(p), True)
+    return parallel.lint_found(found, settings_for, jobs=workers), [f.path for f in found]
+
+
+def _found(paths: list[str], resolver: "Resolver", scan_rules: bool) -> list["Found"]:
     from caplint.discover import as_scanned, discover
 
-    found = [f for f in (as_scanned if scan_rules else discover)(paths, resolver.excludes)
-             if not resolver.for_file(f.path).excludes(f.path)]  # a named file is excluded too
-    workers = jobs if jobs > 0 else _usable_cores()
-    return parallel.lint_found(found, resolver.for_file, jobs=workers), [f.path for f in found]
+    return [f for f in (as_scanned if scan_rules else discover)(paths, resolver.excludes)
+            if not resolver.for_file(f.path).excludes(f.path)]  # a named file is excluded too
+
+
+def _with_fixes(settings: "Settings", fixes: bool) -> "Settings":
+    """SARIF carries each finding's edit: the same settings with edits spelt out."""
+    if not fixes:
+        return settings
+    from caplint.fixing.run import with_fixes
+
+    return with_fixes(settings)
+
+
+def _fix(paths: Optional[list[str]], name: str, resolver: "Resolver", jobs: int, *, scan_rules: bool, unsafe: bool,
+         diff: bool) -> tuple[list["Finding"], list[str]]:
+    """--fix and --diff: the files fixed (or their diffs printed), and what remains.
+    Notes and the fix summary go to stderr, so stdout stays the report (or the
+    diff, or with '-' the fixed text)."""
+    from caplint.fixing import command
+
+    if paths is None:
+        from caplint.fixing.splice import Written
+        from caplint.reading import ReadError
+
+        data = sys.stdin.buffer.read()
+        if resolver.for_file(name).excludes(name):
+            sys.stdout.buffer.write(b"" if diff else data)  # an excluded file is not caplint's to change
+            return [], []
+        try:
+            written = Written.read(data, name)
+        except ReadError as err:
+            raise _fail_usage(f"cannot fix stdin: {err.problem.message}") from None
+        result = command.fix_stdin(name, written.text, resolver.for_file(name), unsafe)
+        linted = [name]
+        out = result.outcomes[0]
+        if diff:
+            sys.stdout.write(out.diff())
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(written.encode(out.after))
+    else:
+        found = _found(paths, resolver, scan_rules)
+        result = command.fix_found(found, resolver.for_file, jobs=jobs if jobs > 0 else _usable_cores(),
+                                   unsafe=unsafe, write=not diff)
+        linted = [f.path for f in found]
+        if diff:
+            sys.stdout.write("".join(o.diff() for o in result.changed()))
+    for note in result.notes(os.getcwd()):
+        typer.echo(f"caplint: {note}", err=True)
+    typer.echo(f"caplint: {result.summary(diff)}", err=True)
+    if diff:
+        return [f for o in result.changed() for f in o.fixed], linted
+    return result.findings, linted
 
 
 def _load_baseline(path: str) -> frozenset[tuple[str, str]]:

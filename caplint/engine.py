@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from caplint import discover, suppressions
-from caplint.model import Container, Finding, Fix, Image, ParseResult, Problem, Severity, Span
+from caplint.model import Container, Finding, Fix, Hit, Image, ParseResult, Problem, Severity, Span
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
 from caplint.registry import all_rules
 from caplint.rules import Rule
@@ -59,6 +59,8 @@ class Settings:
     fail_on: Severity = Severity.MEDIUM
     # The runtime of containers whose format does not say (Compose): docker, podman or nerdctl.
     runtime: str | None = None
+    # Spell out each finding's edit (`caplint.fixing`) for --fix, --diff, SARIF and the editor.
+    fixes: bool = False
 
     def excludes(self, path: str) -> bool:
         return bool(self.exclude) and discover.excluded(relative_to(path, self.root), self.exclude)
@@ -86,7 +88,7 @@ def settings_from(config: Config, *, select: frozenset[str] | None = None, ignor
     size = max_bytes or config.max_file_size
     chosen = select if select is not None else config.select
     skipped = ignore if ignore is not None else config.ignore
-    return Settings(
+    settings = Settings(
         # No selection means every rule, which an extension cannot widen.
         select=chosen | extend_select if chosen is not None else None,
         ignore=(skipped - extend_select) | extend_ignore,
@@ -96,8 +98,8 @@ def settings_from(config: Config, *, select: frozenset[str] | None = None, ignor
         root=config.root,
         fail_on=fail_on or config.fail_on or Severity.MEDIUM,
         runtime=config.runtime,
-        **({"max_bytes": size} if size else {}),
     )
+    return replace(settings, max_bytes=size) if size else settings
 
 
 def relative_to(path: str, root: str | None) -> str:
@@ -198,12 +200,21 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
     out: list[Finding] = []
 
     def stamp(rule: Rule, span: Span, message: str, container: str | None, fix: Fix | None = None,
-              advice: str | None = None) -> Finding:
+              advice: str | None = None, unfixable: str = "") -> Finding:
         # A value written in another file (a Quadlet drop-in) is shown from that file.
         shown = lines if span.path == path else _lines_of(span.path, others)
         line_text = shown[span.line - 1] if 0 < span.line <= len(shown) else ""
         return Finding(rule.id, rule.name, settings.severity.get(rule.id, rule.severity), span,
-                       message, container, line_text, fix=fix, advice=advice or rule.default_advice)
+                       message, container, line_text, fix=fix, advice=advice or rule.default_advice,
+                       unfixable=unfixable)
+
+    spell = _speller(path, text, kind) if settings.fixes else None
+
+    def stamp_hit(rule: Rule, subject: Container | Image, hit: Hit, name: str | None) -> Finding:
+        if spell is None:
+            return stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice)
+        fix, why = spell(subject, hit)
+        return stamp(rule, hit.span, hit.message, name, fix, hit.advice, why)
 
     parse_rule = next((r for r in rules if r.id == "CAP001"), None)
     if parse_rule is not None:
@@ -226,8 +237,7 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                 # A container merged from several files: each file reports what is written in it —
                 # except a Quadlet unit's drop-ins, which are never linted on their own.
                 own = isinstance(subject, Container) and subject.source_kind == "quadlet" and kind == "quadlet"
-                out.extend(stamp(rule, hit.span, hit.message, name, hit.fix, hit.advice) for hit in hits
-                           if own or hit.span.path == path)
+                out.extend(stamp_hit(rule, subject, hit, name) for hit in hits if own or hit.span.path == path)
     found = suppressions.scan(text, path, kind)
     # Values written in other files (a Quadlet unit's drop-ins) are suppressed
     # by comments in those files, in the same syntax.
@@ -243,6 +253,13 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
             out.extend(f for f in (stamp(unused_rule, u.span, u.message, None, advice=u.advice) for u in unused)
                        if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
     return fingerprint(sorted(out, key=Finding.sort_key))
+
+
+def _speller(path: str, text: str, kind: str | None) -> Callable[[Container | Image, Hit], tuple[Fix | None, str]]:
+    """The edit of each hit in this file (imported only when fixes are asked for)."""
+    from caplint.fixing import Source
+
+    return Source(path, text, kind).fix
 
 
 def _lines_of(path: str, cache: dict[str, list[str]]) -> list[str]:

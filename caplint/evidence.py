@@ -61,6 +61,15 @@ TABLE: tuple[Row, ...] = (
         "setpriv --reuid/--regid switches user and groups: needs SETUID and SETGID", _switches_user),
     Row(frozenset({"su", "runuser"}), ("SETUID", "SETGID"),
         "switches to another user: setuid(2) and setgid(2) need SETUID and SETGID"),
+    # Daemons that start as root and drop to the user their configuration names
+    # (nginx's `user`, Apache's `User`/`Group`, a php-fpm pool's `user`): the
+    # program switches user itself, as gosu would.
+    Row(frozenset({"nginx"}), ("CHOWN", "SETGID", "SETUID"),
+        "started as root, nginx gives its temporary folders to its worker user (chown) and runs its workers "
+        "as that user: needs CHOWN, SETGID and SETUID"),
+    Row(frozenset({"httpd", "apache2", "apache2-foreground", "php-fpm"}), ("SETGID", "SETUID"),
+        "started as root, the server runs its children as its configured user: setuid(2) and setgid(2) "
+        "need SETUID and SETGID"),
     Row(frozenset({"chroot"}), ("SYS_CHROOT",), "chroot(2) needs SYS_CHROOT"),
     Row(frozenset({"chown", "chgrp"}), ("CHOWN",), "changing a file's owner or group needs CHOWN"),
     Row(frozenset({"ip"}), ("NET_ADMIN",), "changing interfaces, addresses or routes needs NET_ADMIN", _changes_links),

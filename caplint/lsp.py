@@ -97,7 +97,10 @@ def lint_document(path: str, text: str, settings: engine.Settings | None = None)
     The CLI reports an explicit file of unknown kind as CAP001 because the user
     asked for it; an editor opens every YAML and text file, so silence is right.
     """
-    settings = settings or engine.Settings()
+    from caplint.fixing.run import with_fixes
+
+    # Edits spelt out: each fix is offered as a code action.
+    settings = with_fixes(settings or engine.Settings())
     text = text.replace("\r\n", "\n")
     kind = engine.detect_kind(path, text)
     if kind is None or settings.excludes(path):
@@ -263,17 +266,31 @@ def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
 
 def _quick_fix(ls: CaplintServer, uri: str, version: int | None, fix: Fix, diagnostic: lsp.Diagnostic,
                lines: Sequence[str], codec: PositionCodec) -> lsp.CodeAction:
-    edit = lsp.TextEdit(range=to_range(fix.span, lines, codec), new_text=fix.replacement)
+    edits = [lsp.TextEdit(range=_edit_range(e.span, lines, codec), new_text=e.replacement) for e in fix.edits]
     versioned = ls.client_capabilities.workspace and ls.client_capabilities.workspace.workspace_edit \
         and ls.client_capabilities.workspace.workspace_edit.document_changes
     if versioned and version is not None:
         # A versioned edit is refused by the client if the buffer moved on.
         workspace_edit = lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(
-            text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=[edit])])
+            text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=list(edits))])
     else:
-        workspace_edit = lsp.WorkspaceEdit(changes={uri: [edit]})
-    return lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
-                          is_preferred=True, edit=workspace_edit)
+        workspace_edit = lsp.WorkspaceEdit(changes={uri: list(edits)})
+    # The title says whether the fix changes what the container may do; only a
+    # safe one is the editor's preferred (auto-applicable) action.
+    return lsp.CodeAction(title=fix.label, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                          is_preferred=fix.safe, edit=workspace_edit)
+
+
+def _edit_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Range:
+    """An edit's exact range (an insertion stays a point; past the last line is its end)."""
+
+    def position(line: int, column: int) -> lsp.Position:
+        if line > len(lines):
+            return lsp.Position(len(lines) - 1, codec.client_num_units(lines[-1])) if lines else lsp.Position(0, 0)
+        text = lines[line - 1]
+        return lsp.Position(line - 1, codec.client_num_units(text[: max(column - 1, 0)]))
+
+    return lsp.Range(position(span.line, span.column), position(span.end_line, span.end_column))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -136,6 +136,10 @@ class Container:
     processes: tuple[Process, ...] = ()
     ports: tuple[Located[int], ...] = ()  # container-side ports the workload listens on
     build: Build | None = None  # the image built here for it (assemble links it)
+    # A command line's point just after its subcommand (`docker run|`), where
+    # new options can be written as ` --cap-drop=ALL`; None when the format
+    # has no such point or the subcommand is not written as plain text.
+    options_at: Span | None = None
 
 
 @value
@@ -317,15 +321,63 @@ class Hit:
     message: str
     fix: Fix | None = None
     advice: str | None = None
+    remedy: Remedy | None = None
+
+
+@value
+class Remedy:
+    """What to change in a container to resolve a hit, said without its format:
+    a rule knows *what* (drop ALL and add these back, add no-new-privileges,
+    take this entry out), `caplint.fixing` knows how that is spelt in the file
+    (Compose keys, command-line options) and whether it can be written safely.
+
+    `remove` is a `cap_add`/`cap_drop` entry to take out (`field` names its
+    list); `drop_all` with `add` writes `cap_drop: [ALL]` and adds `add` to
+    what the container already adds; `security_opt` is an option to add.
+    """
+
+    title: str
+    safe: bool
+    remove: Located[str] | None = None
+    field: Literal["cap_add", "cap_drop"] = "cap_add"
+    drop_all: bool = False
+    add: tuple[str, ...] = ()
+    security_opt: str | None = None
+
+
+@value
+class Edit:
+    """Text that replaces what is written at `span` (an empty span: an insertion there)."""
+
+    span: Span
+    replacement: str
 
 
 @value
 class Fix:
-    """A replacement for the text at `span` that is unambiguously right."""
+    """An edit of the file that resolves a finding: `replacement` for the text at
+    `span`, plus `more` edits of the same file when one change needs several.
+
+    `safe` is ruff's applicability: a safe fix keeps what the container does
+    (a misspelt name corrected, a redundant entry removed); an unsafe one
+    changes it (capabilities dropped, no-new-privileges set) and is only
+    applied when asked (`--unsafe-fixes`).
+    """
 
     span: Span
     replacement: str
     title: str
+    safe: bool = True
+    more: tuple[Edit, ...] = ()
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        return (Edit(self.span, self.replacement), *self.more)
+
+    @property
+    def label(self) -> str:
+        """The title with its safety, as editors and reports show it."""
+        return f"Fix: {self.title}" if self.safe else f"Fix (unsafe): {self.title}"
 
 
 @value
@@ -350,6 +402,9 @@ class Finding:
     fix: Fix | None = None
     # What to write instead (every reporter's `fix`); never empty once stamped.
     advice: str = ""
+    # Why caplint makes no edit for a finding it would otherwise fix (the value is
+    # in a shared anchor, a `${VAR}`…); only filled when fixes were asked for.
+    unfixable: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         s = self.span

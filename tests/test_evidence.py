@@ -120,6 +120,9 @@ def needs(tmp_path: Path, script: str, **kw: str) -> tuple[list[str], bool, list
     ("sh -c 'chown app /data'", ["CHOWN"]),
     ("if [ -d /data ]; then chown -R app /data; fi", ["CHOWN"]),
     ("echo 'gosu app x'", []),
+    ("exec nginx -g 'daemon off;'", ["CHOWN", "SETGID", "SETUID"]),
+    ("exec apache2-foreground", ["SETGID", "SETUID"]),
+    ("exec php-fpm -F", ["SETGID", "SETUID"]),
 ])
 def test_each_row_of_the_table(tmp_path: Path, script: str, wanted: list[str]) -> None:
     cap_add, complete, lines = needs(tmp_path, script)

@@ -245,7 +245,8 @@ def test_quick_fix_replaces_a_misspelt_capability() -> None:
             [action] = actions
             assert isinstance(action, lsp.CodeAction)
             assert action.kind == lsp.CodeActionKind.QuickFix
-            assert action.title == "Replace NET_BIND_SERVCE with NET_BIND_SERVICE"
+            assert action.title == "Fix: replace NET_BIND_SERVCE with NET_BIND_SERVICE"
+            assert action.is_preferred
             assert action.edit is not None and action.edit.document_changes is not None
             [doc_edit] = action.edit.document_changes
             assert isinstance(doc_edit, lsp.TextDocumentEdit)
@@ -261,6 +262,39 @@ def test_quick_fix_replaces_a_misspelt_capability() -> None:
                 range=lsp.Range(lsp.Position(1, 0), lsp.Position(1, 0)),
                 context=lsp.CodeActionContext(diagnostics=[])))
             assert not elsewhere
+    run(body)
+
+
+def test_least_privilege_is_an_unsafe_code_action_with_the_edits_of_the_cli() -> None:
+    """The README's worked example: the computed set, offered as a code action
+    whose title says it is unsafe, with the very splice `--fix` writes."""
+    name = "examples/least-privilege/compose.yaml"
+    text = (ROOT / name).read_text(encoding="utf-8")
+
+    async def body() -> None:
+        async with session(["utf-16"]) as (client, _):
+            uri, published = await open_and_wait(client, name, text)
+            assert codes(published) == ["CAP204", "CAP304"]
+            line = next(i for i, t in enumerate(text.splitlines()) if t == "  app:")
+            actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=lsp.Range(lsp.Position(line, 3), lsp.Position(line, 3)),
+                context=lsp.CodeActionContext(diagnostics=list(published.diagnostics))))
+            assert actions is not None
+            by_title = {a.title: a for a in actions if isinstance(a, lsp.CodeAction)}
+            assert sorted(by_title) == ["Fix (unsafe): drop all capabilities, add CHOWN, SETGID, SETUID",
+                                        "Fix (unsafe): set no-new-privileges"]
+            action = by_title["Fix (unsafe): drop all capabilities, add CHOWN, SETGID, SETUID"]
+            assert not action.is_preferred  # an editor must not apply it unasked
+            assert action.edit is not None and action.edit.document_changes is not None
+            [doc_edit] = action.edit.document_changes
+            assert isinstance(doc_edit, lsp.TextDocumentEdit)
+            [edit] = doc_edit.edits
+            assert isinstance(edit, lsp.TextEdit)
+            end = next(i for i, t in enumerate(text.splitlines()) if "app-data:/var/lib/app" in t)
+            point = lsp.Position(end, len(text.splitlines()[end]))
+            assert edit.range == lsp.Range(point, point)
+            assert edit.new_text == "\n    cap_drop: [ALL]\n    cap_add: [CHOWN, SETGID, SETUID]"
     run(body)
 
 

@@ -33,3 +33,18 @@ def test_readme_excerpt_is_cut_from_the_real_report() -> None:
         assert starts, f"not in the report as printed:\n" + "\n".join(part)
         at = starts[0] + len(part)
     assert at == len(lines)
+
+
+LEAST_PRIVILEGE = re.compile(r"<!-- least-privilege-diff:start -->\n```console\n\$ (.*?)\n(.*?)```\n"
+                             r"<!-- least-privilege-diff:end -->", re.S)
+
+
+def test_readme_least_privilege_diff_is_what_caplint_prints() -> None:
+    """The worked example's diff and summary, exactly as `--diff --unsafe-fixes` prints them."""
+    match = LEAST_PRIVILEGE.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert match, "the Least privilege example block is missing"
+    command, shown = match.groups()
+    assert command == "caplint check --diff --unsafe-fixes examples/least-privilege/"
+    run = run_caplint(*command.split()[1:], cwd=ROOT)
+    assert run.returncode == 1, run.stderr
+    assert shown == run.stdout + run.stderr

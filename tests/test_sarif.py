@@ -302,7 +302,7 @@ def test_a_fix_becomes_a_sarif_fix() -> None:
     log = json.loads(render(findings, Context(rules=all_rules(), files=1)))
     validate(log)
     (fix,) = results(log)[0]["fixes"]
-    assert fix["description"]["text"] == "Replace NET_BIND_SERVCE with NET_BIND_SERVICE"
+    assert fix["description"]["text"] == "Fix: replace NET_BIND_SERVCE with NET_BIND_SERVICE"
     (change,) = fix["artifactChanges"]
     assert change["artifactLocation"] == {"uri": "compose.yaml", "uriBaseId": "%SRCROOT%"}
     assert change["replacements"] == [{
@@ -327,3 +327,29 @@ def test_results_say_the_fix_and_carry_exact_edits() -> None:
     (change,) = by_rule["CAP304"]["fixes"][0]["artifactChanges"]
     assert change["replacements"][0]["insertedContent"] == {"text": "no-new-privileges:true"}
     assert change["replacements"][0]["deletedRegion"]["startColumn"] == 21  # inside the quotes
+
+
+def test_computed_least_privilege_and_command_line_edits_are_sarif_fixes(tmp_path: Path) -> None:
+    """`caplint check --format sarif` carries the edits `--fix --unsafe-fixes` makes,
+    several replacements where one fix needs them, valid against the schema."""
+    run = run_caplint("check", "--format", "sarif", "examples/least-privilege/")
+    log = json.loads(run.stdout)
+    validate(log)
+    by_rule = {r["ruleId"]: r for r in results(log)}
+    (fix,) = by_rule["CAP204"]["fixes"]
+    assert fix["description"]["text"] == "Fix (unsafe): drop all capabilities, add CHOWN, SETGID, SETUID"
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "examples/least-privilege/compose.yaml", "uriBaseId": "%SRCROOT%"}
+    assert change["replacements"] == [{
+        "deletedRegion": {"startLine": 10, "startColumn": 56, "endLine": 10, "endColumn": 56},  # after the comment
+        "insertedContent": {"text": "\n    cap_drop: [ALL]\n    cap_add: [CHOWN, SETGID, SETUID]"},
+    }]
+    (tmp_path / "run.sh").write_text("#!/bin/sh\ndocker run --rm --cap-drop=NET_RAW \\\n  --cap-drop=ALL alpine:3.20 true\n")
+    log = json.loads(run_caplint("check", "--format", "sarif", "run.sh", cwd=tmp_path).stdout)
+    validate(log)
+    by_rule = {r["ruleId"]: r for r in results(log)}
+    assert by_rule["CAP206"]["fixes"][0]["artifactChanges"][0]["replacements"] == [{
+        "deletedRegion": {"startLine": 2, "startColumn": 16, "endLine": 2, "endColumn": 35},
+        "insertedContent": {"text": ""},
+    }]
+    assert by_rule["CAP304"]["fixes"][0]["description"]["text"] == "Fix (unsafe): set no-new-privileges"

@@ -21,7 +21,8 @@ DOCKERFILE = "FROM debian:12\nRUN setcap cap_net_admin+ep /usr/bin/ping\n"
 ALWAYS_HEAVY = {"pygls", "lsprotocol", "caplint.lsp", "sarif_om", "jsonschema", "rich", "pydantic",
                 "importlib.metadata",  # only on a registry-cache miss
                 "multiprocessing", "concurrent.futures",  # only when a process pool starts
-                "_hashlib", "email", "zipfile"}
+                "_hashlib", "email", "zipfile",
+                "caplint.fixing"}  # only for --fix, --diff, SARIF and the editor
 
 _PROBE = """
 import atexit, sys

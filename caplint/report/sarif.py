@@ -120,13 +120,19 @@ def _result(om: Any, f: Finding, rule_index: int | None, cwd: str) -> Any:
 
 
 def _fix(om: Any, fix: Fix, artifact: Any) -> Any:
-    replacement = _new(
+    replacements = [_new(
         om.Replacement,
-        deleted_region=_region(om, fix.span),
-        inserted_content=_new(om.ArtifactContent, text=fix.replacement),
-    )
-    change = _new(om.ArtifactChange, artifact_location=artifact, replacements=[replacement])
-    return _new(om.Fix, description=_new(om.Message, text=fix.title), artifact_changes=[change])
+        deleted_region=_deleted(om, edit.span),
+        inserted_content=_new(om.ArtifactContent, text=edit.replacement),
+    ) for edit in fix.edits]
+    change = _new(om.ArtifactChange, artifact_location=artifact, replacements=replacements)
+    return _new(om.Fix, description=_new(om.Message, text=fix.label), artifact_changes=[change])
+
+
+def _deleted(om: Any, s: Span) -> Any:
+    """The exact region an edit replaces: an insertion is an empty region (SARIF
+    §3.30.2: endColumn equal to startColumn); whole lines end at column 1 of the next."""
+    return _new(om.Region, start_line=s.line, start_column=s.column, end_line=s.end_line, end_column=s.end_column)
 
 
 def _artifact_location(om: Any, path: str, cwd: str) -> Any:

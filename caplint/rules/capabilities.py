@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 from caplint import advice
 from caplint import capabilities as caps
-from caplint.model import Container, Hit, Located, Severity
+from caplint.model import Container, Hit, Located, Remedy, Severity
 from caplint.rules import rule
 
 
@@ -226,8 +227,21 @@ def missing_drop_all(c: Container) -> Iterator[Hit]:
     if any(not loc.resolved for loc in c.cap_drop) or _drops_all(c):
         return
     kept = sorted(caps.defaults_for(c.runtime) - {name for _, name in _named(c.cap_drop)})
+    suggestion = advice.suggested_capabilities(c)
     yield Hit(c.span, f"{c.name} does not drop ALL capabilities and keeps {len(kept)} defaults ({', '.join(kept)})",
-              advice=advice.least_privilege(c))
+              advice=advice.least_privilege(c, suggestion), remedy=_drop_all(c, suggestion))
+
+
+def _drop_all(c: Container, suggestion: advice.CapabilitySuggestion) -> Remedy | None:
+    """CAP204's edit, only where the set it adds back is computed in full:
+    drop ALL and add what is needed to what the container adds already."""
+    if not suggestion.complete or suggestion.cap_add is None:
+        return None
+    have = {name for _, name in _named(c.cap_add)}
+    add = tuple(n for n in suggestion.cap_add if n not in have)
+    kept = sorted(have | set(add))
+    title = "drop all capabilities" + (f", add {', '.join(kept)}" if kept else "")
+    return Remedy(title, safe=False, drop_all=True, add=add)
 
 
 @rule("CAP205", "unknown-capability", Severity.HIGH, (Container,))
@@ -274,7 +288,7 @@ def unknown_capability(c: Container) -> Iterator[Hit]:
                 guess = caps.suggest(loc.value)
                 hint = f"; did you mean {guess}?" if guess else ""
                 why = " (only the bare ALL is special)" if loc.value.strip().upper() == "CAP_ALL" else ""
-                fix = advice.replace_value(loc, guess, f"Replace {loc.value} with {guess}") if guess else None
+                fix = advice.replace_value(loc, guess, f"replace {loc.value} with {guess}") if guess else None
                 yield Hit(loc.span, f"{c.name} {field} {loc.shown}, which is not a Linux capability{why}: the container will not start{hint}", fix,
                           advice.at(c, loc, f"write {guess}" if guess else
                                     f"write one of the 41 names of capabilities(7) (`caplint caps` lists a container's), or remove {loc.raw}"))
@@ -334,7 +348,8 @@ def redundant_capability(c: Container) -> Iterator[Hit]:
     seen: set[str] = set()
     for loc, name in adds:
         if name in seen:
-            yield Hit(loc.span, f"{c.name} adds {loc.shown} twice", advice=advice.at(c, loc, f"remove this second {loc.raw}"))
+            yield Hit(loc.span, f"{c.name} adds {loc.shown} twice", advice=advice.at(c, loc, f"remove this second {loc.raw}"),
+                      remedy=_redundant(loc, "cap_add"))
         elif add_all and name != caps.ALL:
             yield Hit(loc.span, f"{c.name} adds {loc.shown} although it already adds ALL",
                       advice=advice.at(c, loc, f"keep {name} and replace ALL with the other capabilities it really uses"))
@@ -345,13 +360,15 @@ def redundant_capability(c: Container) -> Iterator[Hit]:
         elif name in defaults and not drop_all:
             yield Hit(loc.span, f"{c.name} adds {loc.shown}, which {c.runtime} grants by default",
                       advice=advice.at(c, loc, f"drop the other defaults with {advice.cap_lists(c, [])}, so that adding "
-                                               f"{name} means what it says, or remove {loc.raw}"))
+                                               f"{name} means what it says, or remove {loc.raw}"),
+                      remedy=_redundant(loc, "cap_add"))
         seen.add(name)
 
     seen.clear()
     for loc, name in drops:
         if name in seen:
-            yield Hit(loc.span, f"{c.name} drops {loc.shown} twice", advice=advice.at(c, loc, f"remove this second {loc.raw}"))
+            yield Hit(loc.span, f"{c.name} drops {loc.shown} twice", advice=advice.at(c, loc, f"remove this second {loc.raw}"),
+                      remedy=_redundant(loc, "cap_drop"))
         elif add_all:
             if name == caps.ALL:
                 yield Hit(loc.span, f"{c.name} drops {loc.shown} but also adds ALL, which wins: it keeps every capability",
@@ -361,11 +378,18 @@ def redundant_capability(c: Container) -> Iterator[Hit]:
             pass  # reported on the add above
         elif drop_all and name != caps.ALL:
             yield Hit(loc.span, f"{c.name} drops {loc.shown} although it already drops ALL",
-                      advice=advice.at(c, loc, f"remove {loc.raw} from {_lists(c, 'cap_drop')}: ALL covers it"))
+                      advice=advice.at(c, loc, f"remove {loc.raw} from {_lists(c, 'cap_drop')}: ALL covers it"),
+                      remedy=_redundant(loc, "cap_drop"))
         elif name != caps.ALL and name not in defaults:
             yield Hit(loc.span, f"{c.name} drops {loc.shown}, which it never had ({c.runtime} does not grant it by default)",
-                      advice=advice.at(c, loc, f"remove {loc.raw} from {_lists(c, 'cap_drop')}, or drop ALL instead"))
+                      advice=advice.at(c, loc, f"remove {loc.raw} from {_lists(c, 'cap_drop')}, or drop ALL instead"),
+                      remedy=_redundant(loc, "cap_drop"))
         seen.add(name)
+
+
+def _redundant(loc: Located[str], field: Literal["cap_add", "cap_drop"]) -> Remedy:
+    """CAP206's edit: the entry changes nothing, so taking it out is safe."""
+    return Remedy(f"remove the redundant {loc.raw} from {field}", safe=True, remove=loc, field=field)
 
 
 def _lists(c: Container, key: str) -> str:

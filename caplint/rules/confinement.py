@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from caplint import advice
-from caplint.model import Container, Fix, Hit, Located, Severity
+from caplint.model import Container, Fix, Hit, Located, Remedy, Severity
 from caplint.rules import rule
 
 
@@ -196,7 +196,8 @@ def missing_no_new_privileges(c: Container) -> Iterator[Hit]:
                       _to_true(opt), advice.at(c, opt, f"write {_true_spelling(opt)} instead of {advice.as_written(opt)}"))
             return
     yield Hit(c.span, f"{c.name} does not set no-new-privileges: setuid binaries can raise privileges",
-              advice=advice.add_security_opt(c, "no-new-privileges:true", "no-new-privileges"))
+              advice=advice.add_security_opt(c, "no-new-privileges:true", "no-new-privileges"),
+              remedy=Remedy("set no-new-privileges", safe=False, security_opt="no-new-privileges"))
 
 
 @rule("CAP311", "unmasked-system-paths", Severity.HIGH, (Container,))
@@ -256,4 +257,5 @@ def _true_spelling(opt: Located[str]) -> str:
 
 def _to_true(opt: Located[str]) -> Fix | None:
     """The exact edit for CAP304's explicit false."""
-    return advice.replace_value(opt, _true_spelling(opt), f"Set {_true_spelling(opt)}")
+    # Unsafe (ruff's sense): setuid programs the container runs stop gaining privileges.
+    return advice.replace_value(opt, _true_spelling(opt), f"set {_true_spelling(opt)}", safe=False)

@@ -426,7 +426,8 @@ def _without_id_bits(program: str, mode: Located[str], text: str, target: str) -
     if _OCTAL.fullmatch(text):
         cleared = format(int(text, 8) & ~0o6000, "o").rjust(len(text), "0")
         # Only where the word is the mode alone (not `-Dm4755` or `--mode=4755`).
-        edit = advice.replace_value(mode, cleared, f"Write {cleared}") if mode.value == text else None
+        # Unsafe: a program that needed its setuid bit stops working.
+        edit = advice.replace_value(mode, cleared, f"write {cleared}", safe=False) if mode.value == text else None
         spelled = f"install -m {cleared}" if program == "install" else f"chmod {cleared}"
         return edit, f"write `{spelled}` for {target}: the same permissions without the id bits"
     return None, (f"remove the s from `{mode.raw}` (or the command, if it does nothing else) for {target}; if the program "

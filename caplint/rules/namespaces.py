@@ -13,7 +13,8 @@ def _shares_host(c: Container, setting: Located[str] | None, what: str, key: str
     """`then` says what to write instead, after the removal; `instead` is the
     value that can replace `host` as it stands."""
     if setting is not None and setting.resolved and setting.value.strip().lower() == "host":
-        edit = advice.replace_value(setting, instead, f"Use {instead}") if instead else None
+        # Unsafe: the container stops sharing the host's namespace, which it may rely on.
+        edit = advice.replace_value(setting, instead, f"use {instead}", safe=False) if instead else None
         yield Hit(setting.span, f"{c.name} shares the host's {what}", edit,
                   f"{advice.remove_value(c, key, flag, setting)}; {then}")
 

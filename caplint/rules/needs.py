@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from caplint import advice, evidence, filecaps
 from caplint import capabilities as caps
 from caplint.effective import effective_capabilities
-from caplint.model import Container, Hit, Located, Severity
+from caplint.model import Container, Hit, Located, Remedy, Severity
 from caplint.rules import rule
 
 
@@ -73,7 +73,9 @@ def needless_capability(c: Container) -> Iterator[Hit]:
         yield Hit(loc.span, f"{c.name} adds {loc.shown}, which Docker does not need to bind ports below 1024: "
                             "it sets net.ipv4.ip_unprivileged_port_start=0 in the container's network namespace",
                   advice=advice.remove_from_list(c, "cap_add", "--cap-add", loc) +
-                  ": ports below 1024 bind without it here")
+                  ": ports below 1024 bind without it here",
+                  # Unsafe: right for Docker ≥ 20.10, wrong on an older engine.
+                  remedy=Remedy(f"remove {loc.raw}", safe=False, remove=loc))
 
 
 @rule("CAP209", "blocked-file-capability", Severity.MEDIUM, (Container,))

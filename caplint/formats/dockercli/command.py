@@ -16,7 +16,7 @@ from caplint.formats.dockercli import flags as runflags
 from caplint.formats.dockercli.fields import fields
 from caplint.formats.dockercli.flags import Option, Table
 from caplint.formats.shell.commands import WRAPPERS, basename, cover, unwrap
-from caplint.model import Container, Located, SourceKind
+from caplint.model import Container, Located, SourceKind, Span
 
 # The program's base name → (runtime, whether it is a Compose front end).
 _PROGRAMS: dict[str, tuple[str, bool]] = {
@@ -57,8 +57,18 @@ def container_for(words: Sequence[Located[str]], source_kind: SourceKind = "shel
         runtime=runtime,  # type: ignore[arg-type]
         complete=complete,
         image=target if table in (runflags.RUN, runflags.SERVICE_CREATE) else None,
+        options_at=_after(words[start - 1]),
         **fields(options, runtime),
     )
+
+
+def _after(verb: Located[str]) -> Span | None:
+    """The point just after the subcommand, when it is written as plain text
+    (`run`, not `"run"` or `r\\un`): new options go there."""
+    if verb.raw != verb.value or not verb.resolved:
+        return None
+    s = verb.span
+    return Span(s.path, s.end_line, s.end_column, s.end_line, s.end_column)
 
 
 def options(words: Sequence[Located[str]], table: Table = runflags.RUN,
