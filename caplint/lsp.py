@@ -90,17 +90,19 @@ def settings_for(path: str) -> engine.Settings:
 _SETTINGS: dict[str | None, tuple[tuple[int, int, int] | None, engine.Settings]] = {}
 
 
-def lint_document(path: str, text: str, settings: engine.Settings | None = None) -> list[Finding]:
+def lint_document(path: str, text: str, settings: engine.Settings | None = None, *,
+                  fixes: bool = False) -> list[Finding]:
     """Findings for an editor buffer; none for a file caplint has no parser for
     or that the configuration excludes.
 
     The CLI reports an explicit file of unknown kind as CAP001 because the user
     asked for it; an editor opens every YAML and text file, so silence is right.
     """
-    from caplint.fixing.run import with_fixes
+    settings = settings or engine.Settings()
+    if fixes:  # edits spelt out, for code actions
+        from caplint.fixing.run import with_fixes
 
-    # Edits spelt out: each fix is offered as a code action.
-    settings = with_fixes(settings or engine.Settings())
+        settings = with_fixes(settings)
     text = text.replace("\r\n", "\n")
     kind = engine.detect_kind(path, text)
     if kind is None or settings.excludes(path):
@@ -144,13 +146,16 @@ def to_diagnostic(finding: Finding, lines: Sequence[str], codec: PositionCodec) 
 
 
 class CaplintServer(LanguageServer):
-    """Remembers, per document, the pending debounced lint and the last findings
-    (for code actions), keyed by URI."""
+    """Remembers, per document, the pending debounced lint and the last findings,
+    keyed by URI. Diagnostics need no edits; a code action request lints the
+    version it is about once more with every fix spelt out (about as much work
+    again: not worth paying on every keystroke) and keeps that."""
 
     def __init__(self) -> None:
         super().__init__("caplint", __version__)
         self.pending: dict[str, asyncio.TimerHandle] = {}
-        self.findings: dict[str, tuple[int | None, list[Finding]]] = {}
+        # URI → (document version, whether fixes are spelt out, findings).
+        self.findings: dict[str, tuple[int | None, bool, list[Finding]]] = {}
         self.config_errors: set[str] = set()
         self.debounce = DEBOUNCE_SECONDS
 
@@ -162,11 +167,11 @@ class CaplintServer(LanguageServer):
         if handle is not None:
             handle.cancel()
 
-    def lint(self, uri: str) -> list[Finding]:
+    def lint(self, uri: str, *, fixes: bool = False) -> list[Finding]:
         doc = self.workspace.get_text_document(uri)
         path = document_path(uri)
         try:
-            found = lint_document(path, doc.source, settings_for(path))
+            found = lint_document(path, doc.source, settings_for(path), fixes=fixes)
         except ConfigError as err:
             # Say so once per distinct problem, not on every keystroke, and
             # keep linting nothing until the file is fixed (as the CLI would refuse).
@@ -177,14 +182,15 @@ class CaplintServer(LanguageServer):
         except Exception:  # a linter bug must never take the editor's server down
             log.exception("caplint failed on %s", uri)
             found = []
-        self.findings[uri] = (doc.version, found)
+        self.findings[uri] = (doc.version, fixes, found)
         return found
 
     def findings_for(self, uri: str) -> list[Finding]:
+        """The findings of the document as it is now, each with its fix."""
         doc = self.workspace.get_text_document(uri)
-        version, found = self.findings.get(uri, (None, None))
-        if found is None or version != doc.version:
-            found = self.lint(uri)
+        version, fixes, found = self.findings.get(uri, (None, False, None))
+        if found is None or version != doc.version or not fixes:
+            found = self.lint(uri, fixes=True)
         return found
 
     def publish(self, uri: str) -> None:

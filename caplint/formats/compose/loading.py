@@ -92,9 +92,10 @@ def file_problems(root: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
         why = template_error(str(node.value))
         if why is not None:
             report(node, f"{'.'.join(where)}: {why}")
-    top = yn.mapping_items(root)
+    items_of: dict[int, dict[str, tuple[Any, Any]]] = {}
+    top = items_of[id(root)] = yn.mapping_items(root)
     for path, cast in TOP_CASTS.items():
-        for node, where in _at(root, path, ()):
+        for node, where in _at(root, path, (), items_of):
             _cast(node, where, cast, env, report)
     services = top.get("services", (None, None))[1]
     if not yn.is_map(services):
@@ -104,12 +105,12 @@ def file_problems(root: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
             continue
         label = (f"service {name!r}",)
         for path, cast in SERVICE_CASTS.items():
-            for node, where in _at(service, path, label):
+            for node, where in _at(service, path, label, items_of):
                 _cast(node, where, cast, env, report)
-        for node, where in _at(service, ("volumes", "[]"), label):
+        for node, where in _at(service, ("volumes", "[]"), label, items_of):
             if is_string(node):
                 _checked(node, where, env, volume_error, report)
-        for node, where in _at(service, ("devices", "[]"), label):
+        for node, where in _at(service, ("devices", "[]"), label, items_of):
             if is_string(node):
                 _checked(node, where, env, device_error, report)
     return found
@@ -138,8 +139,12 @@ def _cast(node: Any, where: tuple[str, ...], cast: Cast, env: Mapping[str, str],
         _checked(node, where, env, cast, report)
 
 
-def _at(node: Any, path: tuple[str, ...], where: tuple[str, ...]) -> Iterator[tuple[Any, tuple[str, ...]]]:
-    """The nodes at `path` below `node`, each with the keys that lead to it."""
+def _at(node: Any, path: tuple[str, ...], where: tuple[str, ...],
+        items_of: dict[int, dict[str, tuple[Any, Any]]]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """The nodes at `path` below `node`, each with the keys that lead to it.
+    `items_of` keeps each mapping's merged items: some sixty paths start at
+    every service, and merging a mapping's keys is the costly part (half of a
+    language-server re-lint before it was kept)."""
     if not path:
         yield node, where
         return
@@ -147,11 +152,13 @@ def _at(node: Any, path: tuple[str, ...], where: tuple[str, ...]) -> Iterator[tu
     if step == "[]":
         if yn.is_seq(node):
             for item in node.value:
-                yield from _at(item, rest, where)
+                yield from _at(item, rest, where, items_of)
     elif yn.is_map(node):
-        items = yn.mapping_items(node)
+        items = items_of.get(id(node))
+        if items is None:
+            items = items_of[id(node)] = yn.mapping_items(node)
         for key in (items if step == "*" else [step] if step in items else []):
-            yield from _at(items[key][1], rest, (*where, key))
+            yield from _at(items[key][1], rest, (*where, key), items_of)
 
 
 def _duplicate_keys(node: Any, seen: set[int], depth: int = 0) -> Iterator[Any]:
