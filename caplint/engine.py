@@ -138,8 +138,11 @@ def detect_kind(path: str, text: str) -> str | None:
     return discover.kind_by_name(path) or discover.kind_by_content(text)
 
 
-def lint_text(path: str, text: str, kind: str | None = None, settings: Settings | None = None) -> list[Finding]:
-    """Findings for one file's text, sorted; the heart of every front end."""
+def lint_text(path: str, text: str, kind: str | None = None, settings: Settings | None = None, *,
+              memo: CheckMemo | None = None) -> list[Finding]:
+    """Findings for one file's text, sorted; the heart of every front end.
+    `memo` (the language server's, per document) reuses the hits of the last
+    lint for every container and image that has not changed."""
     settings = settings or Settings()
     kind = kind if kind not in (None, "unknown") else detect_kind(path, text)
     if kind is None:
@@ -154,7 +157,47 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
         # that design, for every front end (CLI, workers, language server).
         result = ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to parse this file "
                                                f"({type(err).__name__}: {err}); please report it with the file attached")])
-    return _findings(result, text, path, settings, kind)
+    return _findings(result, text, path, settings, kind, memo)
+
+
+class CheckMemo:
+    """The hits of each built-in rule on each subject of the last lint of one
+    document, reused for a subject equal to one of them: after an edit, most of
+    a file's containers are the same values as before (their every line and
+    column too), and a built-in check reads nothing but its subject, so its
+    hits are the same. A plugin's check is always run (it might read more).
+    Only the last lint's entries are kept."""
+
+    def __init__(self) -> None:
+        # (kind, name, where it is written) → (the subject, its hits by rule id)
+        self._last: dict[tuple[str, str, Span], tuple[Container | Image, dict[str, list[Hit]]]] = {}
+        self._now: dict[tuple[str, str, Span], tuple[Container | Image, dict[str, list[Hit]]]] = {}
+
+    def start(self) -> None:
+        """A new lint begins: what the previous one found is what may be reused."""
+        if self._now:
+            self._last, self._now = self._now, {}
+
+    def entry(self, subject: Container | Image) -> dict[str, list[Hit]]:
+        """The hits kept for `subject`, by rule id, to be filled by this lint.
+        Looked up by where it is written and compared whole (cheaper than hashing it)."""
+        key = (type(subject).__name__, subject.name if isinstance(subject, Container) else subject.path, subject.span)
+        now = self._now.get(key)
+        if now is not None and now[0] == subject:
+            return now[1]
+        last = self._last.get(key)
+        kept = dict(last[1]) if last is not None and last[0] == subject else {}
+        self._now[key] = (subject, kept)
+        return kept
+
+
+def _check(rule: Rule, subject: Container | Image, kept: dict[str, list[Hit]] | None) -> list[Hit]:
+    if kept is None or not (getattr(rule.check, "__module__", None) or "").startswith("caplint.rules."):
+        return list(rule.check(subject))
+    hits = kept.get(rule.id)
+    if hits is None:
+        hits = kept[rule.id] = list(rule.check(subject))
+    return hits
 
 
 def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:
@@ -193,7 +236,8 @@ def problem_findings(problems: Sequence[Problem], text: str, settings: Settings,
     return _findings(ParseResult(problems=list(problems)), text, path, settings)
 
 
-def _findings(result: ParseResult, text: str, path: str, settings: Settings, kind: str | None = None) -> list[Finding]:
+def _findings(result: ParseResult, text: str, path: str, settings: Settings, kind: str | None = None,
+              memo: CheckMemo | None = None) -> list[Finding]:
     rules = settings.rules_for(path)
     lines = text.split("\n")
     others: dict[str, list[str]] = {}
@@ -221,12 +265,15 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         for problem in result.problems:
             out.append(stamp(parse_rule, problem.span, problem.message, None, advice=problem.advice))
     subjects: list[Container | Image] = [*result.containers, *result.images]
+    if memo is not None:
+        memo.start()
+    kept = [memo.entry(s) if memo is not None else None for s in subjects]
     for rule in rules:
-        for subject in subjects:
+        for subject, keep in zip(subjects, kept):
             if isinstance(subject, rule.subjects):
                 name = subject.name if isinstance(subject, Container) else None
                 try:
-                    hits = list(rule.check(subject))
+                    hits = _check(rule, subject, keep)
                 except Exception as err:  # noqa: BLE001 — one broken (plugin) rule must not hide the others
                     where = subject.span
                     out.append(stamp(rule, where, f"rule {rule.id} failed on this {'container' if name else 'image'} "

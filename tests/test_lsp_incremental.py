@@ -1,0 +1,86 @@
+"""The language server's re-lint reuses what an edit left unchanged
+(`engine.CheckMemo`): its findings must equal a lint from scratch after every
+edit, whatever the edits. Each example is a document (a fixture, kept at its
+own path so `build:`, `extends` and stacks read the files beside it) and a
+run of line edits — replace, insert, delete, with lines taken from every
+fixture and a few that add findings or suppressions — linted after each edit
+with one memo kept across them, as the server keeps one per document."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from caplint import engine
+from caplint.lsp import lint_document
+from conftest import FIXTURES
+
+DOCUMENTS = sorted(
+    [p for p in (FIXTURES / "compose").rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")]
+    + [FIXTURES / "dockerfile" / name for name in ("Dockerfile", "Dockerfile.wrappers", "api.Dockerfile")]
+)
+POOL = sorted({line for p in DOCUMENTS for line in p.read_text(encoding="utf-8").split("\n")} | {
+    "    privileged: true", "    cap_add: [SYS_ADMIN]", "    cap_drop: [ALL]", "  extra:", "    image: alpine:3.20",
+    "    network_mode: host", "      - /var/run/docker.sock:/var/run/docker.sock",
+    "    privileged: true  # caplint: ignore[CAP101] a test rig", "# caplint: ignore-file[CAP204]",
+    "    <<: *base", "x-base: &base", "    pid: host", "USER root", "RUN chmod u+s /bin/ping", "",
+})
+
+edit = st.tuples(st.sampled_from(("replace", "insert", "delete")), st.integers(0, 400), st.sampled_from(POOL))
+
+
+def _apply(lines: list[str], op: str, at: int, line: str) -> None:
+    at %= len(lines) + 1
+    if op == "insert" or not lines or at == len(lines):
+        lines.insert(at, line)
+    elif op == "replace":
+        lines[at] = line
+    else:
+        del lines[at]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(DOCUMENTS), st.lists(edit, min_size=1, max_size=8), st.booleans())
+def test_relint_with_the_memo_equals_a_lint_from_scratch(document: Path, edits: list[tuple[str, int, str]],
+                                                          fixes: bool) -> None:
+    path = str(document)
+    lines = document.read_text(encoding="utf-8").split("\n")
+    memo = engine.CheckMemo()
+    assert lint_document(path, "\n".join(lines), memo=memo) == lint_document(path, "\n".join(lines))
+    for op, at, line in edits:
+        before = "\n".join(lines)
+        _apply(lines, op, at, line)
+        text = "\n".join(lines)
+        assert lint_document(path, text, memo=memo, fixes=fixes) == lint_document(path, text, fixes=fixes)
+        # Undo: the memo's previous generation is what a flip back reuses.
+        assert lint_document(path, before, memo=memo) == lint_document(path, before)
+        assert lint_document(path, text, memo=memo) == lint_document(path, text)
+
+
+def test_the_memo_runs_only_the_checks_of_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-line edit in one service of many re-runs the rules on that service only."""
+    services = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+    text = "services:\n" + services
+    edited = text.replace("example/app3:1", "example/app3:2")
+    memo = engine.CheckMemo()
+    ran: list[str] = []
+    real = engine._check
+
+    def counting(rule: engine.Rule, subject: engine.Container | engine.Image,
+                 kept: dict[str, list[engine.Hit]] | None) -> list[engine.Hit]:
+        if kept is None or rule.id not in kept:
+            ran.append(subject.name if isinstance(subject, engine.Container) else subject.path)
+        return real(rule, subject, kept)
+
+    expected = lint_document("/nowhere/compose.yaml", edited)
+    monkeypatch.setattr(engine, "_check", counting)
+    first = lint_document("/nowhere/compose.yaml", text, memo=memo)
+    assert set(ran) == {f"service 'app{n}'" for n in range(6)}
+    ran.clear()
+    assert lint_document("/nowhere/compose.yaml", edited, memo=memo) == expected
+    assert set(ran) == {"service 'app3'"}
+    ran.clear()
+    assert lint_document("/nowhere/compose.yaml", text, memo=memo) == first
+    assert set(ran) == {"service 'app3'"}  # only the last lint is kept: app3 as it was is gone
