@@ -191,13 +191,9 @@ class CheckMemo:
         return kept
 
 
-def _check(rule: Rule, subject: Container | Image, kept: dict[str, list[Hit]] | None) -> list[Hit]:
-    if kept is None or not (getattr(rule.check, "__module__", None) or "").startswith("caplint.rules."):
-        return list(rule.check(subject))
-    hits = kept.get(rule.id)
-    if hits is None:
-        hits = kept[rule.id] = list(rule.check(subject))
-    return hits
+def _built_in(rule: Rule) -> bool:
+    """A rule of caplint's own, whose check reads its subject only (CheckMemo may reuse its hits)."""
+    return (getattr(rule.check, "__module__", None) or "").startswith("caplint.rules.")
 
 
 def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:
@@ -269,18 +265,26 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         memo.start()
     kept = [memo.entry(s) if memo is not None else None for s in subjects]
     for rule in rules:
+        reusable = _built_in(rule)
         for subject, keep in zip(subjects, kept):
-            if isinstance(subject, rule.subjects):
-                name = subject.name if isinstance(subject, Container) else None
+            if not isinstance(subject, rule.subjects):
+                continue
+            hits = keep.get(rule.id) if keep is not None and reusable else None
+            if hits is None:
                 try:
-                    hits = _check(rule, subject, keep)
+                    hits = list(rule.check(subject))
                 except Exception as err:  # noqa: BLE001 — one broken (plugin) rule must not hide the others
-                    where = subject.span
-                    out.append(stamp(rule, where, f"rule {rule.id} failed on this {'container' if name else 'image'} "
-                                                  f"({type(err).__name__}: {err}); please report it", name,
+                    name = subject.name if isinstance(subject, Container) else None
+                    out.append(stamp(rule, subject.span, f"rule {rule.id} failed on this "
+                                                         f"{'container' if name else 'image'} ({type(err).__name__}: "
+                                                         f"{err}); please report it", name,
                                      advice="nothing to change here: the rule could not check this; report the failure "
                                             "with the file attached"))
                     continue
+                if keep is not None and reusable:
+                    keep[rule.id] = hits
+            if hits:
+                name = subject.name if isinstance(subject, Container) else None
                 # A container merged from several files: each file reports what is written in it —
                 # except a Quadlet unit's drop-ins, which are never linted on their own.
                 own = isinstance(subject, Container) and subject.source_kind == "quadlet" and kind == "quadlet"

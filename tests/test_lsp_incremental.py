@@ -7,7 +7,9 @@ fixture and a few that add findings or suppressions — linted after each edit
 with one memo kept across them, as the server keeps one per document."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +17,8 @@ from hypothesis import strategies as st
 
 from caplint import engine
 from caplint.lsp import lint_document
+from caplint.model import Container, Hit
+from caplint.registry import all_rules
 from conftest import FIXTURES
 
 DOCUMENTS = sorted(
@@ -66,16 +70,10 @@ def test_the_memo_runs_only_the_checks_of_what_changed(monkeypatch: pytest.Monke
     edited = text.replace("example/app3:1", "example/app3:2")
     memo = engine.CheckMemo()
     ran: list[str] = []
-    real = engine._check
-
-    def counting(rule: engine.Rule, subject: engine.Container | engine.Image,
-                 kept: dict[str, list[engine.Hit]] | None) -> list[engine.Hit]:
-        if kept is None or rule.id not in kept:
-            ran.append(subject.name if isinstance(subject, engine.Container) else subject.path)
-        return real(rule, subject, kept)
-
     expected = lint_document("/nowhere/compose.yaml", edited)
-    monkeypatch.setattr(engine, "_check", counting)
+    for rule in all_rules():
+        if rule.subjects:
+            monkeypatch.setattr(rule, "check", _counting(rule.check, ran))
     first = lint_document("/nowhere/compose.yaml", text, memo=memo)
     assert set(ran) == {f"service 'app{n}'" for n in range(6)}
     ran.clear()
@@ -84,3 +82,33 @@ def test_the_memo_runs_only_the_checks_of_what_changed(monkeypatch: pytest.Monke
     ran.clear()
     assert lint_document("/nowhere/compose.yaml", text, memo=memo) == first
     assert set(ran) == {"service 'app3'"}  # only the last lint is kept: app3 as it was is gone
+
+
+def _counting(check: Callable[[Any], Iterable[Hit]], ran: list[str]) -> Callable[[Any], Iterable[Hit]]:
+    def counted(subject: Any) -> Iterable[Hit]:
+        ran.append(subject.name if isinstance(subject, Container) else subject.path)
+        return check(subject)
+
+    counted.__module__ = check.__module__  # still a built-in rule's check
+    return counted
+
+
+def test_a_plugin_rule_is_run_on_every_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin's check might read more than its subject, so its hits are never reused."""
+    from caplint.model import Severity
+    from caplint.rules import rule
+
+    calls: list[str] = []
+
+    @rule("X900", "plugin-rule", Severity.LOW, (Container,))
+    def plugin(c: Container) -> Iterable[Hit]:
+        """A plugin rule."""
+        calls.append(c.name)
+        return ()
+
+    monkeypatch.setattr(engine, "all_rules", lambda: (*all_rules(), plugin))
+    memo = engine.CheckMemo()
+    text = "services:\n  web:\n    image: nginx\n"
+    for _ in range(3):
+        lint_document("/nowhere/compose.yaml", text, memo=memo)
+    assert calls == ["service 'web'"] * 3

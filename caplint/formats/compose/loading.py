@@ -227,6 +227,17 @@ def volume_error(spec: str) -> str | None:
         return None
     parts: list[str] = []
     buffer = ""
+    if "${" not in spec:  # no braces to skip: split at each colon but a drive letter's
+        pieces = spec.split(":")
+        buffer = pieces[0]
+        for piece in pieces[1:]:
+            if len(buffer) == 1 and buffer.isalpha():
+                buffer += ":" + piece
+            else:
+                parts.append(buffer)
+                buffer = piece
+        parts.append(buffer)
+        return _parts_error(parts)
     depth = 0
     for i, char in enumerate(spec):
         if char == "$" and spec[i + 1: i + 2] == "{":
@@ -239,7 +250,11 @@ def volume_error(spec: str) -> str | None:
             continue
         buffer += char
     parts.append(buffer)
-    if any(p == "" for p in parts):
+    return _parts_error(parts)
+
+
+def _parts_error(parts: list[str]) -> str | None:
+    if "" in parts:
         return "has an empty part between colons"
     if len(parts) > 3:
         return "has too many colons (SOURCE:TARGET:MODE at most)"
