@@ -139,10 +139,11 @@ def detect_kind(path: str, text: str) -> str | None:
 
 
 def lint_text(path: str, text: str, kind: str | None = None, settings: Settings | None = None, *,
-              memo: CheckMemo | None = None) -> list[Finding]:
+              memo: CheckMemo | None = None, fingerprints: bool = True) -> list[Finding]:
     """Findings for one file's text, sorted; the heart of every front end.
     `memo` (the language server's, per document) reuses the hits of the last
-    lint for every container and image that has not changed."""
+    lint for every container and image that has not changed; without
+    `fingerprints` (which an editor's diagnostics never show) each finding's is empty."""
     settings = settings or Settings()
     kind = kind if kind not in (None, "unknown") else detect_kind(path, text)
     if kind is None:
@@ -157,7 +158,7 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
         # that design, for every front end (CLI, workers, language server).
         result = ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to parse this file "
                                                f"({type(err).__name__}: {err}); please report it with the file attached")])
-    return _findings(result, text, path, settings, kind, memo)
+    return _findings(result, text, path, settings, kind, memo, fingerprints)
 
 
 class CheckMemo:
@@ -233,7 +234,7 @@ def problem_findings(problems: Sequence[Problem], text: str, settings: Settings,
 
 
 def _findings(result: ParseResult, text: str, path: str, settings: Settings, kind: str | None = None,
-              memo: CheckMemo | None = None) -> list[Finding]:
+              memo: CheckMemo | None = None, fingerprints: bool = True) -> list[Finding]:
     rules = settings.rules_for(path)
     lines = text.split("\n")
     others: dict[str, list[str]] = {}
@@ -303,7 +304,8 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         if unused_rule is not None:
             out.extend(f for f in (stamp(unused_rule, u.span, u.message, None, advice=u.advice) for u in unused)
                        if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
-    return fingerprint(sorted(out, key=Finding.sort_key))
+    ordered = sorted(out, key=Finding.sort_key)
+    return fingerprint(ordered) if fingerprints else ordered
 
 
 def _speller(path: str, text: str, kind: str | None) -> Callable[[Container | Image, Hit], tuple[Fix | None, str]]:

@@ -95,7 +95,7 @@ def lint_document(path: str, text: str, settings: engine.Settings | None = None,
     """Findings for an editor buffer; none for a file caplint has no parser for
     or that the configuration excludes. `memo`, kept per document across its
     lints, spares the rules on what an edit left unchanged (the findings are
-    the same as without it).
+    the same as without it). Diagnostics show no fingerprints, so none is made.
 
     The CLI reports an explicit file of unknown kind as CAP001 because the user
     asked for it; an editor opens every YAML and text file, so silence is right.
@@ -110,7 +110,8 @@ def lint_document(path: str, text: str, settings: engine.Settings | None = None,
     if kind is None or settings.excludes(path):
         return []
     # A finding in another file (a Quadlet drop-in's value) is not this buffer's to show.
-    return [f for f in engine.lint_text(path, text, kind, settings, memo=memo) if f.span.path == path]
+    return [f for f in engine.lint_text(path, text, kind, settings, memo=memo, fingerprints=False)
+            if f.span.path == path]
 
 
 def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Range:
