@@ -21,7 +21,7 @@ MAX_DEPTH = 200
 _DEEP_LINE = lazyre.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
 # ruamel.yaml (its pure-Python parser above all) also breaks lines at these;
 # the engine and editors count only \n, so spans would drift.
-_OTHER_BREAKS = lazyre.compile("[\r\x85\u2028\u2029]")
+_OTHER_BREAKS = "\r\x85\u2028\u2029"
 
 # Boolean spellings Compose accepts, any case (compose-go's casts; checked
 # against Compose v2 in tests/conformance): `1`, `0`, `t` and `f` are refused.
@@ -41,6 +41,9 @@ BOOL = "tag:yaml.org,2002:bool"
 # keep their default tag (see _tags_as_written).
 _NUMBER = lazyre.compile(r"[-+]?(?:0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
                      r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF))|\.(?:nan|NaN|NAN)")
+# Every character _NUMBER can match: a scalar with any other is no number, and
+# most are (names, paths, images), so the pattern is compiled only for the rest.
+_NUMBER_CHARS = frozenset("+-._0123456789abcdefABCDEFxoinfINFNa")
 _BOOLEAN = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
 
 _loaders: dict[bool, Any] = {}
@@ -50,7 +53,11 @@ def _yaml(pure: bool) -> Any:
     if pure not in _loaders:
         from ruamel.yaml import YAML
 
-        loader = YAML(typ="safe", pure=pure)
+        class Loader(YAML):
+            def official_plug_ins(self) -> list[Any]:
+                return []  # caplint loads no plug-ins; finding them is a glob of ruamel's folder on every start
+
+        loader = Loader(typ="safe", pure=pure)
         loader.Resolver = _tags_as_written()
         _loaders[pure] = loader
     return _loaders[pure]
@@ -115,6 +122,9 @@ def _too_deep(text: str) -> int:
                     return line
             elif ch in "]}":
                 depth = max(0, depth - 1)
+    # Only a line of MAX_DEPTH characters or more can be indented that far.
+    if len(text) < MAX_DEPTH or max(map(len, text.split("\n"))) < MAX_DEPTH:
+        return 0
     m = _DEEP_LINE.search(text)
     return text.count("\n", 0, m.start()) + 1 if m else 0
 
@@ -124,8 +134,9 @@ def load(text: str, path: str) -> tuple[Any, Problem | None]:
     deep = _too_deep(text)
     if deep:
         return None, Problem(Span.point(path, deep), f"YAML nested too deeply (over {MAX_DEPTH} levels or columns of indentation); not parsed")
-    if _OTHER_BREAKS.search(text):
-        text = _OTHER_BREAKS.sub(" ", text)
+    for other in _OTHER_BREAKS:
+        if other in text:
+            text = text.replace(other, " ")
     with warnings.catch_warnings():
         # ruamel warns on stderr about a reused anchor name, which YAML allows
         # (an alias means the latest anchor); stderr is not ours to write to.
@@ -186,7 +197,7 @@ def implicit_type(node: Any) -> str | None:
     text = str(node.value)
     if text in _BOOLEAN:
         return "a boolean"
-    return "a number" if _NUMBER.fullmatch(text) else None
+    return "a number" if _NUMBER_CHARS.issuperset(text) and _NUMBER.fullmatch(text) else None
 
 
 def is_null(node: Any) -> bool:
