@@ -1,5 +1,6 @@
 """caplint's cache folder: small files that spare each run work an earlier one
-already did (the installed rules, the value classes' compiled `__init__`s).
+already did (the installed rules, the value classes' compiled `__init__`s, the
+programs of regular expressions).
 
 One file per interpreter and purpose, under `$XDG_CACHE_HOME/caplint/` (else
 `~/.cache/caplint/`). Every cache is only ever a shortcut: a file that is
@@ -10,8 +11,11 @@ that is not already loaded when Python starts.
 """
 from __future__ import annotations
 
+import atexit
+import marshal
 import os
 import sys
+from typing import Any
 
 
 def cache_file(purpose: str, suffix: str = ".txt") -> str | None:
@@ -39,3 +43,61 @@ def write_atomically(path: str, data: bytes) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+class Store:
+    """A dictionary kept between runs in one marshalled file, for what costs
+    more to make than to load (compiled code, pattern programs). It is read
+    on first use and written once at exit when something was added; a file
+    from another interpreter version (its header differs) is not read.
+    Values are what `marshal` can hold; callers check what they get back.
+    When the file holds more than `limit` entries (old caplint versions'),
+    only the ones this run used are written back."""
+
+    def __init__(self, purpose: str, version: str, limit: int = 1000) -> None:
+        self._purpose = purpose
+        self._header = f"caplint-{purpose} {version} {sys.version}\n".encode("utf-8", "replace")
+        self._limit = limit
+        self._data: dict[Any, Any] | None = None
+        self._used: set[Any] = set()
+        self._unsaved = False
+
+    def get(self, key: Any) -> Any:
+        if self._data is None:
+            self._data = self._load()
+        self._used.add(key)
+        return self._data.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        if self._data is None:
+            self._data = self._load()
+        self._data[key] = value
+        self._used.add(key)
+        if not self._unsaved:
+            self._unsaved = True
+            atexit.register(self.save)
+
+    def _load(self) -> dict[Any, Any]:
+        path = cache_file(self._purpose, ".marshal")
+        if path is None:
+            return {}
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            if not data.startswith(self._header):
+                return {}
+            loaded = marshal.loads(data[len(self._header):])
+        except (OSError, ValueError, EOFError, TypeError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def save(self) -> None:
+        path = cache_file(self._purpose, ".marshal")
+        if path is None or self._data is None:
+            return
+        kept = self._data if len(self._data) <= self._limit else {k: v for k, v in self._data.items() if k in self._used}
+        try:
+            data = marshal.dumps(kept)
+        except ValueError:  # something marshal cannot hold: nothing is cached rather than a broken file
+            return
+        write_atomically(path, self._header + data)

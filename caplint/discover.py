@@ -80,7 +80,7 @@ class NameRule:
 
 @functools.lru_cache(maxsize=None)
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:.*/)?(?:{pattern})", re.IGNORECASE | re.DOTALL)
+    return lazyre.compiled(rf"(?:.*/)?(?:{pattern})", re.IGNORECASE | re.DOTALL)
 
 
 NAME_RULES = (

@@ -19,14 +19,12 @@ and only when its first instance is made; frozen instances also paid
 """
 from __future__ import annotations
 
-import atexit
-import marshal
 import sys
 from operator import attrgetter
 from types import CodeType
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
-from caplint.cache import cache_file, write_atomically
+from caplint.cache import Store
 
 T = TypeVar("T")
 
@@ -130,53 +128,18 @@ def _first_init(cls: type, source: str, namespace: dict[str, Any]) -> Callable[.
 # The compiled `__init__`s are also kept on disk (caplint.cache), the way Python
 # keeps a module's bytecode in a .pyc: compiling one costs ~0.1 ms and a
 # one-file run makes instances of some twenty classes, which was a tenth of
-# its own time. The file maps each generated source to its code object,
-# marshalled; a source that changes (a field added) is simply a new entry.
-_CODES_HEADER = b"caplint-value-inits 1 " + sys.version.encode("utf-8", "replace") + b"\n"
-_MAX_CODES = 500  # more (old caplint versions' classes) and only this run's are kept
-_codes: dict[str, CodeType] | None = None
-_used: set[str] = set()
-_unsaved = False
+# its own time. The file maps each generated source to its code object; a
+# source that changes (a field added) is simply a new entry.
+_INITS = Store("value-inits", "1")
 
 
 def _init_code(source: str, filename: str) -> CodeType:
-    global _codes, _unsaved
-    if _codes is None:
-        _codes = _load_codes()
     key = f"{filename}\n{source}"
-    _used.add(key)
-    code = _codes.get(key)
-    if code is None:
-        code = _codes[key] = compile(source, filename, "exec")
-        if not _unsaved:
-            _unsaved = True
-            atexit.register(_save_codes)
+    code = _INITS.get(key)
+    if not isinstance(code, CodeType):
+        code = compile(source, filename, "exec")
+        _INITS.put(key, code)
     return code
-
-
-def _load_codes() -> dict[str, CodeType]:
-    path = cache_file("value-inits", ".marshal")
-    if path is None:
-        return {}
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        if not data.startswith(_CODES_HEADER):
-            return {}
-        codes = marshal.loads(data[len(_CODES_HEADER):])
-    except (OSError, ValueError, EOFError, TypeError):
-        return {}
-    if not isinstance(codes, dict):
-        return {}
-    return {k: v for k, v in codes.items() if isinstance(k, str) and isinstance(v, CodeType)}
-
-
-def _save_codes() -> None:
-    path = cache_file("value-inits", ".marshal")
-    if path is None or _codes is None:
-        return
-    kept = _codes if len(_codes) <= _MAX_CODES else {k: v for k, v in _codes.items() if k in _used}
-    write_atomically(path, _CODES_HEADER + marshal.dumps(kept))
 
 
 def _no_fields(obj: object) -> tuple[()]:
