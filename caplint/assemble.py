@@ -23,7 +23,6 @@ import posixpath
 from typing import Any, TypeVar
 
 from caplint import evidence
-from caplint.formats.compose.interpolation import load_dotenv
 from caplint.values import replace
 from caplint.model import Build, Container, Copy, Image, ParseResult, Problem, Process, Script, Span
 
@@ -55,6 +54,8 @@ def _remember(cache: dict[tuple[str, int, int], T], key: tuple[str, int, int], v
 
 def stack_for(path: str) -> list[str]:
     """The files Compose reads together when `path` is one of them, in order; [path] otherwise."""
+    from caplint.formats.compose.interpolation import load_dotenv  # Compose's own: not loaded for a Dockerfile
+
     folder = os.path.dirname(path)
     env = load_dotenv(os.path.join(folder or ".", ".env"))
     name = os.path.basename(path)

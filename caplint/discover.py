@@ -63,42 +63,52 @@ class NameRule:
     pattern: str
     unless: str | None = None
     by_content: bool = False  # the name only makes the file a candidate; its content decides
+    # Lower-case text of which every path the pattern takes holds one (a test
+    # proves it for each rule): an ASCII path holding none of them cannot fire,
+    # so its pattern is not compiled — a one-file run compiles one or two
+    # patterns instead of five or more (each ~0.2 ms, on every editor save).
+    hints: tuple[str, ...] = ()
 
     def fires(self, path: str) -> bool:
+        if self.hints and path.isascii():  # beyond ASCII, IGNORECASE also folds `ſ` to `s`, `K` to `k`
+            lower = path.lower()
+            if not any(h in lower for h in self.hints):
+                return False
         return _compiled(self.pattern).fullmatch(path) is not None and (
             self.unless is None or _compiled(self.unless).fullmatch(path) is None)
 
 
 @functools.lru_cache(maxsize=None)
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:.*/)?(?:{pattern})", re.IGNORECASE | re.DOTALL)
+    return lazyre.compiled(rf"(?:.*/)?(?:{pattern})", re.IGNORECASE | re.DOTALL)
 
 
 NAME_RULES = (
-    NameRule("devcontainer", r"(\.?devcontainer|devcontainer-feature)\.json"),
+    NameRule("devcontainer", r"(\.?devcontainer|devcontainer-feature)\.json", hints=("devcontainer",)),
     # A workflow is a workflow by its folder; a composite action by its name.
-    NameRule("github", r"\.github/workflows/[^/]+\.ya?ml"),
-    NameRule("github", r"action\.ya?ml"),
-    NameRule("gitlab", r"([^/]+\.)?\.?gitlab-ci\.ya?ml"),
-    NameRule("compose", r"(docker-)?compose([.-][^/]*)?\.ya?ml"),
+    NameRule("github", r"\.github/workflows/[^/]+\.ya?ml", hints=(".github/workflows/",)),
+    NameRule("github", r"action\.ya?ml", hints=("action.y",)),
+    NameRule("gitlab", r"([^/]+\.)?\.?gitlab-ci\.ya?ml", hints=("gitlab-ci.y",)),
+    NameRule("compose", r"(docker-)?compose([.-][^/]*)?\.ya?ml", hints=("compose",)),
     # `Dockerfile.dockerignore`, `Dockerfile.md` or `dockerfile_test.go` sit beside
     # Dockerfiles but are not ones; a script or YAML file falls through to its kind.
     NameRule("dockerfile", r"(Dockerfile|Containerfile)([.-][^/]*)?|[^/]+\.(dockerfile|containerfile)",
-             unless=r"[^/]*\.(dockerignore|md|rst|txt|orig|rej|swp|py|go|js|ts|rb|rs|java|json|toml|ya?ml|sh|bash)"),
+             unless=r"[^/]*\.(dockerignore|md|rst|txt|orig|rej|swp|py|go|js|ts|rb|rs|java|json|toml|ya?ml|sh|bash)",
+             hints=("dockerfile", "containerfile")),
     # Any other YAML file: the Compose parser decides by content and is silent when it is not Compose.
-    NameRule("yaml", r"[^/]*\.ya?ml"),
-    NameRule("shell", r"[^/]*\.(sh|bash|ksh|zsh)"),
+    NameRule("yaml", r"[^/]*\.ya?ml", hints=(".yml", ".yaml")),
+    NameRule("shell", r"[^/]*\.(sh|bash|ksh|zsh)", hints=(".sh", ".bash", ".ksh", ".zsh")),
     # Where else containers are written: bats tests, systemd and Podman Quadlet
     # units, Docker Bake files (their default names), Markdown, Makefiles.
-    NameRule("bats", r"[^/]*\.bats"),
-    NameRule("systemd", r"[^/]*\.service"),
-    NameRule("quadlet", r"[^/]*\.(container|pod)"),
+    NameRule("bats", r"[^/]*\.bats", hints=(".bats",)),
+    NameRule("systemd", r"[^/]*\.service", hints=(".service",)),
+    NameRule("quadlet", r"[^/]*\.(container|pod)", hints=(".container", ".pod")),
     # A Quadlet drop-in (`web.container.d/`, `container.d/`, `web-.container.d/`): read
     # with its units; on its own only when none of them is linted too.
-    NameRule("quadlet-drop-in", r"([^/]*\.)?(container|pod)\.d/[^/]+\.conf"),
-    NameRule("bake", r"docker-bake(\.override)?\.(hcl|json)|[^/]+\.override\.hcl"),
-    NameRule("markdown", r"[^/]*\.(md|markdown)"),
-    NameRule("makefile", r"Makefile|GNUmakefile|[^/]*\.mk"),
+    NameRule("quadlet-drop-in", r"([^/]*\.)?(container|pod)\.d/[^/]+\.conf", hints=("container.d/", "pod.d/")),
+    NameRule("bake", r"docker-bake(\.override)?\.(hcl|json)|[^/]+\.override\.hcl", hints=("docker-bake.", ".override.hcl")),
+    NameRule("markdown", r"[^/]*\.(md|markdown)", hints=(".md", ".markdown")),
+    NameRule("makefile", r"Makefile|GNUmakefile|[^/]*\.mk", hints=("makefile", ".mk")),
     # A file name without an extension is a script when its shebang says sh/bash (read by the scan).
     NameRule("shell", r"[^./]+", by_content=True),
 )

@@ -179,7 +179,6 @@ def sensitive_path(path: str, *, read_only: bool = False) -> str | None:
 
 
 HOME_DIRECTORY = "a user's whole home: SSH keys, cloud credentials, shell history"
-_HOME_PREFIX = lazyre.compile(r"^(\$HOME(?![A-Za-z0-9_])|\$\{HOME\})(?=/|$)")
 
 
 def home_relative(written: str) -> str | None:
@@ -187,8 +186,11 @@ def home_relative(written: str) -> str | None:
     home is judged the same whoever runs caplint; None for anything else
     (`$HOMEDIR`, `${HOME:-/x}`, `${HOME}x`). The rest may still hold another
     expansion (`~/$PROJECT`): the caller decides what is known."""
-    m = _HOME_PREFIX.match(written)
-    return None if m is None else "~" + written[m.end():]
+    for prefix in ("$HOME", "${HOME}"):
+        if written.startswith(prefix):
+            rest = written[len(prefix):]
+            return "~" + rest if rest == "" or rest.startswith("/") else None
+    return None
 
 
 def is_literal(path: str) -> bool:
@@ -196,16 +198,22 @@ def is_literal(path: str) -> bool:
     return "$" not in path and "`" not in path
 
 
-# Devices by host path. Block devices give raw access to host disks: mount
-# them and the host's files are yours.
-_DANGEROUS_DEVICES = [
-    (lazyre.compile(r"/dev/?$"), "every host device"),
-    (lazyre.compile(r"/dev/(mem|kmem|port)$"), "raw host memory or I/O ports"),
-    (lazyre.compile(r"/dev/kmsg$"), "the kernel log, writable"),
+# Devices by their name below /dev. Block devices give raw access to host
+# disks: mount them and the host's files are yours.
+_NAMED_DEVICES = {
+    "": "every host device",
+    "mem": "raw host memory or I/O ports", "kmem": "raw host memory or I/O ports", "port": "raw host memory or I/O ports",
+    "kmsg": "the kernel log, writable",
+}
+_DEVICE_FOLDERS = {"disk": "host disks (block devices)", "mapper": "host disks (block devices)",
+                   "raw": "host disks (block devices)"}
+# Families of numbered block devices, tried only for a name that starts like one
+# of them (so the common devices — kvm, fuse, net/tun, dri — compile no pattern).
+_BLOCK_DEVICE_STARTS = ("sd", "hd", "vd", "xvd", "nvme", "mmcblk", "md", "dm-", "loop", "nbd", "sr")
+_BLOCK_DEVICES = [
     (lazyre.compile(r"/dev/(sd|hd|vd|xvd)[a-z]+\d*$"), "a host disk (block device)"),
     (lazyre.compile(r"/dev/nvme\d+(n\d+)?(p\d+)?$"), "a host NVMe disk (block device)"),
     (lazyre.compile(r"/dev/(mmcblk\d+(p\d+)?|md\d+|dm-\d+|loop\d+|loop-control|nbd\d+|sr\d+)$"), "a host block device"),
-    (lazyre.compile(r"/dev/(disk|mapper|raw)(/.*)?$"), "host disks (block devices)"),
 ]
 
 
@@ -216,9 +224,20 @@ def device_folder(path: str) -> bool:
 
 def dangerous_device(path: str) -> str | None:
     norm = normalize_host_path(path)
-    for pattern, why in _DANGEROUS_DEVICES:
-        if pattern.match(norm):
-            return why
+    if norm == "/dev":
+        return _NAMED_DEVICES[""]
+    if not norm.startswith("/dev/"):
+        return None
+    name = norm[len("/dev/"):]
+    if name in _NAMED_DEVICES:
+        return _NAMED_DEVICES[name]
+    folder = name.partition("/")[0]
+    if folder in _DEVICE_FOLDERS:
+        return _DEVICE_FOLDERS[folder]
+    if name.startswith(_BLOCK_DEVICE_STARTS):
+        for pattern, why in _BLOCK_DEVICES:
+            if pattern.match(norm):
+                return why
     return None
 
 

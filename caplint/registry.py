@@ -13,6 +13,7 @@ import os
 import sys
 from functools import lru_cache
 
+from caplint.cache import cache_file, write_atomically
 from caplint.rules import Rule
 from caplint import lazyre
 
@@ -33,7 +34,9 @@ def validate(rule: object, entry_name: str, *, docs: bool = True) -> Rule:
     cached list was checked when it was written."""
     if not isinstance(rule, Rule):
         raise RuleLoadError(f"entry point {entry_name!r} in {GROUP!r} is not a caplint Rule")
-    if not _ID.match(rule.id):
+    # The id's form (and the docs below) were checked when the cached list was
+    # written; the id must still be the entry point's name.
+    if docs and not _ID.match(rule.id):
         raise RuleLoadError(f"rule id {rule.id!r} does not look like PREFIX123")
     if rule.id != entry_name:
         raise RuleLoadError(f"entry point {entry_name!r} names rule {rule.id!r}; the name must be the id")
@@ -115,43 +118,52 @@ def by_id() -> dict[str, Rule]:
 # replaces one). Folders without metadata are not part of the key, so `python -m caplint` (whose sys.path[0] is the current folder),
 # a changing working directory or an editor's swap file beside the script do
 # not invalidate it. A new `.pth` file changes sys.path, and a folder it adds
-# is scanned like the others. Plain text rather than JSON: the `json` import
-# alone costs more than reading the file. Any error reading or writing it
-# just means a scan. CAPLINT_NO_CACHE=1 turns it off.
-_CACHE_VERSION = "caplint-rules-cache 2"
+# is scanned like the others. The file also records each folder's mtime and
+# whether it held metadata, so a hit costs one `stat` per folder: a folder is
+# listed again only when its mtime moved (then the record is brought up to
+# date, so the next run is a `stat` again). Plain text rather than JSON: the
+# `json` import alone costs more than reading the file. Any error reading or
+# writing it just means a scan. CAPLINT_NO_CACHE=1 turns it off.
+_CACHE_VERSION = "caplint-rules-cache 3"
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
-
-def _cache_path() -> str | None:
-    if os.environ.get("CAPLINT_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    # One file per interpreter: a readable name from its path, not a hash
-    # (hashlib costs milliseconds to import).
-    name = "".join(c if c.isalnum() else "_" for c in os.path.abspath(sys.executable)).strip("_")[-120:]
-    return os.path.join(base, "caplint", f"rules-{name}.txt")
+Folder = tuple[str, int, bool]  # (absolute path, st_mtime_ns, holds metadata)
 
 
-def _cache_key() -> list[str]:
-    key: list[str] = []
+def _holds_metadata(where: str) -> bool:
+    try:
+        names = os.listdir(where)
+    except NotADirectoryError:  # a zip or egg on sys.path holds metadata too
+        return True
+    except OSError:
+        return False
+    # Installing or removing a distribution adds or removes a metadata
+    # folder here, which changes this folder's modification time.
+    return any(name.endswith(_METADATA_SUFFIXES) for name in names)
+
+
+def _folders(recorded: dict[str, tuple[int, bool]]) -> list[Folder]:
+    """Each sys.path folder once, with its mtime and whether it holds
+    metadata: as `recorded` says when its mtime is the recorded one, else
+    from a listing."""
+    out: list[Folder] = []
     for folder in dict.fromkeys(sys.path):  # a folder twice on sys.path is read once
-        where = folder or "."
+        where = os.path.abspath(folder or ".")
         try:
-            names = os.listdir(where)
-        except NotADirectoryError:  # a zip or egg on sys.path holds metadata too
-            key.append(f"{os.path.abspath(where)}\t{os.stat(where).st_mtime_ns}")
-            continue
+            mtime = os.stat(where).st_mtime_ns
         except OSError:
             continue
-        # Installing or removing a distribution adds or removes a metadata
-        # folder here, which changes this folder's modification time.
-        if any(name.endswith(_METADATA_SUFFIXES) for name in names):
-            key.append(f"{os.path.abspath(where)}\t{os.stat(where).st_mtime_ns}")
-    return key
+        known = recorded.get(where)
+        out.append((where, mtime, known[1] if known is not None and known[0] == mtime else _holds_metadata(where)))
+    return out
+
+
+def _key(folders: list[Folder]) -> list[tuple[str, int]]:
+    return [(where, mtime) for where, mtime, metadata in folders if metadata]
 
 
 def _cache_read() -> list[Entry] | None:
-    path = _cache_path()
+    path = cache_file("rules")
     if path is None:
         return None
     try:
@@ -160,27 +172,27 @@ def _cache_read() -> list[Entry] | None:
         if lines[0] != _CACHE_VERSION:
             return None
         split = lines.index("--")
-        if lines[1:split] != _cache_key():
+        recorded: dict[str, tuple[int, bool]] = {}
+        for line in lines[1:split]:
+            where, mtime, metadata = line.rsplit("\t", 2)
+            recorded[where] = (int(mtime), metadata == "1")
+        folders = _folders(recorded)
+        if _key(folders) != [(w, m) for w, (m, metadata) in recorded.items() if metadata]:
             return None
         rules = [line.split(" ", 1) for line in lines[split + 1:] if line]
-        return [(name, value) for name, value in rules]
+        entries = [(name, value) for name, value in rules]
     except (OSError, ValueError, UnicodeDecodeError):
         return None
+    if {(w, m) for w, m, _ in folders} != {(w, m) for w, (m, _) in recorded.items()}:
+        _cache_write(entries, folders)  # a folder without metadata changed: record it, to stat alone next time
+    return entries
 
 
-def _cache_write(entries: list[Entry]) -> None:
-    path = _cache_path()
+def _cache_write(entries: list[Entry], folders: list[Folder] | None = None) -> None:
+    path = cache_file("rules")
     if path is None:
         return
-    text = "\n".join([_CACHE_VERSION, *_cache_key(), "--", *(f"{n} {v}" for n, v in sorted(entries))]) + "\n"
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)  # atomic: a concurrent run reads the old or the new file
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    listed = _folders({}) if folders is None else folders
+    text = "\n".join([_CACHE_VERSION, *(f"{w}\t{m}\t{int(metadata)}" for w, m, metadata in listed), "--",
+                      *(f"{n} {v}" for n, v in sorted(entries))]) + "\n"
+    write_atomically(path, text.encode("utf-8"))

@@ -35,7 +35,6 @@ from collections.abc import Iterable, Sequence
 
 from caplint import lazyre
 from caplint.model import Finding, Span
-from caplint.formats.dockerfile.directives import escape_char
 from caplint.values import value
 
 UNUSED_ID = "CAP002"
@@ -160,13 +159,19 @@ def _yaml_blocks(lines: Sequence[str]) -> list[range]:
     return groups
 
 
+def _dockerfile_escape(lines: Sequence[str]) -> str:
+    from caplint.formats.dockerfile.directives import escape_char  # only Dockerfiles have one: not loaded for the rest
+
+    return escape_char(lines)
+
+
 def scan(text: str, path: str, kind: str | None = None) -> list[Suppression]:
     """Every `# caplint:` comment in the file, with the lines each covers."""
     if "caplint" not in text:
         return []  # the common case, and the fast path
     lines = text.split("\n")
     group_of: dict[int, range] = {}
-    for group in logical_lines(lines, kind, escape_char(lines) if kind == "dockerfile" else "\\"):
+    for group in logical_lines(lines, kind, _dockerfile_escape(lines) if kind == "dockerfile" else "\\"):
         for n in group:
             group_of[n] = group
     found: list[Suppression] = []

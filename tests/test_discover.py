@@ -3,9 +3,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+import re
 
-from caplint.discover import discover, kind_by_content, kind_by_name
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caplint import values
+from caplint.discover import NAME_RULES, NameRule, discover, kind_by_content, kind_by_name, name_rule
 
 
 @pytest.mark.parametrize(("name", "kind"), [
@@ -125,3 +130,32 @@ def test_a_scan_skips_templates_and_an_explicit_template_is_linted(tmp_path: Pat
     assert found.kind == "dockerfile"
     (found,) = discover([str(tmp_path / "deploy.sh.in")])
     assert found.kind == "shell"
+
+
+# Each name rule's hints are a promise: every path the rule takes holds one of
+# them, so skipping the pattern when none is there changes nothing. Paths drawn
+# from the rule's own regular expression (ASCII: beyond it the rule does not use
+# its hints) prove it for every rule.
+_HINTED = [rule for rule in NAME_RULES if rule.hints]
+
+
+@pytest.mark.parametrize("rule", _HINTED, ids=[r.pattern for r in _HINTED])
+def test_every_path_a_rule_takes_holds_one_of_its_hints(rule: NameRule) -> None:
+    whole = re.compile(rf"(?:.*/)?(?:{rule.pattern})", re.IGNORECASE | re.DOTALL)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.from_regex(whole, fullmatch=True, alphabet=st.characters(codec="ascii")))
+    def holds_a_hint(path: str) -> None:
+        assert any(h in path.lower() for h in rule.hints), path
+
+    holds_a_hint()
+
+
+def test_hints_only_skip_what_cannot_fire() -> None:
+    names = ["docker-compose.yml", "COMPOSE.YAML", "x/.github/workflows/ci.yml", "Dockerfile.dev", "app.CONTAINER",
+             "web.container.d/10-caps.conf", "docker-bake.hcl", "dev.override.hcl", "GNUmakefile", "rules.mk",
+             "README.markdown", "deploy.ZSH", "action.yaml", ".gitlab-ci.yml", ".devcontainer.json", "notes.txt",
+             "docker-compoſe.yml", "Containerfile", "app.service", "t.bats", "script"]
+    for name in names:
+        unhinted = next((r for r in NAME_RULES if values.replace(r, hints=()).fires(name)), None)
+        assert name_rule(name) == unhinted, name

@@ -85,6 +85,8 @@ def test_cache_survives_what_users_do_between_runs(tmp_path: Path) -> None:
     assert _run(_PROBE, cache, cwd=there).split()[1] == "False"
     (there / ".compose.yaml.swp").write_text("x")
     assert _run(_PROBE, cache, cwd=there).split()[1] == "False"
+    # The changed folder is recorded again, so the next run needs one `stat` of it, not a listing.
+    assert f"{there}\t{there.stat().st_mtime_ns}\t0" in _cache_file(cache).read_text().splitlines()
     assert _run("", cache, cwd=here, args=(str(script),)).split()[1] == "False"  # sys.path[0] is the script's folder
     (tmp_path / "new-file").write_text("x")
     assert _run("", cache, cwd=here, args=(str(script),)).split()[1] == "False"
@@ -110,12 +112,15 @@ def test_stale_or_broken_cache_means_a_scan(tmp_path: Path) -> None:
     _run(_PROBE, tmp_path)
     cache_file = _cache_file(tmp_path)
     lines = cache_file.read_text().splitlines()
-    key_line = lines[1].rsplit("\t", 1)
-    cache_file.write_text("\n".join([lines[0], f"{key_line[0]}\t1", *lines[2:]]) + "\n")  # metadata changed since
+    metadata = next(i for i, line in enumerate(lines) if line.endswith("\t1"))
+    where = lines[metadata].rsplit("\t", 2)[0]
+    lines[metadata] = f"{where}\t1\t1"  # metadata changed since
+    cache_file.write_text("\n".join(lines) + "\n")
     assert _run(_PROBE, tmp_path).split()[1] == "True"
     cache_file.write_text(cache_file.read_text() + "CAP999 caplint.no_such_module:rule\n")  # key right, content wrong
     assert _run(_PROBE, tmp_path).split()[1] == "True"
-    for broken in ("{not a cache", "caplint-rules-cache 2\nno separator\n", "caplint-rules-cache 2\n--\nCAP101\n"):
+    for broken in ("{not a cache", "caplint-rules-cache 3\nno separator\n", "caplint-rules-cache 3\n--\nCAP101\n",
+                   "caplint-rules-cache 3\n/usr\tnot a time\t1\n--\n"):
         cache_file.write_text(broken)
         assert _run(_PROBE, tmp_path).split()[1] == "True"
 

@@ -1,6 +1,7 @@
 """caplint.values: the value classes' generated methods, and the frozen promise kept by mypy."""
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -84,3 +85,43 @@ def test_own_field_and_dataclasses_field_are_both_accepted() -> None:
         c: int = field(default=3)
 
     assert (Both().a, Both().b, Both().c) == ([], [1], 3) and Both().a is not Both().a
+
+
+# What a run compiles of the value classes' `__init__`s, and whether they work:
+# the probe makes one of each model class a Compose run meets and counts the
+# compiles of generated code (filenames `<value …>`).
+_COMPILES = """
+import builtins, sys
+seen = []
+real = builtins.compile
+def counting(source, filename, *args, **kwargs):
+    if str(filename).startswith("<value "):
+        seen.append(filename)
+    return real(source, filename, *args, **kwargs)
+builtins.compile = counting
+from caplint.model import Located, Span, Finding, Severity
+span = Span.point("f.yml", 3, 2)
+located = Located("NET_ADMIN", span, "net_admin")
+assert (located.value, located.span.line, located.raw) == ("NET_ADMIN", 3, "net_admin"), located
+print(len(seen))
+"""
+
+
+def _compiles(cache: Path, **env: str) -> int:
+    environ = {k: v for k, v in os.environ.items() if k != "CAPLINT_NO_CACHE"}
+    out = subprocess.run([sys.executable, "-c", _COMPILES], capture_output=True, text=True, check=True, timeout=60,
+                         env={**environ, "XDG_CACHE_HOME": str(cache), **env})
+    return int(out.stdout)
+
+
+def test_generated_inits_are_compiled_once_per_interpreter(tmp_path: Path) -> None:
+    assert _compiles(tmp_path) == 2  # Span's and Located's
+    (cached,) = (tmp_path / "caplint").glob("value-inits-*.marshal")
+    assert _compiles(tmp_path) == 0  # the next run loads them
+    cached.write_bytes(cached.read_bytes()[:-7])  # cut short: compiled again, and written whole
+    assert _compiles(tmp_path) == 2
+    assert _compiles(tmp_path) == 0
+    cached.write_bytes(b"caplint-value-inits 1 another python\n" + cached.read_bytes().split(b"\n", 1)[1])
+    assert _compiles(tmp_path) == 2  # another interpreter's code is not run
+    assert _compiles(tmp_path / "off", CAPLINT_NO_CACHE="1") == 2
+    assert not (tmp_path / "off").exists()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from caplint.formats import yamlnodes
+from caplint.formats import yamlnodes, yamlregions
 from caplint.formats.dockercli.command import option, options
 from caplint.formats.embedded import Region
 from caplint.formats.shell import parser as shell
@@ -23,10 +23,10 @@ EXPRESSION = lazyre.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "ash", "ksh", "zsh"})
 
 
-def document(text: str, path: str, result: ParseResult) -> tuple[dict[str, tuple[Any, Any]] | None, yamlnodes.Host]:
+def document(text: str, path: str, result: ParseResult) -> tuple[dict[str, tuple[Any, Any]] | None, yamlregions.Host]:
     """The top-level mapping of a CI file (None when it has none) and its host text;
     a YAML error, which the CI refuses too, goes to `result`."""
-    host = yamlnodes.Host(text, path)
+    host = yamlregions.Host(text, path)
     root, problem = yamlnodes.load(text, path)
     if problem is not None:
         result.problems.append(problem)
@@ -42,7 +42,7 @@ def expressions_unknown(region: Region) -> Region:
     return region.unknown(m.span() for m in EXPRESSION.finditer(region.text))
 
 
-def script(node: Any, host: yamlnodes.Host, result: ParseResult) -> None:
+def script(node: Any, host: yamlregions.Host, result: ParseResult) -> None:
     """A shell script written as a YAML scalar, read as shell at its host positions.
 
     Read once however many jobs share it through an anchor or a merge key: the
@@ -50,7 +50,7 @@ def script(node: Any, host: yamlnodes.Host, result: ParseResult) -> None:
     if not yamlnodes.is_scalar(node) or not node.value.strip() or id(node) in host.read:
         return
     host.read.add(id(node))
-    region = expressions_unknown(yamlnodes.region(node, host))
+    region = expressions_unknown(yamlregions.region(node, host))
     found = region.lift(shell.parse(region.text, region.path))
     result.containers += found.containers
     result.problems += found.problems
@@ -98,7 +98,7 @@ def _span(region: Region, start: int, end: int) -> Span:
     return Span(region.path, line, start - before, end_line, end - last)
 
 
-def job_container(name: str, anchor: Any, spec: Any, host: yamlnodes.Host, source_kind: str) -> Container | None:
+def job_container(name: str, anchor: Any, spec: Any, host: yamlregions.Host, source_kind: str) -> Container | None:
     """A job's `container:` or a service: a bare image string, or a mapping with
     `image`, `options` (docker create flags in one string) and `volumes` (-v values)."""
     if yamlnodes.is_scalar(spec):
@@ -109,13 +109,13 @@ def job_container(name: str, anchor: Any, spec: Any, host: yamlnodes.Host, sourc
     fields: dict[str, Any] = {}
     opts = items.get("options", (None, None))[1]
     if yamlnodes.is_scalar(opts) and opts.value.strip():
-        fields, _ = options(split_options(expressions_unknown(yamlnodes.region(opts, host))))
+        fields, _ = options(split_options(expressions_unknown(yamlregions.region(opts, host))))
     volumes = items.get("volumes", (None, None))[1]
     if yamlnodes.is_seq(volumes):
         mounts = list(fields.get("mounts", ()))
         for item in volumes.value:
             if yamlnodes.is_scalar(item) and item.value:
-                mounts += option("--volume", whole(expressions_unknown(yamlnodes.region(item, host))))["mounts"]
+                mounts += option("--volume", whole(expressions_unknown(yamlregions.region(item, host))))["mounts"]
         if mounts:
             fields["mounts"] = tuple(mounts)
     return Container(name, yamlnodes.span(anchor, host.path), source_kind, **fields)  # type: ignore[arg-type]

@@ -74,7 +74,7 @@ def in_brief(findings: Sequence[Finding], context: Context) -> list[str]:
     by_rule: dict[str, list[Finding]] = {}
     for f in findings:
         by_rule.setdefault(f.rule_id, []).append(f)
-    summaries = {r.id: r.summary for r in context.rules}
+    summaries = {r.id: r.summary for r in context.rules if r.id in by_rule}  # each one cleans its rule's docs
     n = len(findings)
     label = _paint("low", _COLORS[Severity.LOW], color)
     out = [f"{n} {label} finding{'s' if n != 1 else ''} in brief (--show-all prints each in full, with its fix):"]

@@ -19,7 +19,6 @@ from caplint import lazyre
 
 Locate = Callable[[Any], Located[str]]
 _REMOTE = lazyre.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/)|\.git(?:#.*)?$", re.IGNORECASE)
-_PORT = lazyre.compile(r"^(\d+)(?:-(\d+))?(?:/\w+)?$")
 
 
 def split_words(loc: Located[str]) -> list[Located[str]]:
@@ -106,6 +105,19 @@ def healthcheck(node: Any, path: str, locate: Locate) -> Process | None:
     return None  # NONE: no healthcheck
 
 
+def first_port(text: str) -> int | None:
+    """The port of `80`, `53/udp`, or the first of a range `8000-8010/tcp`; None
+    for anything else. (What `^(\\d+)(?:-(\\d+))?(?:/\\w+)?$` matches, without
+    compiling it on every start: `isdecimal` is `\\d`, `isalnum` or `_` is `\\w`.)"""
+    ports, slash, protocol = text.partition("/")
+    if slash and not (protocol and all(c.isalnum() or c == "_" for c in protocol)):
+        return None
+    first, dash, last = ports.partition("-")
+    if not first.isdecimal() or dash and not last.isdecimal():
+        return None
+    return int(first)
+
+
 def ports(node: Any, locate: Locate, *, expose: bool = False) -> list[Located[int]]:
     """Container-side ports of `ports:` (short `[ip:]host:container[/proto]` or
     long `target:`) or `expose:`, ranges as their first port."""
@@ -115,15 +127,15 @@ def ports(node: Any, locate: Locate, *, expose: bool = False) -> list[Located[in
             target = yn.mapping_items(item).get("target")
             if target is not None and yn.is_scalar(target[1]):
                 loc = locate(target[1])
-                m = _PORT.match(loc.value.strip())
-                if m and loc.resolved:
-                    out.append(Located(int(m.group(1)), loc.span, loc.raw))
+                port = first_port(loc.value.strip())
+                if port is not None and loc.resolved:
+                    out.append(Located(port, loc.span, loc.raw))
         elif yn.is_scalar(item) and not yn.is_null(item):
             loc = locate(item)
             container = loc.value.strip() if expose else loc.value.strip().rsplit(":", 1)[-1]
-            m = _PORT.match(container)
-            if m and loc.resolved:
-                out.append(Located(int(m.group(1)), loc.span, loc.raw))
+            port = first_port(container)
+            if port is not None and loc.resolved:
+                out.append(Located(port, loc.span, loc.raw))
     return out
 
 

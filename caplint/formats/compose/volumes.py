@@ -8,22 +8,25 @@ from typing import Any
 from caplint import hostpaths, values
 from caplint.model import Device, Located, Mount, Span
 from caplint.formats import yamlnodes as yn
-from caplint import lazyre
 
 Locate = Callable[[Any, Any], Located[str]]
-_DRIVE = lazyre.compile(r"^[A-Za-z]:[\\/]")
+
+
+def has_drive(value: str) -> bool:
+    """`C:\\data` or `C:/data`: it starts with a Windows drive letter."""
+    return len(value) > 2 and value[1] == ":" and value[2] in "\\/" and value[0].isascii() and value[0].isalpha()
 
 
 def _is_host_path(source: str) -> bool:
     """Short syntax: a path makes a bind mount, a bare name a named volume."""
-    return source.startswith(("/", ".", "~", "$", "\\")) or bool(_DRIVE.match(source))
+    return source.startswith(("/", ".", "~", "$", "\\")) or has_drive(source)
 
 
 def _split(value: str) -> list[str]:
     """`SRC:DST:MODE`, keeping a Windows drive letter (`C:\\data`) and an
     unresolved `${VAR:-default}` (whose `:` is not a separator) in one piece."""
     parts: list[str] = []
-    begin = 2 if _DRIVE.match(value) else 0
+    begin = 2 if has_drive(value) else 0
     start, depth = 0, 0
     for i in range(begin, len(value)):
         c = value[i]

@@ -14,11 +14,11 @@ never load it.
 from __future__ import annotations
 
 import json
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from caplint.model import Located, Span
 from caplint import values
+from caplint.values import field
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser

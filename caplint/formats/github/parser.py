@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caplint.formats import ci, yamlnodes
+from caplint.formats import ci, yamlnodes, yamlregions
 from caplint.model import ParseResult
 
 
@@ -57,7 +57,7 @@ def _default_shell(items: dict[str, tuple[Any, Any]]) -> str | None:
     return str(shell.value) if yamlnodes.is_scalar(shell) else None
 
 
-def _job(job_id: str, key: Any, job: Any, host: yamlnodes.Host, default_shell: str | None, result: ParseResult) -> None:
+def _job(job_id: str, key: Any, job: Any, host: yamlregions.Host, default_shell: str | None, result: ParseResult) -> None:
     items = yamlnodes.mapping_items(job, result.problems, host.path)
     container_key, container = items.get("container", (None, None))
     if container is not None:
@@ -75,7 +75,7 @@ def _job(job_id: str, key: Any, job: Any, host: yamlnodes.Host, default_shell: s
     _steps(_value(items, "steps"), host, _default_shell(items) or default_shell, windows, result)
 
 
-def _steps(steps: Any, host: yamlnodes.Host, default_shell: str | None, windows: bool, result: ParseResult) -> None:
+def _steps(steps: Any, host: yamlregions.Host, default_shell: str | None, windows: bool, result: ParseResult) -> None:
     if not yamlnodes.is_seq(steps):
         return
     for step in steps.value:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caplint.formats import ci, yamlnodes
+from caplint.formats import ci, yamlnodes, yamlregions
 from caplint.model import ParseResult
 
 _SCRIPTS = ("before_script", "script", "after_script")
@@ -37,7 +37,7 @@ def parse(text: str, path: str) -> ParseResult:
     return result
 
 
-def _scripts(items: dict[str, tuple[Any, Any]], host: yamlnodes.Host, result: ParseResult) -> None:
+def _scripts(items: dict[str, tuple[Any, Any]], host: yamlregions.Host, result: ParseResult) -> None:
     for key in _SCRIPTS:
         for line in _lines(items.get(key, (None, None))[1]):
             ci.script(line, host, result)

@@ -9,11 +9,10 @@ the real program, and that is knowledge of commands, not of security.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import field
 
 from caplint.model import Command, Located, Problem, Span
 from caplint.formats.shell import bash as _bash
-from caplint.values import value
+from caplint.values import field, value
 
 
 @value

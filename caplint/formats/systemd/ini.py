@@ -20,14 +20,14 @@ line and column in the file of any character of it.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 
 from caplint.model import Problem, Span
+from caplint.values import field, record, value
 
 _BLANKS = " \t\n\r\f\v"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Value:
     """An assignment's value: its text, and where each piece of it was written."""
 
@@ -52,7 +52,7 @@ class Value:
         return Span(self.path, *self.at(start), line, column + 1)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Entry:
     section: str
     key: str
@@ -68,7 +68,7 @@ class Entry:
         return Span(k.path, k.line, k.column, v.end_line, v.end_column)
 
 
-@dataclass(slots=True)
+@record
 class Unit:
     path: str
     entries: list[Entry] = field(default_factory=list)
