@@ -149,10 +149,12 @@ def to_diagnostic(finding: Finding, lines: Sequence[str], codec: PositionCodec) 
 
 
 class CaplintServer(LanguageServer):
-    """Remembers, per document, the pending debounced lint and the last findings,
-    keyed by URI. Diagnostics need no edits; a code action request lints the
-    version it is about once more with every fix spelt out (about as much work
-    again: not worth paying on every keystroke) and keeps that."""
+    """Remembers, per document, the pending debounced lint, the last findings
+    and the rules' hits on the last lint's containers (so a re-lint after an
+    edit runs the rules only on what it changed), keyed by URI. Diagnostics
+    need no edits; a code action request lints the version it is about once
+    more with every fix spelt out (about as much work again: not worth paying
+    on every keystroke) and keeps that."""
 
     def __init__(self) -> None:
         super().__init__("caplint", __version__)
