@@ -103,3 +103,15 @@ def test_a_one_command_run_builds_the_same_command() -> None:
         assert [p.opts for p in group.params] == [p.opts for p in whole.params]  # --version
     for argv in ([], ["--help"], ["chekc"], ["--version"]):
         assert cli.app_for(argv) is cli.app
+
+
+def test_start_up_objects_are_left_out_of_later_collections(tmp_path: Path) -> None:
+    # `main` freezes what start-up loaded (gc.freeze): the collector, and its
+    # full collection at exit, then traverse only what the run allocates.
+    probe = ("import gc, sys\nsys.argv = ['caplint', 'check', 'compose.yaml']\nfrom caplint.cli import main\n"
+             "before = gc.get_freeze_count()\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(before, gc.get_freeze_count(), gc.isenabled())")
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    before, frozen, enabled = run.stdout.splitlines()[-1].split()
+    assert before == "0" and int(frozen) > 10_000 and enabled == "True"  # and collecting as usual
