@@ -3,10 +3,9 @@
 Exit codes: 0 no findings at or above --fail-on, 1 findings at or above it,
 2 usage or configuration error.
 """
-import enum
 import os
 import sys
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 import typer
 
@@ -27,25 +26,18 @@ _TYPER = {
     # Help texts are plain text: rich markup would swallow "[default: …]" as a tag.
     "rich_markup_mode": None,
 }
-app = typer.Typer(**_TYPER)  # type: ignore[arg-type]
+# The app with `check`, the command editors and hooks run; `caplint.commands`
+# adds the others when one of them runs or the whole app is shown (`app`).
+base_app = typer.Typer(**_TYPER)  # type: ignore[arg-type]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 # Choices as typer shows them in `-h`. Kept here, not built from caplint.report
 # and caplint.model, so `-h` stays cheap; a test checks that they agree.
-class FormatChoice(str, enum.Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    gnu = "gnu"
-    github = "github"
-
-
-class SeverityChoice(str, enum.Enum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
+# As Literal types, not Enums: typer shows and checks them the same way, and
+# creating an Enum class costs more at start-up than everything else here.
+FormatChoice = Literal["text", "json", "sarif", "gnu", "github"]
+SeverityChoice = Literal["low", "medium", "high", "critical"]
 
 
 def _fail_usage(message: str) -> typer.Exit:
@@ -63,7 +55,7 @@ def _print_version(value: bool) -> None:
         raise typer.Exit(EXIT_CLEAN)
 
 
-@app.callback()
+@base_app.callback()
 def _main(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print caplint's version and exit."),
@@ -120,7 +112,7 @@ def _check_paths(paths: Optional[list[str]], stdin_filename: Optional[str]) -> t
     return paths, stdin
 
 
-@app.command()
+@base_app.command()
 def check(
     paths: list[str] = typer.Argument(None, help="Files or folders to lint (default: .); '-' reads stdin."),
     format_choice: Optional[FormatChoice] = typer.Option(None, "--format", "-f", show_default=False,
@@ -187,8 +179,7 @@ def check(
     from caplint import report
     from caplint.config import ConfigError
 
-    fmt = format_choice.value if format_choice else None
-    fail_on = fail_on_choice.value if fail_on_choice else None
+    fmt, fail_on = format_choice, fail_on_choice
     paths, stdin = _check_paths(paths, stdin_filename)
     if config_file is not None and isolated:
         raise _fail_usage("--config and --isolated cannot be combined")
@@ -451,149 +442,18 @@ def _without_baselined(findings: list["Finding"], recorded: frozenset[tuple[str,
     return result.new
 
 
-@app.command("rules")
-def list_rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
-    """List every rule with its severity."""
-    from caplint.registry import all_rules
+def whole_app() -> typer.Typer:
+    """The app with every command."""
+    import caplint.commands  # noqa: F401 — registers the other commands on base_app
 
-    if fmt == "json":
-        from caplint.report.json import rules_document
-
-        typer.echo(rules_document(all_rules()), nl=False)
-        return
-    if fmt != "text":
-        raise _fail_usage(f"unknown format {fmt!r} for 'caplint rules' (choose from text, json)")
-    for r in all_rules():
-        typer.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<28}  {r.summary}")
+    return base_app
 
 
-@app.command()
-def explain(rule_id: str = typer.Argument(..., help="A rule id such as CAP202.")) -> None:
-    """Print a rule's documentation."""
-    from caplint.docs import rule_page
-    from caplint.registry import by_id
-
-    rule = by_id().get(rule_id.strip().upper())
-    if rule is None:
-        raise _fail_usage(f"unknown rule {rule_id!r} (see 'caplint rules')")
-    typer.echo(rule_page(rule))
-
-
-@app.command()
-def caps(
-    paths: list[str] = typer.Argument(None, help="Files or folders (default: .); '-' reads stdin."),
-    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin ('-')."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
-    runtime: Optional[str] = typer.Option(None, "--runtime", show_default=False,
-                                          help="docker, podman or nerdctl for Compose [default: the config's, else docker]."),
-    image: Optional[list[str]] = typer.Option(None, "--image", metavar="NAME=PATH",
-                                              help="Judge containers running image NAME with the saved image at PATH "
-                                                   "(docker save tarball, OCI layout); repeatable."),
-    no_verify: bool = typer.Option(False, "--no-verify", help="With --image: do not check the image's blob digests."),
-) -> None:
-    """Print each container's effective capability set, where each capability came
-    from, and the capabilities it needs, with the evidence."""
-    from caplint.config import RUNTIMES, ConfigError
-    from caplint.effective import describe_paths, render_paths, render_text
-    from caplint.reading import ReadError, decode
-
-    if fmt not in ("text", "json"):
-        raise _fail_usage(f"unknown format {fmt!r} for caps (choose from text, json)")
-    if runtime is not None and runtime not in RUNTIMES:
-        raise _fail_usage(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
-    paths, stdin = _check_paths(paths, stdin_filename)
-    name = stdin_filename or "stdin"
-    if runtime is None:
-        try:
-            runtime = _resolver(config_file=None, isolated=False, select=None, ignore=None).for_file(
-                name if stdin else os.path.join(paths[0], "x") if os.path.isdir(paths[0]) else paths[0]).runtime
-        except ConfigError as err:
-            raise _fail_usage(str(err)) from None
-    images = dict(i.partition("=")[::2] for i in image or ())
-    bad = [i for i in image or () if "=" not in i or not all(i.partition("=")[::2])]
-    if bad:
-        raise _fail_usage(f"--image {bad[0]!r} is not NAME=PATH (e.g. example/app:1=app.tar)")
-    missing = [p for p in images.values() if not os.path.lexists(p)]
-    if missing:
-        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
-    if images and stdin:
-        raise _fail_usage("--image goes with files and folders (not with '-')")
-    if stdin:
-        try:
-            text = render_text(name, decode(sys.stdin.buffer.read(), name), runtime, fmt)
-        except ReadError as err:
-            text = f"{name}:{err.problem.span.line}: cannot read: {err.problem.message}\n"
-    elif images:
-        text = describe_paths(paths, runtime, images, fmt, verify=not no_verify)
-    else:
-        text = render_paths(paths, runtime, fmt)
-    typer.echo(text, nl=False)
-
-
-@app.command("image")
-def image_command(
-    paths: list[str] = typer.Argument(..., help="docker save tarballs, OCI image layouts (folders or tars), "
-                                                "compressed or not."),
-    platform: Optional[str] = typer.Option(None, "--platform", help="Only this platform of a multi-platform "
-                                                                    "image: os/arch[/variant]."),
-    list_caps: bool = typer.Option(False, "--list", help="Print every file capability as 'getcap -r /' would, "
-                                                         "instead of findings."),
-    no_verify: bool = typer.Option(False, "--no-verify", help="Do not check that each layer, config and manifest "
-                                                              "hashes to its digest (as docker load does); faster."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", show_default=False,
-                                      help="text, json, sarif, gnu or github [default: text; github under GitHub Actions]."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-    select: Optional[list[str]] = typer.Option(None, help="Only these rules or prefixes (CAP2,CAP402)."),
-    ignore: Optional[list[str]] = typer.Option(None, help="Skip these rules or prefixes."),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on", show_default=False,
-                                          help="Exit 1 on findings of this severity or worse [default: medium]."),
-    config_file: Optional[str] = typer.Option(None, "--config", help="Use this config file instead of looking for one."),
-    sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="SARIF runAutomationDetails id."),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color", show_default=False, help="Colour the text report."),
-) -> None:
-    """Lint saved images for file capabilities, setuid files and a root user, without running them."""
-    from caplint import report
-    from caplint.image import Options
-    from caplint.image.lint import lint, listing
-    from caplint.model import Severity
-
-    if platform is not None and not 2 <= len(platform.strip("/").split("/")) <= 3:
-        raise _fail_usage(f"--platform {platform!r} is not os/arch[/variant] (e.g. linux/arm64)")
-    missing = [p for p in paths if not os.path.lexists(p)]
-    if missing:
-        raise _fail_usage(f"no such file or directory: {', '.join(missing)}")
-    options = Options(platform=platform, verify=not no_verify)
-    if list_caps:
-        text, problems = listing(paths, options)
-        sys.stdout.write(text)
-        for problem in problems:
-            typer.echo(f"caplint: {problem.span.path}: {problem.message}", err=True)
-        raise typer.Exit(EXIT_FINDINGS if problems else EXIT_CLEAN)
-    try:
-        Severity.parse(fail_on) if fail_on else None
-        render = _renderer(fmt, output)
-    except ValueError as err:
-        raise _fail_usage(str(err)) from None
-    resolver = _resolver(config_file=config_file, isolated=False, select=select, ignore=ignore, fail_on=fail_on)
-    settings = resolver.for_file(paths[0])
-    from caplint.registry import all_rules
-
-    findings = lint(paths, settings, options)
-    context = report.Context(rules=all_rules(), files=len(paths), color=_use_color(output, color),
-                             sarif_id=_sarif_id(sarif_category, None, fmt or _default_format(output)))
-    _emit(render(findings, context), output, _summary(findings, len(paths)), False)
-    raise typer.Exit(EXIT_FINDINGS if any(f.severity >= settings.fail_on for f in findings) else EXIT_CLEAN)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def lsp(ctx: typer.Context) -> None:
-    """Run the language server on stdin/stdout, for editors (options: --stdio, --log-level)."""
-    try:
-        from caplint import lsp as server
-    except ImportError as err:
-        raise _fail_usage(f"the language server is not available in this installation ({err})") from None
-    # The server owns its options, so they are handed on as written.
-    server.main(list(ctx.args))
+def __getattr__(name: str) -> typer.Typer:
+    # `caplint.cli.app`: the whole app, as tests and embedders expect it.
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def app_for(argv: list[str]) -> typer.Typer:
@@ -602,6 +462,7 @@ def app_for(argv: list[str]) -> typer.Typer:
     command needs only that one, so `caplint check …` gets an app holding just
     `check` (same callback, same settings, so the same help and errors), and
     `caplint`, `caplint --help` or a mistyped command get the whole app."""
+    app = base_app if argv[:1] == ["check"] else whole_app()
     chosen = [c for c in app.registered_commands
               if argv and argv[0] == (c.name or (c.callback.__name__ if c.callback else "").replace("_", "-"))]
     if not chosen:
@@ -613,4 +474,12 @@ def app_for(argv: list[str]) -> typer.Typer:
 
 
 def main() -> None:
+    # What is loaded by now (typer, caplint's modules) lives until exit: moved
+    # out of the cyclic collector's reach, later collections do not traverse
+    # it again, nor does the full collection at interpreter exit, which was a
+    # tenth of a one-file run (bench/README.md). A long run (a scan, the
+    # language server) still collects everything it allocates itself.
+    import gc
+
+    gc.freeze()
     app_for(sys.argv[1:])()

@@ -6,15 +6,23 @@ loading path and plugins are first-class. Each rule is validated on load.
 Scanning the installed distributions costs ~35 ms (importing
 `importlib.metadata` alone is ~28 ms; 60 ms more with 1,000 packages) on a
 run that should take 100 ms, so the scan's answer is cached: see `_cache_*`.
+The cache also keeps what each rule is (id, name, severity, subjects, docs),
+so a run imports a rule's module only when the rule has something to check:
+a Dockerfile run does not load the container rules, a Compose file of pulled
+images not the image rules.
 """
 from __future__ import annotations
 
+import marshal
 import os
 import sys
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from caplint.cache import cache_file, write_atomically
-from caplint.rules import Rule
+from caplint.model import Container, Image, Severity
+from caplint.rules import Check, Rule, Subjects
 from caplint import lazyre
 
 GROUP = "caplint.rules"
@@ -91,10 +99,10 @@ def all_rules() -> tuple[Rule, ...]:
     """Every installed rule, sorted by id. A plugin that cannot be imported is
     left out with a warning on stderr (which is the log for the language
     server too); an invalid rule is a RuleLoadError."""
-    entries = _cache_read()
-    if entries is not None:
+    cached = _cache_read()
+    if cached is not None:
         try:
-            return _build(entries, docs=False)
+            return _from_cache(*cached)
         except Exception:  # the cache is stale in a way its key missed, or a plugin is broken: scan afresh
             pass
     entries = _scan()
@@ -102,8 +110,75 @@ def all_rules() -> tuple[Rule, ...]:
     rules = _build(entries, broken=broken)
     for message in broken:
         sys.stderr.write(f"caplint: warning: {message}\n")
-    _cache_write(entries)
+    values = dict(entries)
+    _cache_write(entries, [f for f in (_facts(r, values[r.id]) for r in rules) if f is not None])
     return rules
+
+
+# What the cache keeps of a rule: (id, entry point value, name, severity,
+# subject class names, raw docs, tags, precision, advice, module file, that
+# file's mtime). A rule without them (a plugin that could not be loaded, one
+# with other subjects or no module file) is imported on every run.
+Facts = tuple[str, str, str, int, tuple[str, ...], str, tuple[str, ...], str, str, str, int]
+_SUBJECTS: dict[str, type[Container] | type[Image]] = {"Container": Container, "Image": Image}
+
+
+class _Deferred:
+    """The check of a rule known from the cache: the rule's module is
+    imported on the first call (the first subject the rule applies to)."""
+
+    __slots__ = ("entry", "_check")
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+        self._check: Check | None = None
+
+    def __call__(self, subject: Any) -> Iterable[Any]:
+        if self._check is None:
+            self._check = validate(_load(self.entry[1]), self.entry[0], docs=False).check
+        return self._check(subject)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Deferred) and other.entry == self.entry
+
+    def __hash__(self) -> int:
+        return hash(self.entry)
+
+    def __repr__(self) -> str:
+        return f"<check of {self.entry[0]} from {self.entry[1]}, imported on first use>"
+
+
+def _facts(rule: Rule, value: str) -> Facts | None:
+    module = sys.modules.get(value.partition(":")[0].strip())
+    path = getattr(module, "__file__", None)
+    names = tuple(t.__name__ for t in rule.subjects)
+    if not isinstance(path, str) or any(_SUBJECTS.get(n) is not t for n, t in zip(names, rule.subjects)):
+        return None
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    return (rule.id, value, rule.name, int(rule.severity), names, rule.raw_doc, rule.tags, rule.precision, rule.advice,
+            path, mtime)
+
+
+def _from_cache(entries: list[Entry], facts: list[Facts]) -> tuple[Rule, ...]:
+    """The rules of a cache hit: those with facts as deferred rules, the others imported."""
+    known = {f[0]: f for f in facts}
+    deferred: dict[str, Rule] = {}
+    eager: list[Entry] = []
+    for name, value in entries:
+        fact = known.get(name)
+        if fact is None or fact[1] != value:
+            eager.append((name, value))
+            continue
+        rule_id, _, rule_name, severity, subjects, doc, tags, precision, advice, _, _ = fact
+        subject_types: Subjects = tuple(_SUBJECTS[n] for n in subjects)
+        deferred[name] = Rule(rule_id, rule_name, Severity(severity), subject_types, _Deferred((name, value)), doc,
+                              tuple(tags), precision, advice)
+    loaded = {r.id: r for r in _build(eager, docs=False)} if eager else {}
+    both = {**deferred, **loaded}
+    return tuple(both[k] for k in sorted(both))
 
 
 def by_id() -> dict[str, Rule]:
@@ -121,10 +196,10 @@ def by_id() -> dict[str, Rule]:
 # is scanned like the others. The file also records each folder's mtime and
 # whether it held metadata, so a hit costs one `stat` per folder: a folder is
 # listed again only when its mtime moved (then the record is brought up to
-# date, so the next run is a `stat` again). Plain text rather than JSON: the
+# date, so the next run is a `stat` again). Marshalled rather than JSON: the
 # `json` import alone costs more than reading the file. Any error reading or
 # writing it just means a scan. CAPLINT_NO_CACHE=1 turns it off.
-_CACHE_VERSION = "caplint-rules-cache 3"
+_CACHE_VERSION = "caplint-rules-cache 4"
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 Folder = tuple[str, int, bool]  # (absolute path, st_mtime_ns, holds metadata)
@@ -162,37 +237,37 @@ def _key(folders: list[Folder]) -> list[tuple[str, int]]:
     return [(where, mtime) for where, mtime, metadata in folders if metadata]
 
 
-def _cache_read() -> list[Entry] | None:
-    path = cache_file("rules")
+def _cache_read() -> tuple[list[Entry], list[Facts]] | None:
+    path = cache_file("rules", ".marshal")
     if path is None:
         return None
     try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().split("\n")
-        if lines[0] != _CACHE_VERSION:
+        with open(path, "rb") as fh:
+            version, folders, entries, facts = marshal.loads(fh.read())
+        if version != _CACHE_VERSION:
             return None
-        split = lines.index("--")
-        recorded: dict[str, tuple[int, bool]] = {}
-        for line in lines[1:split]:
-            where, mtime, metadata = line.rsplit("\t", 2)
-            recorded[where] = (int(mtime), metadata == "1")
-        folders = _folders(recorded)
-        if _key(folders) != [(w, m) for w, (m, metadata) in recorded.items() if metadata]:
+        recorded: dict[str, tuple[int, bool]] = {where: (mtime, metadata) for where, mtime, metadata in folders}
+        now = _folders(recorded)
+        if _key(now) != [(w, m) for w, (m, metadata) in recorded.items() if metadata]:
             return None
-        rules = [line.split(" ", 1) for line in lines[split + 1:] if line]
-        entries = [(name, value) for name, value in rules]
-    except (OSError, ValueError, UnicodeDecodeError):
+        entries = [(str(name), str(value)) for name, value in entries]
+        # A rule module edited in place (an editable install of a plugin) is read again.
+        if any(os.stat(f[9]).st_mtime_ns != f[10] for f in {f[9]: f for f in facts}.values()):
+            return None
+    except (OSError, ValueError, EOFError, TypeError, IndexError):
         return None
-    if {(w, m) for w, m, _ in folders} != {(w, m) for w, (m, _) in recorded.items()}:
-        _cache_write(entries, folders)  # a folder without metadata changed: record it, to stat alone next time
-    return entries
+    if {(w, m) for w, m, _ in now} != {(w, m) for w, (m, _) in recorded.items()}:
+        _cache_write(entries, facts, now)  # a folder without metadata changed: record it, to stat alone next time
+    return entries, facts
 
 
-def _cache_write(entries: list[Entry], folders: list[Folder] | None = None) -> None:
-    path = cache_file("rules")
+def _cache_write(entries: list[Entry], facts: list[Facts], folders: list[Folder] | None = None) -> None:
+    path = cache_file("rules", ".marshal")
     if path is None:
         return
     listed = _folders({}) if folders is None else folders
-    text = "\n".join([_CACHE_VERSION, *(f"{w}\t{m}\t{int(metadata)}" for w, m, metadata in listed), "--",
-                      *(f"{n} {v}" for n, v in sorted(entries))]) + "\n"
-    write_atomically(path, text.encode("utf-8"))
+    try:
+        data = marshal.dumps((_CACHE_VERSION, listed, sorted(entries), facts))
+    except ValueError:  # a value marshal cannot hold (a plugin's odd docs): no cache rather than a broken one
+        return
+    write_atomically(path, data)

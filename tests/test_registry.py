@@ -1,10 +1,12 @@
 """Rule loading: entry points, validation, and the start-up cache."""
 from __future__ import annotations
 
+import marshal
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,8 +61,13 @@ _PROBE = ("import sys; from caplint.registry import all_rules; n = len(all_rules
 
 
 def _cache_file(cache: Path) -> Path:
-    (found,) = (cache / "caplint").glob("rules-*.txt")
+    (found,) = (cache / "caplint").glob("rules-*.marshal")
     return found
+
+
+def _cached(cache: Path) -> tuple[str, list[tuple[str, int, bool]], list[tuple[str, str]], list[tuple[Any, ...]]]:
+    version, folders, entries, facts = marshal.loads(_cache_file(cache).read_bytes())
+    return version, folders, entries, facts
 
 
 def test_cache_skips_the_distribution_scan(tmp_path: Path) -> None:
@@ -69,7 +76,10 @@ def test_cache_skips_the_distribution_scan(tmp_path: Path) -> None:
     count = first.split()[0]
     assert first.split() == [count, "True"]  # scanned
     assert second.split() == [count, "False"]  # read from the cache, no importlib.metadata
-    assert "CAP101 caplint.rules.privileges:privileged_container" in _cache_file(tmp_path).read_text().splitlines()
+    _, _, entries, facts = _cached(tmp_path)
+    assert ("CAP101", "caplint.rules.privileges:privileged_container") in entries
+    cap101 = next(f for f in facts if f[0] == "CAP101")
+    assert cap101[1:5] == ("caplint.rules.privileges:privileged_container", "privileged-container", 4, ("Container",))
 
 
 def test_cache_survives_what_users_do_between_runs(tmp_path: Path) -> None:
@@ -86,7 +96,7 @@ def test_cache_survives_what_users_do_between_runs(tmp_path: Path) -> None:
     (there / ".compose.yaml.swp").write_text("x")
     assert _run(_PROBE, cache, cwd=there).split()[1] == "False"
     # The changed folder is recorded again, so the next run needs one `stat` of it, not a listing.
-    assert f"{there}\t{there.stat().st_mtime_ns}\t0" in _cache_file(cache).read_text().splitlines()
+    assert (str(there), there.stat().st_mtime_ns, False) in _cached(cache)[1]
     assert _run("", cache, cwd=here, args=(str(script),)).split()[1] == "False"  # sys.path[0] is the script's folder
     (tmp_path / "new-file").write_text("x")
     assert _run("", cache, cwd=here, args=(str(script),)).split()[1] == "False"
@@ -111,17 +121,21 @@ def test_new_distribution_metadata_invalidates_the_cache(tmp_path: Path) -> None
 def test_stale_or_broken_cache_means_a_scan(tmp_path: Path) -> None:
     _run(_PROBE, tmp_path)
     cache_file = _cache_file(tmp_path)
-    lines = cache_file.read_text().splitlines()
-    metadata = next(i for i, line in enumerate(lines) if line.endswith("\t1"))
-    where = lines[metadata].rsplit("\t", 2)[0]
-    lines[metadata] = f"{where}\t1\t1"  # metadata changed since
-    cache_file.write_text("\n".join(lines) + "\n")
+    version, folders, entries, facts = _cached(tmp_path)
+    moved = [(w, 1 if metadata else m, metadata) for w, m, metadata in folders]  # metadata changed since
+    cache_file.write_bytes(marshal.dumps((version, moved, entries, facts)))
     assert _run(_PROBE, tmp_path).split()[1] == "True"
-    cache_file.write_text(cache_file.read_text() + "CAP999 caplint.no_such_module:rule\n")  # key right, content wrong
+    version, folders, entries, facts = _cached(tmp_path)
+    wrong = [*entries, ("CAP999", "caplint.no_such_module:rule")]  # key right, content wrong
+    cache_file.write_bytes(marshal.dumps((version, folders, wrong, facts)))
     assert _run(_PROBE, tmp_path).split()[1] == "True"
-    for broken in ("{not a cache", "caplint-rules-cache 3\nno separator\n", "caplint-rules-cache 3\n--\nCAP101\n",
-                   "caplint-rules-cache 3\n/usr\tnot a time\t1\n--\n"):
-        cache_file.write_text(broken)
+    edited = [(*f[:10], f[10] - 1) for f in facts]  # a rule module changed in place since
+    cache_file.write_bytes(marshal.dumps((version, folders, entries, edited)))
+    assert _run(_PROBE, tmp_path).split()[1] == "True"
+    for broken in (b"{not a cache", marshal.dumps(("caplint-rules-cache 3", folders, entries, facts)),
+                   marshal.dumps((version, [("/usr", "not a time", True)], entries, facts)),
+                   marshal.dumps((version, folders, entries, [("CAP101",)])), marshal.dumps([1, 2])):
+        cache_file.write_bytes(broken)
         assert _run(_PROBE, tmp_path).split()[1] == "True"
 
 
