@@ -193,8 +193,15 @@ class CheckMemo:
 
 
 def _built_in(rule: Rule) -> bool:
-    """A rule of caplint's own, whose check reads its subject only (CheckMemo may reuse its hits)."""
-    return (getattr(rule.check, "__module__", None) or "").startswith("caplint.rules.")
+    """A rule of caplint's own, whose check reads its subject only (CheckMemo may
+    reuse its hits). A check the registry imports on first use names its entry
+    point instead (`entry`: the rule id and `module:function`)."""
+    entry = getattr(rule.check, "entry", None)
+    if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str):
+        module = entry[1].partition(":")[0].strip()
+    else:
+        module = getattr(rule.check, "__module__", None) or ""
+    return module.startswith("caplint.rules.")
 
 
 def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:

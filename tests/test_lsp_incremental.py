@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caplint import engine
+from caplint import engine, values
 from caplint.lsp import lint_document
 from caplint.model import Container, Hit
 from caplint.registry import all_rules
@@ -90,6 +90,8 @@ def _counting(check: Callable[[Any], Iterable[Hit]], ran: list[str]) -> Callable
         return check(subject)
 
     counted.__module__ = check.__module__  # still a built-in rule's check
+    if hasattr(check, "entry"):  # deferred by the registry's cache
+        counted.entry = check.entry  # type: ignore[attr-defined]
     return counted
 
 
@@ -112,3 +114,13 @@ def test_a_plugin_rule_is_run_on_every_lint(monkeypatch: pytest.MonkeyPatch) -> 
     for _ in range(3):
         lint_document("/nowhere/compose.yaml", text, memo=memo)
     assert calls == ["service 'web'"] * 3
+
+
+def test_checks_the_registry_imports_on_first_use_are_reused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a registry cache hit a rule's check is a stand-in that imports its
+    module when first called; it is still a built-in rule's, and a plugin's is not."""
+    from caplint.registry import _Deferred
+
+    own = next(r for r in all_rules() if r.id == "CAP101")
+    assert engine._built_in(values.replace(own, check=_Deferred(("CAP101", "caplint.rules.privileges:privileged_container"))))
+    assert not engine._built_in(values.replace(own, check=_Deferred(("X101", "acme_rules.checks:privileged"))))
