@@ -70,7 +70,7 @@ def test_a_compose_text_run(project: Path) -> None:
     loaded = _top(_modules(project, "check", "compose.yaml"))
     assert "ruamel.yaml" in loaded and CONTAINER_RULES <= loaded
     assert loaded & (ALWAYS_HEAVY | IMAGE_RULES | COMMANDS | {"tree_sitter", "tree_sitter_bash", "dockerfile_parse",
-                                                              "json", "caplint.formats.embedded"}) == set()
+                                                              "json", "caplint.formats.embedded", "caplint.filecaps"}) == set()
 
 
 def test_a_dockerfile_text_run(project: Path) -> None:
