@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from caplint import filecaps
 from caplint import lazyre
 from caplint.model import Build, Command, Container, Located, Process, Script, Span, Stage
 from caplint.values import value
+
+if TYPE_CHECKING:
+    from caplint.filecaps import FileCaps
 
 
 def _always(_: Sequence[str]) -> bool:
@@ -147,6 +150,8 @@ def processes(c: Container) -> tuple[list[Process], list[str]]:
 def _root_base(build: Build | None) -> str:
     if build is None or build.image is None or build.stage is None:
         return "?"
+    from caplint import filecaps  # images built here only: a Compose file of pulled images does not load it
+
     return filecaps.chain(build.image, build.stage)[0].base.raw
 
 
@@ -198,6 +203,8 @@ def suggest(c: Container) -> Suggestion:
     root = user is None or is_root(user)
     evidence: list[Evidence] = []
     scripts = {s.path: s for s in c.build.scripts}
+    from caplint import filecaps  # images built here only
+
     files = filecaps.image_files(c.build.image, c.build.stage or 0)
     seen: set[str] = set()
     for process, command in _walk(found, scripts, unknown, seen, 0):
@@ -253,12 +260,12 @@ def _with_find_exec(command: Command) -> Iterator[Command]:
         i += 1
 
 
-def _needs(command: Command, files: dict[str, filecaps.FileCaps], root: bool) -> Iterator[Evidence]:
+def _needs(command: Command, files: dict[str, FileCaps], root: bool) -> Iterator[Evidence]:
     for each in _with_find_exec(command):
         yield from _needs_one(each, files, root)
 
 
-def _needs_one(command: Command, files: dict[str, filecaps.FileCaps], root: bool) -> Iterator[Evidence]:
+def _needs_one(command: Command, files: dict[str, FileCaps], root: bool) -> Iterator[Evidence]:
     if command.program >= len(command.words):
         return
     word = command.words[command.program]

@@ -75,6 +75,45 @@ def _build(cls: type[T]) -> type[T]:
     own = cls.__dict__.get("__annotations__", {})
     inherited: tuple[str, ...] = getattr(cls, _FIELDS, ())
     names = (*inherited, *(n for n in own if n not in inherited))
+    with_default = False
+    for name in names:
+        if name in cls.__dict__ or name in inherited and _inherited_default(cls, name) is not MISSING:
+            with_default = True
+        elif with_default:
+            raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
+    qualname = cls.__qualname__
+    key = attrgetter(*names) if names else _no_fields
+    setattr(cls, "__init__", _first_init(cls, names, qualname))
+    setattr(cls, "__eq__", _eq(key, qualname))
+    setattr(cls, "__hash__", _hash(key, qualname))
+    setattr(cls, "__repr__", _repr)
+    setattr(cls, _FIELDS, names)
+    setattr(cls, "__match_args__", names)
+    return cls
+
+
+# Only `__init__` is generated, and only when the class is first instantiated:
+# most runs make instances of a few of the classes defined at start-up, and
+# writing and compiling it is what costs (the classes are defined on every
+# start). Equality, hashing and repr need no generated code: `attrgetter`
+# with the field names gives the tuple a dataclass would compare.
+
+def _first_init(cls: type, names: tuple[str, ...], qualname: str) -> Callable[..., None]:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if cls.__dict__["__init__"] is __init__:
+            source, namespace = _init_source(cls, names)
+            exec(_init_code(source, f"<value {cls.__module__}.{qualname}>"), namespace)
+            init = namespace["__init__"]
+            init.__qualname__ = f"{qualname}.__init__"
+            setattr(cls, "__init__", init)
+        cls.__dict__["__init__"](self, *args, **kwargs)
+    __init__.__qualname__ = f"{qualname}.__init__"
+    return __init__
+
+
+def _init_source(cls: type, names: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """The source of the class's `__init__`, and the names it refers to."""
+    inherited: tuple[str, ...] = next((getattr(b, _FIELDS) for b in cls.__mro__[1:] if hasattr(b, _FIELDS)), ())
     namespace: dict[str, Any] = {"_MISSING": MISSING}
     params, body = [], []
     for name in names:
@@ -89,40 +128,12 @@ def _build(cls: type[T]) -> type[T]:
             _remove_class_default(cls, name)
             continue
         if default is MISSING:
-            if params and "=" in params[-1]:
-                raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
             params.append(name)
         else:
             namespace[f"_default_{name}"] = default
             params.append(f"{name}=_default_{name}")
         body.append(f"    self.{name} = {name}")
-    source = "\n".join([f"def __init__(self, {', '.join(params)}):", *(body or ["    pass"])])
-    setattr(cls, "__init__", _first_init(cls, source, namespace))
-    key = attrgetter(*names) if names else _no_fields
-    setattr(cls, "__eq__", _eq(key))
-    setattr(cls, "__hash__", _hash(key))
-    setattr(cls, "__repr__", _repr)
-    setattr(cls, _FIELDS, names)
-    setattr(cls, "__match_args__", names)
-    for method in ("__init__", "__eq__", "__hash__"):
-        getattr(cls, method).__qualname__ = f"{cls.__qualname__}.{method}"
-    return cls
-
-
-# Only `__init__` is generated, and only when the class is first instantiated:
-# most runs make instances of a few of the classes defined at start-up, and
-# compiling is what costs. Equality, hashing and repr need no generated code:
-# `attrgetter` with the field names gives the tuple a dataclass would compare.
-
-def _first_init(cls: type, source: str, namespace: dict[str, Any]) -> Callable[..., None]:
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if cls.__dict__["__init__"] is __init__:
-            exec(_init_code(source, f"<value {cls.__module__}.{cls.__qualname__}>"), namespace)
-            init = namespace["__init__"]
-            init.__qualname__ = f"{cls.__qualname__}.__init__"
-            setattr(cls, "__init__", init)
-        cls.__dict__["__init__"](self, *args, **kwargs)
-    return __init__
+    return "\n".join([f"def __init__(self, {', '.join(params)}):", *(body or ["    pass"])]), namespace
 
 
 # The compiled `__init__`s are also kept on disk (caplint.cache), the way Python
@@ -146,17 +157,19 @@ def _no_fields(obj: object) -> tuple[()]:
     return ()
 
 
-def _eq(key: Callable[[Any], Any]) -> Callable[[Any, object], Any]:
+def _eq(key: Callable[[Any], Any], qualname: str) -> Callable[[Any, object], Any]:
     def __eq__(self: Any, other: object) -> Any:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return key(self) == key(other)
+    __eq__.__qualname__ = f"{qualname}.__eq__"
     return __eq__
 
 
-def _hash(key: Callable[[Any], Any]) -> Callable[[Any], int]:
+def _hash(key: Callable[[Any], Any], qualname: str) -> Callable[[Any], int]:
     def __hash__(self: Any) -> int:
         return hash(key(self))
+    __hash__.__qualname__ = f"{qualname}.__hash__"
     return __hash__
 
 

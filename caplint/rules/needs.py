@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from caplint import advice, evidence, filecaps
+from caplint import advice, evidence
 from caplint import capabilities as caps
 from caplint.effective import effective_capabilities
 from caplint.model import Container, Hit, Located, Remedy, Severity
@@ -133,6 +133,8 @@ def blocked_file_capability(c: Container) -> Iterator[Hit]:
         return
     have = effective_capabilities(c)
     drops_all = next((loc for loc in c.cap_drop if loc.resolved and caps.normalize(loc.value) == caps.ALL), None)
+    from caplint import filecaps  # images built here only: a Compose file of pulled images does not load it
+
     for path, carried in sorted(filecaps.image_files(build.image, build.stage).items()):
         missing = sorted(carried.capabilities - have)
         if not carried.effective or not missing:
