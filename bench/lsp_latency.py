@@ -4,6 +4,7 @@
     python bench/lsp_latency.py [runs]          # every figure below
     python bench/lsp_latency.py --changes [runs]  # only the first (bench/startup.py)
     python bench/lsp_latency.py --relint-cpu [runs]  # the re-lint path's CPU time, in process
+    python bench/lsp_latency.py --relint-cpu --no-memo [runs]  # the same, every rule run on every lint
 
 - didChange → publishDiagnostics: the re-lint after an edit, with
   `--debounce-ms 0` (the server's own work: apply the change, lint the whole
@@ -102,9 +103,11 @@ async def measure_changes(runs: int, text: str, debounce_ms: int) -> list[float]
     return times
 
 
-def relint_cpu(runs: int, text: str) -> list[float]:
+def relint_cpu(runs: int, text: str, *, memo: bool = True) -> list[float]:
     """CPU milliseconds of the server's re-lint path in this process, per run:
-    settings for the document, lint the whole buffer, convert the findings to
+    settings for the document, lint the whole buffer (with the document's
+    CheckMemo, as the server keeps it; `--no-memo`: without, a lint from
+    scratch every time), convert the findings to
     diagnostics (what `CaplintServer.publish` does between didChange and
     publishDiagnostics, without the protocol). Each run flips one service's
     `privileged` line, as `measure_changes` does. CPU time, unlike wall time,
@@ -112,17 +115,23 @@ def relint_cpu(runs: int, text: str) -> list[float]:
     from lsprotocol.types import PositionEncodingKind
     from pygls.workspace import PositionCodec
 
+    from caplint.engine import CheckMemo
     from caplint.lsp import lint_document, settings_for, to_diagnostic
 
     codec = PositionCodec(PositionEncodingKind.Utf16)
+    kept = CheckMemo() if memo else None  # the server keeps one per document
     flipped = text.replace("    restart: unless-stopped", "    privileged: true", 1)
-    path = str(Path(__file__).resolve().parent / "corpus" / "startup-project" / "lsp" / "compose.yaml")
+    project = Path(__file__).resolve().parent / "corpus" / "startup-project"
+    # A project of its own (bench/startup.py makes the same): otherwise the config
+    # walk would reach caplint's checkout and parse its pyproject.toml on every lint.
+    (project / ".git").mkdir(parents=True, exist_ok=True)
+    path = str(project / "lsp" / "compose.yaml")
     times = []
     for run in range(runs):
         source = flipped if run % 2 else text
         start = time.process_time()
         lines = source.split("\n")
-        [to_diagnostic(f, lines, codec) for f in lint_document(path, source, settings_for(path))]
+        [to_diagnostic(f, lines, codec) for f in lint_document(path, source, settings_for(path), memo=kept)]
         times.append((time.process_time() - start) * 1000)
     return times
 
@@ -176,12 +185,13 @@ def main() -> None:
     args = sys.argv[1:]
     changes_only = "--changes" in args  # bench/startup.py: one figure, the re-lint after a change
     cpu_only = "--relint-cpu" in args  # bench/startup.py: the re-lint's CPU time, in process
-    args = [a for a in args if a not in ("--changes", "--relint-cpu")]
+    memo = "--no-memo" not in args
+    args = [a for a in args if a not in ("--changes", "--relint-cpu", "--no-memo")]
     runs = int(args[0]) if args else 50
     text = compose_file()
     if cpu_only:
-        times = relint_cpu(runs + 2, text)[2:]  # the first two compile what the first lint meets
-        print("re-lint in process (cpu): " + _summary(times))
+        times = relint_cpu(runs + 2, text, memo=memo)[2:]  # the first two compile what the first lint meets
+        print(f"re-lint in process (cpu{'' if memo else ', no memo'}): " + _summary(times))
         return
     if changes_only:
         times = asyncio.run(measure_changes(runs + 2, text, 0))[2:]  # the first two warm the server up

@@ -138,8 +138,12 @@ def detect_kind(path: str, text: str) -> str | None:
     return discover.kind_by_name(path) or discover.kind_by_content(text)
 
 
-def lint_text(path: str, text: str, kind: str | None = None, settings: Settings | None = None) -> list[Finding]:
-    """Findings for one file's text, sorted; the heart of every front end."""
+def lint_text(path: str, text: str, kind: str | None = None, settings: Settings | None = None, *,
+              memo: CheckMemo | None = None, fingerprints: bool = True) -> list[Finding]:
+    """Findings for one file's text, sorted; the heart of every front end.
+    `memo` (the language server's, per document) reuses the hits of the last
+    lint for every container and image that has not changed; without
+    `fingerprints` (which an editor's diagnostics never show) each finding's is empty."""
     settings = settings or Settings()
     kind = kind if kind not in (None, "unknown") else detect_kind(path, text)
     if kind is None:
@@ -154,7 +158,50 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
         # that design, for every front end (CLI, workers, language server).
         result = ParseResult(problems=[Problem(Span.point(path, 1), f"caplint failed to parse this file "
                                                f"({type(err).__name__}: {err}); please report it with the file attached")])
-    return _findings(result, text, path, settings, kind)
+    return _findings(result, text, path, settings, kind, memo, fingerprints)
+
+
+class CheckMemo:
+    """The hits of each built-in rule on each subject of the last lint of one
+    document, reused for a subject equal to one of them: after an edit, most of
+    a file's containers are the same values as before (their every line and
+    column too), and a built-in check reads nothing but its subject, so its
+    hits are the same. A plugin's check is always run (it might read more).
+    Only the last lint's entries are kept."""
+
+    def __init__(self) -> None:
+        # (kind, name, where it is written) → (the subject, its hits by rule id)
+        self._last: dict[tuple[str, str, Span], tuple[Container | Image, dict[str, list[Hit]]]] = {}
+        self._now: dict[tuple[str, str, Span], tuple[Container | Image, dict[str, list[Hit]]]] = {}
+
+    def start(self) -> None:
+        """A new lint begins: what the previous one found is what may be reused."""
+        if self._now:
+            self._last, self._now = self._now, {}
+
+    def entry(self, subject: Container | Image) -> dict[str, list[Hit]]:
+        """The hits kept for `subject`, by rule id, to be filled by this lint.
+        Looked up by where it is written and compared whole (cheaper than hashing it)."""
+        key = (type(subject).__name__, subject.name if isinstance(subject, Container) else subject.path, subject.span)
+        now = self._now.get(key)
+        if now is not None and now[0] == subject:
+            return now[1]
+        last = self._last.get(key)
+        kept = dict(last[1]) if last is not None and last[0] == subject else {}
+        self._now[key] = (subject, kept)
+        return kept
+
+
+def _built_in(rule: Rule) -> bool:
+    """A rule of caplint's own, whose check reads its subject only (CheckMemo may
+    reuse its hits). A check the registry imports on first use names its entry
+    point instead (`entry`: the rule id and `module:function`)."""
+    entry = getattr(rule.check, "entry", None)
+    if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str):
+        module = entry[1].partition(":")[0].strip()
+    else:
+        module = getattr(rule.check, "__module__", None) or ""
+    return module.startswith("caplint.rules.")
 
 
 def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:
@@ -193,7 +240,8 @@ def problem_findings(problems: Sequence[Problem], text: str, settings: Settings,
     return _findings(ParseResult(problems=list(problems)), text, path, settings)
 
 
-def _findings(result: ParseResult, text: str, path: str, settings: Settings, kind: str | None = None) -> list[Finding]:
+def _findings(result: ParseResult, text: str, path: str, settings: Settings, kind: str | None = None,
+              memo: CheckMemo | None = None, fingerprints: bool = True) -> list[Finding]:
     rules = settings.rules_for(path)
     lines = text.split("\n")
     others: dict[str, list[str]] = {}
@@ -221,19 +269,30 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         for problem in result.problems:
             out.append(stamp(parse_rule, problem.span, problem.message, None, advice=problem.advice))
     subjects: list[Container | Image] = [*result.containers, *result.images]
+    if memo is not None:
+        memo.start()
+    kept = [memo.entry(s) if memo is not None else None for s in subjects]
     for rule in rules:
-        for subject in subjects:
-            if isinstance(subject, rule.subjects):
-                name = subject.name if isinstance(subject, Container) else None
+        reusable = _built_in(rule)
+        for subject, keep in zip(subjects, kept):
+            if not isinstance(subject, rule.subjects):
+                continue
+            hits = keep.get(rule.id) if keep is not None and reusable else None
+            if hits is None:
                 try:
                     hits = list(rule.check(subject))
                 except Exception as err:  # noqa: BLE001 — one broken (plugin) rule must not hide the others
-                    where = subject.span
-                    out.append(stamp(rule, where, f"rule {rule.id} failed on this {'container' if name else 'image'} "
-                                                  f"({type(err).__name__}: {err}); please report it", name,
+                    name = subject.name if isinstance(subject, Container) else None
+                    out.append(stamp(rule, subject.span, f"rule {rule.id} failed on this "
+                                                         f"{'container' if name else 'image'} ({type(err).__name__}: "
+                                                         f"{err}); please report it", name,
                                      advice="nothing to change here: the rule could not check this; report the failure "
                                             "with the file attached"))
                     continue
+                if keep is not None and reusable:
+                    keep[rule.id] = hits
+            if hits:
+                name = subject.name if isinstance(subject, Container) else None
                 # A container merged from several files: each file reports what is written in it —
                 # except a Quadlet unit's drop-ins, which are never linted on their own.
                 own = isinstance(subject, Container) and subject.source_kind == "quadlet" and kind == "quadlet"
@@ -252,7 +311,8 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
         if unused_rule is not None:
             out.extend(f for f in (stamp(unused_rule, u.span, u.message, None, advice=u.advice) for u in unused)
                        if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
-    return fingerprint(sorted(out, key=Finding.sort_key))
+    ordered = sorted(out, key=Finding.sort_key)
+    return fingerprint(ordered) if fingerprints else ordered
 
 
 def _speller(path: str, text: str, kind: str | None) -> Callable[[Container | Image, Hit], tuple[Fix | None, str]]:

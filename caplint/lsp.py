@@ -91,9 +91,11 @@ _SETTINGS: dict[str | None, tuple[tuple[int, int, int] | None, engine.Settings]]
 
 
 def lint_document(path: str, text: str, settings: engine.Settings | None = None, *,
-                  fixes: bool = False) -> list[Finding]:
+                  fixes: bool = False, memo: engine.CheckMemo | None = None) -> list[Finding]:
     """Findings for an editor buffer; none for a file caplint has no parser for
-    or that the configuration excludes.
+    or that the configuration excludes. `memo`, kept per document across its
+    lints, spares the rules on what an edit left unchanged (the findings are
+    the same as without it). Diagnostics show no fingerprints, so none is made.
 
     The CLI reports an explicit file of unknown kind as CAP001 because the user
     asked for it; an editor opens every YAML and text file, so silence is right.
@@ -108,7 +110,8 @@ def lint_document(path: str, text: str, settings: engine.Settings | None = None,
     if kind is None or settings.excludes(path):
         return []
     # A finding in another file (a Quadlet drop-in's value) is not this buffer's to show.
-    return [f for f in engine.lint_text(path, text, kind, settings) if f.span.path == path]
+    return [f for f in engine.lint_text(path, text, kind, settings, memo=memo, fingerprints=False)
+            if f.span.path == path]
 
 
 def to_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.Range:
@@ -146,16 +149,20 @@ def to_diagnostic(finding: Finding, lines: Sequence[str], codec: PositionCodec) 
 
 
 class CaplintServer(LanguageServer):
-    """Remembers, per document, the pending debounced lint and the last findings,
-    keyed by URI. Diagnostics need no edits; a code action request lints the
-    version it is about once more with every fix spelt out (about as much work
-    again: not worth paying on every keystroke) and keeps that."""
+    """Remembers, per document, the pending debounced lint, the last findings
+    and the rules' hits on the last lint's containers (so a re-lint after an
+    edit runs the rules only on what it changed), keyed by URI. Diagnostics
+    need no edits; a code action request lints the version it is about once
+    more with every fix spelt out (about as much work again: not worth paying
+    on every keystroke) and keeps that."""
 
     def __init__(self) -> None:
         super().__init__("caplint", __version__)
         self.pending: dict[str, asyncio.TimerHandle] = {}
         # URI → (document version, whether fixes are spelt out, findings).
         self.findings: dict[str, tuple[int | None, bool, list[Finding]]] = {}
+        # URI → the rules' hits on its last lint's containers and images (engine.CheckMemo).
+        self.memos: dict[str, engine.CheckMemo] = {}
         self.config_errors: set[str] = set()
         self.debounce = DEBOUNCE_SECONDS
 
@@ -171,7 +178,8 @@ class CaplintServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         path = document_path(uri)
         try:
-            found = lint_document(path, doc.source, settings_for(path), fixes=fixes)
+            found = lint_document(path, doc.source, settings_for(path), fixes=fixes,
+                                  memo=self.memos.setdefault(uri, engine.CheckMemo()))
         except ConfigError as err:
             # Say so once per distinct problem, not on every keystroke, and
             # keep linting nothing until the file is fixed (as the CLI would refuse).
@@ -207,6 +215,7 @@ class CaplintServer(LanguageServer):
     def clear(self, uri: str) -> None:
         self.cancel_pending(uri)
         self.findings.pop(uri, None)
+        self.memos.pop(uri, None)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 

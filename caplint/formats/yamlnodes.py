@@ -183,12 +183,20 @@ def is_scalar(node: Any) -> bool:
     return node is not None and node.id == "scalar"
 
 
+def tag_of(node: Any) -> str | None:
+    """The node's resolved tag, as `node.tag` gives it (that property builds a
+    new string on every read, and the hot paths read it for every key)."""
+    ctag = node.ctag
+    return None if ctag is None else ctag.trval
+
+
 def implicit_type(node: Any) -> str | None:
     """"a number" or "a boolean" for a scalar YAML reads as one (`0`, `1.5`,
     `true`, `!!int 0`), None for a string (quoted, `yes`, `root`)."""
-    if node.tag in (INT, FLOAT):
+    tag = tag_of(node)
+    if tag == INT or tag == FLOAT:
         return "a number"
-    if node.tag == BOOL:
+    if tag == BOOL:
         return "a boolean"
     if node.style:
         return None
@@ -199,7 +207,7 @@ def implicit_type(node: Any) -> str | None:
 
 
 def is_null(node: Any) -> bool:
-    return node is None or (is_scalar(node) and (node.tag == NULL or node.value in ("", "~", "null", "Null", "NULL")
+    return node is None or (node.id == "scalar" and (tag_of(node) == NULL or node.value in ("", "~", "null", "Null", "NULL")
                                                   and not node.style))
 
 
@@ -224,13 +232,13 @@ def mapping_items(
     own: dict[str, tuple[Any, Any]] = {}
     merged: dict[str, tuple[Any, Any]] = {}
     for key, value in node.value:
-        if key.tag == MERGE or (is_scalar(key) and key.value == "<<" and not key.style):
+        if tag_of(key) == MERGE or (key.id == "scalar" and key.value == "<<" and not key.style):
             for source in (value.value if is_seq(value) else [value]):
                 if is_map(source):
                     for k, kv in mapping_items(source, None, path, memo).items():
                         merged.setdefault(k, kv)
             continue
-        if not is_scalar(key):
+        if key.id != "scalar":
             continue
         if key.value in own and problems is not None:
             problems.append(Problem(span(key, path), f"duplicate key {key.value!r} (the mapping already has it)"))

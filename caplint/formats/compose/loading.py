@@ -18,7 +18,7 @@ such a value is never cast here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from caplint import lazyre
@@ -84,35 +84,28 @@ def file_problems(root: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
             seen.add(id(node))
             found.append((node, message))
 
-    for key in _duplicate_keys(root, set()):
+    duplicates: list[Any] = []
+    strings: list[tuple[Any, tuple[str, ...]]] = []
+    _walk(root, (), set(), duplicates, strings, 0)
+    for key in duplicates:
         report(key, f"duplicate key {key.value!r} (the mapping already has it): Compose refuses the file")
     if not yn.is_map(root):
         return found
-    for node, where in _strings(root, (), set()):
+    for node, where in strings:
         why = template_error(str(node.value))
         if why is not None:
             report(node, f"{'.'.join(where)}: {why}")
     items_of: dict[int, dict[str, tuple[Any, Any]]] = {}
     top = items_of[id(root)] = yn.mapping_items(root)
-    for path, cast in TOP_CASTS.items():
-        for node, where in _at(root, path, (), items_of):
-            _cast(node, where, cast, env, report)
+    for _, node, where, check in _matches(root, _TOP_TRIE, (), items_of):
+        _cast(node, where, check, env, report)
     services = top.get("services", (None, None))[1]
     if not yn.is_map(services):
         return found
     for name, (_, service) in yn.mapping_items(services).items():
-        if not yn.is_map(service):
-            continue
-        label = (f"service {name!r}",)
-        for path, cast in SERVICE_CASTS.items():
-            for node, where in _at(service, path, label, items_of):
-                _cast(node, where, cast, env, report)
-        for node, where in _at(service, ("volumes", "[]"), label, items_of):
-            if is_string(node):
-                _checked(node, where, env, volume_error, report)
-        for node, where in _at(service, ("devices", "[]"), label, items_of):
-            if is_string(node):
-                _checked(node, where, env, device_error, report)
+        if yn.is_map(service):
+            for _, node, where, check in _matches(service, _SERVICE_TRIE, (f"service {name!r}",), items_of):
+                _cast(node, where, check, env, report)
     return found
 
 
@@ -139,62 +132,91 @@ def _cast(node: Any, where: tuple[str, ...], cast: Cast, env: Mapping[str, str],
         _checked(node, where, env, cast, report)
 
 
-def _at(node: Any, path: tuple[str, ...], where: tuple[str, ...],
-        items_of: dict[int, dict[str, tuple[Any, Any]]]) -> Iterator[tuple[Any, tuple[str, ...]]]:
-    """The nodes at `path` below `node`, each with the keys that lead to it.
-    `items_of` keeps each mapping's merged items: some sixty paths start at
-    every service, and merging a mapping's keys is the costly part (half of a
-    language-server re-lint before it was kept)."""
-    if not path:
-        yield node, where
-        return
-    step, rest = path[0], path[1:]
-    if step == "[]":
-        if yn.is_seq(node):
+# A trie of paths: step → (the checks of the paths ending there, as (order, cast), and the trie below).
+_Trie = dict[str, tuple[list[tuple[int, Cast]], "_Trie"]]
+
+
+def _trie(paths: list[tuple[tuple[str, ...], Cast]]) -> _Trie:
+    root: _Trie = {}
+    for order, (path, check) in enumerate(paths):
+        level = root
+        for i, step in enumerate(path):
+            ends, below = level.setdefault(step, ([], {}))
+            if i == len(path) - 1:
+                ends.append((order, check))
+            level = below
+    return root
+
+
+def _matches(node: Any, trie: _Trie, where: tuple[str, ...], items_of: dict[int, dict[str, tuple[Any, Any]]]
+             ) -> list[tuple[int, Any, tuple[str, ...], Cast]]:
+    """(order, node, keys leading to it, check) for every path of `trie` below
+    `node`, walked once (the service paths share their first steps), in the
+    order checking each path in turn would meet them: by path, then as written."""
+    out: list[tuple[int, Any, tuple[str, ...], Cast]] = []
+    _descend(node, trie, where, items_of, out)
+    out.sort(key=lambda match: match[0])  # stable: within one path, the order of the file
+    return out
+
+
+def _descend(node: Any, trie: _Trie, where: tuple[str, ...], items_of: dict[int, dict[str, tuple[Any, Any]]],
+             out: list[tuple[int, Any, tuple[str, ...], Cast]]) -> None:
+    kind = None if node is None else node.id
+    if kind == "sequence":
+        each = trie.get("[]")
+        if each is not None:
+            ends, below = each
             for item in node.value:
-                yield from _at(item, rest, where, items_of)
-    elif yn.is_map(node):
+                for order, check in ends:
+                    out.append((order, item, where, check))
+                if below:
+                    _descend(item, below, where, items_of, out)
+    elif kind == "mapping":
         items = items_of.get(id(node))
         if items is None:
             items = items_of[id(node)] = yn.mapping_items(node)
-        for key in (items if step == "*" else [step] if step in items else []):
-            yield from _at(items[key][1], rest, (*where, key), items_of)
+        for step, (ends, below) in trie.items():
+            if step == "*":
+                chosen = list(items)
+            elif step in items:
+                chosen = [step]
+            else:
+                continue
+            for key in chosen:
+                value, at = items[key][1], (*where, key)
+                for order, check in ends:
+                    out.append((order, value, at, check))
+                if below:
+                    _descend(value, below, at, items_of, out)
 
 
-def _duplicate_keys(node: Any, seen: set[int], depth: int = 0) -> Iterator[Any]:
-    """Keys written twice in one mapping, anywhere (Compose's YAML library refuses them)."""
-    if depth > yn.MAX_DEPTH or id(node) in seen or not (yn.is_map(node) or yn.is_seq(node)):
+def _walk(node: Any, where: tuple[str, ...], seen: set[int], duplicates: list[Any],
+          strings: list[tuple[Any, tuple[str, ...]]], depth: int) -> None:
+    """One pass over the document, each node once however many aliases share it:
+    keys written twice in one mapping (Compose's YAML library refuses them), and
+    every scalar with a `$` in it (mapping keys are not interpolated)."""
+    if depth > yn.MAX_DEPTH or node is None or id(node) in seen:
         return
     seen.add(id(node))
-    if yn.is_seq(node):
-        for item in node.value:
-            yield from _duplicate_keys(item, seen, depth + 1)
-        return
-    keys: set[str] = set()
-    for key, value in node.value:
-        if yn.is_scalar(key) and not (key.value == "<<" and not key.style):
-            if key.value in keys:
-                yield key
-            keys.add(key.value)
-        yield from _duplicate_keys(value, seen, depth + 1)
-
-
-def _strings(node: Any, where: tuple[str, ...], seen: set[int], depth: int = 0) -> Iterator[tuple[Any, tuple[str, ...]]]:
-    """Every scalar of the document with a `$` in it, each node once however
-    many aliases share it (mapping keys are not interpolated)."""
-    if depth > yn.MAX_DEPTH or id(node) in seen:
-        return
-    seen.add(id(node))
-    if yn.is_scalar(node):
+    kind = node.id
+    if kind == "scalar":
         if "$" in str(node.value):
-            yield node, where
-    elif yn.is_seq(node):
+            strings.append((node, where))
+    elif kind == "sequence":
         for item in node.value:
-            yield from _strings(item, where, seen, depth + 1)
-    elif yn.is_map(node):
+            _walk(item, where, seen, duplicates, strings, depth + 1)
+    elif kind == "mapping":
+        keys: set[str] = set()
         for key, value in node.value:
-            step = str(key.value) if yn.is_scalar(key) else "?"
-            yield from _strings(value, (*where, step), seen, depth + 1)
+            if key.id == "scalar":
+                if not (key.value == "<<" and not key.style):
+                    if key.value in keys:
+                        duplicates.append(key)
+                    keys.add(key.value)
+                step = str(key.value)
+            else:
+                step = "?"
+            _walk(value, (*where, step), seen, duplicates, strings, depth + 1)
 
 
 def volume_error(spec: str) -> str | None:
@@ -205,6 +227,17 @@ def volume_error(spec: str) -> str | None:
         return None
     parts: list[str] = []
     buffer = ""
+    if "${" not in spec:  # no braces to skip: split at each colon but a drive letter's
+        pieces = spec.split(":")
+        buffer = pieces[0]
+        for piece in pieces[1:]:
+            if len(buffer) == 1 and buffer.isalpha():
+                buffer += ":" + piece
+            else:
+                parts.append(buffer)
+                buffer = piece
+        parts.append(buffer)
+        return _parts_error(parts)
     depth = 0
     for i, char in enumerate(spec):
         if char == "$" and spec[i + 1: i + 2] == "{":
@@ -217,7 +250,11 @@ def volume_error(spec: str) -> str | None:
             continue
         buffer += char
     parts.append(buffer)
-    if any(p == "" for p in parts):
+    return _parts_error(parts)
+
+
+def _parts_error(parts: list[str]) -> str | None:
+    if "" in parts:
         return "has an empty part between colons"
     if len(parts) > 3:
         return "has too many colons (SOURCE:TARGET:MODE at most)"
@@ -228,3 +265,8 @@ def device_error(spec: str) -> str | None:
     if spec.count(":") > 2:
         return "has more than three parts (HOST:CONTAINER:PERMISSIONS); Compose asks for the long syntax"
     return None
+
+
+_TOP_TRIE = _trie(list(TOP_CASTS.items()))
+# Each service's casts, then its short-syntax volumes and devices Compose must split.
+_SERVICE_TRIE = _trie([*SERVICE_CASTS.items(), (("volumes", "[]"), volume_error), (("devices", "[]"), device_error)])

@@ -6,7 +6,7 @@ and column where it is written — inside an anchor or a merged mapping too.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Optional, TypeVar
 
 from caplint.model import Build, Container, Device, Located, Mount, ParseResult, Problem, Process, Span
@@ -365,22 +365,28 @@ class _Fields:
     def __init__(self, doc: _Doc, label: str, fields: dict[str, list[Layer]]) -> None:
         self.doc, self.label, self.fields = doc, label, fields
 
-    def _nodes(self, key: str) -> Iterator[tuple[Any, _Doc]]:
+    def _nodes(self, key: str) -> list[tuple[Any, _Doc]]:
         """Value nodes of `key`: every layer of a merged list, else the last."""
-        layers = self.fields.get(key, [])
-        for _, node, doc in layers if key in _MERGED_LISTS or key in _ALL_LAYERS else layers[-1:]:
-            yield node, doc
+        layers = self.fields.get(key)
+        if not layers:
+            return []
+        if key in _MERGED_LISTS or key in _ALL_LAYERS:
+            return [(node, doc) for _, node, doc in layers]
+        return [(layers[-1][1], layers[-1][2])]
 
     def located(self, node: Any, doc: _Doc) -> Located[str]:
-        value, resolved = interpolate(str(node.value), doc.env)
         raw = str(node.value)
+        value, resolved = interpolate(raw, doc.env)
         if isinstance(doc, _Foreign):
-            raw = f"{raw} (from {doc.shown_path}:{node.start_mark.line + 1})"
-        return Located(value, doc.span_of(node), raw, resolved)
+            return Located(value, doc.span_of(node), f"{raw} (from {doc.shown_path}:{node.start_mark.line + 1})",
+                           resolved)
+        return Located(value, yn.span(node, doc.path), raw, resolved)
 
     def text(self, key: str, *, string: bool = True) -> Located[str] | None:
         """The field's scalar; for a `string` field, a plain number or boolean
         there is reported (Compose's schema refuses `user: 0`) and still read."""
+        if key not in self.fields:
+            return None
         for node, doc in self._nodes(key):
             if yn.is_scalar(node) and not yn.is_null(node):
                 loc = self.located(node, doc)
@@ -415,6 +421,8 @@ class _Fields:
         into one stack make a union: a name an earlier file has is not added again.
         Compose refuses equal items in some lists once interpolated, whether
         they meet in one list or through `extends` or the files of a stack."""
+        if key not in self.fields:
+            return ()
         out: list[Located[str]] = []
         first: dict[tuple[bool, str], Located[str]] = {}  # for _UNIQUE_ITEMS: what Compose compares → the first item
         for node, doc in self._nodes(key):

@@ -1,0 +1,126 @@
+"""The language server's re-lint reuses what an edit left unchanged
+(`engine.CheckMemo`): its findings must equal a lint from scratch after every
+edit, whatever the edits. Each example is a document (a fixture, kept at its
+own path so `build:`, `extends` and stacks read the files beside it) and a
+run of line edits — replace, insert, delete, with lines taken from every
+fixture and a few that add findings or suppressions — linted after each edit
+with one memo kept across them, as the server keeps one per document."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from caplint import engine, values
+from caplint.lsp import lint_document
+from caplint.model import Container, Hit
+from caplint.registry import all_rules
+from conftest import FIXTURES
+
+DOCUMENTS = sorted(
+    [p for p in (FIXTURES / "compose").rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")]
+    + [FIXTURES / "dockerfile" / name for name in ("Dockerfile", "Dockerfile.wrappers", "api.Dockerfile")]
+)
+POOL = sorted({line for p in DOCUMENTS for line in p.read_text(encoding="utf-8").split("\n")} | {
+    "    privileged: true", "    cap_add: [SYS_ADMIN]", "    cap_drop: [ALL]", "  extra:", "    image: alpine:3.20",
+    "    network_mode: host", "      - /var/run/docker.sock:/var/run/docker.sock",
+    "    privileged: true  # caplint: ignore[CAP101] a test rig", "# caplint: ignore-file[CAP204]",
+    "    <<: *base", "x-base: &base", "    pid: host", "USER root", "RUN chmod u+s /bin/ping", "",
+})
+
+edit = st.tuples(st.sampled_from(("replace", "insert", "delete")), st.integers(0, 400), st.sampled_from(POOL))
+
+
+def _apply(lines: list[str], op: str, at: int, line: str) -> None:
+    at %= len(lines) + 1
+    if op == "insert" or not lines or at == len(lines):
+        lines.insert(at, line)
+    elif op == "replace":
+        lines[at] = line
+    else:
+        del lines[at]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(DOCUMENTS), st.lists(edit, min_size=1, max_size=8), st.booleans())
+def test_relint_with_the_memo_equals_a_lint_from_scratch(document: Path, edits: list[tuple[str, int, str]],
+                                                          fixes: bool) -> None:
+    path = str(document)
+    lines = document.read_text(encoding="utf-8").split("\n")
+    memo = engine.CheckMemo()
+    assert lint_document(path, "\n".join(lines), memo=memo) == lint_document(path, "\n".join(lines))
+    for op, at, line in edits:
+        before = "\n".join(lines)
+        _apply(lines, op, at, line)
+        text = "\n".join(lines)
+        assert lint_document(path, text, memo=memo, fixes=fixes) == lint_document(path, text, fixes=fixes)
+        # Undo: the memo's previous generation is what a flip back reuses.
+        assert lint_document(path, before, memo=memo) == lint_document(path, before)
+        assert lint_document(path, text, memo=memo) == lint_document(path, text)
+
+
+def test_the_memo_runs_only_the_checks_of_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-line edit in one service of many re-runs the rules on that service only."""
+    services = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+    text = "services:\n" + services
+    edited = text.replace("example/app3:1", "example/app3:2")
+    memo = engine.CheckMemo()
+    ran: list[str] = []
+    expected = lint_document("/nowhere/compose.yaml", edited)
+    for rule in all_rules():
+        if rule.subjects:
+            monkeypatch.setattr(rule, "check", _counting(rule.check, ran))
+    first = lint_document("/nowhere/compose.yaml", text, memo=memo)
+    assert set(ran) == {f"service 'app{n}'" for n in range(6)}
+    ran.clear()
+    assert lint_document("/nowhere/compose.yaml", edited, memo=memo) == expected
+    assert set(ran) == {"service 'app3'"}
+    ran.clear()
+    assert lint_document("/nowhere/compose.yaml", text, memo=memo) == first
+    assert set(ran) == {"service 'app3'"}  # only the last lint is kept: app3 as it was is gone
+
+
+def _counting(check: Callable[[Any], Iterable[Hit]], ran: list[str]) -> Callable[[Any], Iterable[Hit]]:
+    def counted(subject: Any) -> Iterable[Hit]:
+        ran.append(subject.name if isinstance(subject, Container) else subject.path)
+        return check(subject)
+
+    counted.__module__ = check.__module__  # still a built-in rule's check
+    if hasattr(check, "entry"):  # deferred by the registry's cache
+        counted.entry = check.entry  # type: ignore[attr-defined]
+    return counted
+
+
+def test_a_plugin_rule_is_run_on_every_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin's check might read more than its subject, so its hits are never reused."""
+    from caplint.model import Severity
+    from caplint.rules import rule
+
+    calls: list[str] = []
+
+    @rule("X900", "plugin-rule", Severity.LOW, (Container,))
+    def plugin(c: Container) -> Iterable[Hit]:
+        """A plugin rule."""
+        calls.append(c.name)
+        return ()
+
+    monkeypatch.setattr(engine, "all_rules", lambda: (*all_rules(), plugin))
+    memo = engine.CheckMemo()
+    text = "services:\n  web:\n    image: nginx\n"
+    for _ in range(3):
+        lint_document("/nowhere/compose.yaml", text, memo=memo)
+    assert calls == ["service 'web'"] * 3
+
+
+def test_checks_the_registry_imports_on_first_use_are_reused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a registry cache hit a rule's check is a stand-in that imports its
+    module when first called; it is still a built-in rule's, and a plugin's is not."""
+    from caplint.registry import _Deferred
+
+    own = next(r for r in all_rules() if r.id == "CAP101")
+    assert engine._built_in(values.replace(own, check=_Deferred(("CAP101", "caplint.rules.privileges:privileged_container"))))
+    assert not engine._built_in(values.replace(own, check=_Deferred(("X101", "acme_rules.checks:privileged"))))
