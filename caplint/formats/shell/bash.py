@@ -156,8 +156,19 @@ def _read(data: bytes) -> Tree:
         return tree
     if len(errors) < fewest:
         best, fewest = tree, len(errors)
-    everything = _parser().parse(constructs.neutralised(constructs.rewritable()))
-    return everything if not _errors(everything) else best
+    rewritable = constructs.rewritable()
+    everything = _parser().parse(constructs.neutralised(rewritable))
+    left = _errors(everything)
+    if not left:
+        return everything
+    # With every other construct rewritten, an assignment misread (`a=1 2>/dev/null
+    # && …`) that an earlier misread's ERROR swallowed is all that can be left.
+    swallowed = constructs.within(left, set(), assignments=True)
+    if swallowed:
+        last = _parser().parse(constructs.neutralised([*rewritable, *swallowed]))
+        if not _errors(last):
+            return last
+    return best
 
 
 def _errors(tree: Tree, limit: int = 64) -> list[tuple[int, int]]:

@@ -139,15 +139,17 @@ class Constructs:
         """Every construct but assignments (rewriting one changes what its command is)."""
         return [c for c in self.found if c.kind != "assignment"]
 
-    def within(self, ranges: Iterable[tuple[int, int]], skip: set[Construct]) -> set[Construct]:
+    def within(self, ranges: Iterable[tuple[int, int]], skip: set[Construct], *,
+               assignments: bool = False) -> set[Construct]:
         """Every construct that starts inside one of `ranges` (what an ERROR node swallowed),
-        for errors the grammar reports away from their cause. Not assignments: rewriting
-        one changes what the command is, which only an error on its line justifies."""
+        for errors the grammar reports away from their cause. Not assignments, unless
+        asked: rewriting one changes what the command is, which only an error on its
+        line justifies — or a reading where nothing but assignments is left to blame."""
         out: set[Construct] = set()
         for start, end in ranges:
             for k in range(bisect_right(self._starts, start - 1), bisect_right(self._starts, end - 1)):
                 c = self.found[k]
-                if c.kind != "assignment" and c not in skip:
+                if (c.kind != "assignment") != assignments and c not in skip:
                     out.add(c)
         return out
 
