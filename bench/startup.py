@@ -25,7 +25,9 @@ both sides alike):
   caplint, and parse it;
 
 and reports medians of wall and CPU time and caplint's ratio to its floor
-(target ≤ 1.25). CPU time (user + system of the child) is the steadier
+(target ≤ 1.25), and beside it the ratio to the floor with its start-up frozen
+out of the cyclic collector as caplint's main() freezes its own (`gc.freeze()`
+spares the libraries' objects the collection at exit too): caplint's own share. CPU time (user + system of the child) is the steadier
 figure on a shared machine; when valgrind is installed, each is also counted
 in instructions (`valgrind --tool=callgrind`, one run each after the warm-up),
 which load from other processes does not change at all. Last, in the same
