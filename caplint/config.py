@@ -83,14 +83,29 @@ def _config_in(folder: str) -> str | None:
 
 
 def _mentions_caplint(pyproject: str) -> bool:
+    """Whether the pyproject.toml has a `[tool.caplint]` table. Remembered per
+    file while it is unchanged (modification time, size, inode): the language
+    server looks for the config on every keystroke, and a project whose
+    pyproject names caplint elsewhere (a dependency list) was parsed each time."""
+    try:
+        st = os.stat(pyproject)
+    except OSError:
+        return False
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    known = _TABLES.get(pyproject)
+    if known is not None and known[0] == stamp:
+        return known[1]
     # A cheap look first: a pyproject without our table is skipped even if it is broken.
     try:
         with open(pyproject, encoding="utf-8", errors="replace") as fh:
-            if "caplint" not in fh.read():
-                return False
+            found = "caplint" in fh.read() and "caplint" in _read_toml(pyproject).get("tool", {})
     except OSError:
         return False
-    return "caplint" in _read_toml(pyproject).get("tool", {})
+    _TABLES[pyproject] = (stamp, found)  # not on a ConfigError: a broken file is reported each time
+    return found
+
+
+_TABLES: dict[str, tuple[tuple[int, int, int], bool]] = {}
 
 
 def _read_toml(path: str) -> dict[str, Any]:

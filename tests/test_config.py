@@ -68,6 +68,22 @@ def test_pyproject_without_the_table_is_passed_over(tmp_path: Path) -> None:
     assert find(str(tmp_path / "lib")) == str(tmp_path / ".caplint.toml")
 
 
+def test_a_pyproject_naming_caplint_elsewhere_is_parsed_once_while_unchanged(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # The language server looks for the config on every keystroke: a pyproject that
+    # names caplint only as a dependency must not be parsed each time.
+    from caplint import config
+
+    project = write(tmp_path / "pyproject.toml", '[project]\nname = "app"\ndependencies = ["caplint>=0.1"]\n')
+    parsed: list[str] = []
+    real = config._read_toml
+    monkeypatch.setattr(config, "_read_toml", lambda path: (parsed.append(path), real(path))[1])
+    assert [find(str(tmp_path / "compose.yml")) for _ in range(5)] == [None] * 5
+    assert parsed == [str(project)]
+    write(project, '[project]\nname = "app"\n\n[tool.caplint]\nignore = ["CAP204"]\n')  # edited: read again
+    assert find(str(tmp_path / "compose.yml")) == str(project) and len(parsed) == 2
+
+
 def test_no_file_gives_defaults(tmp_path: Path) -> None:
     assert find(str(tmp_path)) is None
     assert discover_config(str(tmp_path), KNOWN) == Config()
