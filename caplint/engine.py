@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from caplint import discover, suppressions
+from caplint import discover
 from caplint.model import Container, Finding, Fix, Hit, Image, ParseResult, Problem, Severity, Span
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
 from caplint.registry import all_rules
@@ -26,6 +26,7 @@ from caplint.values import field, replace, value
 
 if TYPE_CHECKING:
     from caplint.config import Config
+    from caplint.suppressions import Suppression
 
 # sha256 straight from CPython's built-in module where there is one: `hashlib`
 # loads OpenSSL first, a few milliseconds on every run for one hash per finding.
@@ -297,12 +298,14 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                 # except a Quadlet unit's drop-ins, which are never linted on their own.
                 own = isinstance(subject, Container) and subject.source_kind == "quadlet" and kind == "quadlet"
                 out.extend(stamp_hit(rule, subject, hit, name) for hit in hits if own or hit.span.path == path)
-    found = suppressions.scan(text, path, kind)
+    found = _suppressions_in(text, path, kind)
     # Values written in other files (a Quadlet unit's drop-ins) are suppressed
     # by comments in those files, in the same syntax.
     for elsewhere in sorted({f.span.path for f in out} - {path}):
-        found += suppressions.scan("\n".join(_lines_of(elsewhere, others)), elsewhere, kind)
+        found += _suppressions_in("\n".join(_lines_of(elsewhere, others)), elsewhere, kind)
     if found:
+        from caplint import suppressions
+
         out, unused = suppressions.apply(
             out, found, ran=frozenset(r.id for r in rules), known=frozenset(r.id for r in all_rules()),
             every_rule_ran=len(rules) == len(all_rules()),
@@ -313,6 +316,14 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
                        if not any(s.valid and s.codes and suppressions.UNUSED_ID in s.codes and s.covers(f) for s in found))
     ordered = sorted(out, key=Finding.sort_key)
     return fingerprint(ordered) if fingerprints else ordered
+
+
+def _suppressions_in(text: str, path: str, kind: str | None) -> list[Suppression]:
+    if "caplint" not in text:  # most files have none: the suppressions module is not even loaded
+        return []
+    from caplint import suppressions
+
+    return suppressions.scan(text, path, kind)
 
 
 def _speller(path: str, text: str, kind: str | None) -> Callable[[Container | Image, Hit], tuple[Fix | None, str]]:

@@ -73,6 +73,13 @@ def test_a_compose_text_run(project: Path) -> None:
                                                               "json", "caplint.formats.embedded", "caplint.filecaps"}) == set()
 
 
+def test_a_file_without_suppressions_does_not_load_their_module(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    (tmp_path / "other.yaml").write_text(COMPOSE.replace("privileged: true", "privileged: true  # caplint: ignore[CAP101]"))
+    assert "caplint.suppressions" not in _modules(tmp_path, "check", "compose.yaml")
+    assert "caplint.suppressions" in _modules(tmp_path, "check", "other.yaml")
+
+
 def test_a_dockerfile_text_run(project: Path) -> None:
     loaded = _top(_modules(project, "check", "Dockerfile"))
     assert {"dockerfile_parse", "tree_sitter", "caplint.rules.image"} <= loaded
