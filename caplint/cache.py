@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 
-def cache_file(purpose: str, suffix: str = ".txt") -> str | None:
+def cache_file(purpose: str) -> str | None:
     """The path of this interpreter's `purpose` cache, or None when caching is off."""
     if os.environ.get("CAPLINT_NO_CACHE"):
         return None
@@ -26,7 +26,7 @@ def cache_file(purpose: str, suffix: str = ".txt") -> str | None:
     # One file per interpreter: a readable name from its path, not a hash
     # (hashlib costs milliseconds to import).
     name = "".join(c if c.isalnum() else "_" for c in os.path.abspath(sys.executable)).strip("_")[-120:]
-    return os.path.join(base, "caplint", f"{purpose}-{name}{suffix}")
+    return os.path.join(base, "caplint", f"{purpose}-{name}.marshal")
 
 
 def write_atomically(path: str, data: bytes) -> None:
@@ -63,22 +63,23 @@ class Store:
         self._unsaved = False
 
     def get(self, key: Any) -> Any:
-        if self._data is None:
-            self._data = self._load()
         self._used.add(key)
-        return self._data.get(key)
+        return self._loaded().get(key)
 
     def put(self, key: Any, value: Any) -> None:
-        if self._data is None:
-            self._data = self._load()
-        self._data[key] = value
+        self._loaded()[key] = value
         self._used.add(key)
         if not self._unsaved:
             self._unsaved = True
             atexit.register(self.save)
 
+    def _loaded(self) -> dict[Any, Any]:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
     def _load(self) -> dict[Any, Any]:
-        path = cache_file(self._purpose, ".marshal")
+        path = cache_file(self._purpose)
         if path is None:
             return {}
         try:
@@ -92,7 +93,7 @@ class Store:
         return loaded if isinstance(loaded, dict) else {}
 
     def save(self) -> None:
-        path = cache_file(self._purpose, ".marshal")
+        path = cache_file(self._purpose)
         if path is None or self._data is None:
             return
         kept = self._data if len(self._data) <= self._limit else {k: v for k, v in self._data.items() if k in self._used}

@@ -356,8 +356,7 @@ def _lint_paths(paths: list[str], resolver: "Resolver", jobs: int, *, scan_rules
     if len(found) == 1:  # what an editor or a one-file commit asks: no pool, no need for the pool's module
         from caplint import engine
 
-        (one,) = found
-        return engine.merge_sorted([engine.lint_file(one.path, one.kind, settings_for(one.path))]), [one.path]
+        return engine.lint_found(found, settings_for), [found[0].path]
     from caplint import parallel
 
     workers = jobs if jobs > 0 else _usable_cores()

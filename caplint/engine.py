@@ -364,6 +364,7 @@ def lint_paths(paths: Sequence[str], settings: Settings | None = None, *, exclud
 
 
 def lint_found(found: Sequence[discover.Found], settings: Settings | SettingsFor | None = None) -> list[Finding]:
+    """Every finding of `found`, linted in this process, in the report's order."""
     settings_for = per_file(settings)
     return merge_sorted([lint_file(f.path, f.kind, settings_for(f.path)) for f in found])
 

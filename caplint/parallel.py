@@ -95,8 +95,7 @@ def lint_found(found: Sequence[Found], settings: Settings | SettingsFor, *, jobs
     is one Settings for all files or a function giving each file its own."""
     if jobs > 1 and len(found) >= max(PARALLEL_MIN_FILES, 2 * jobs):
         return merge_sorted(map_files(found, settings, jobs))
-    settings_for = per_file(settings)
-    return merge_sorted(engine.lint_file(f.path, f.kind, settings_for(f.path)) for f in found)
+    return engine.lint_found(found, settings)
 
 
 def map_files(found: Sequence[Found], settings: Settings | SettingsFor, jobs: int) -> list[list[Finding]]:

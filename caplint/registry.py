@@ -238,7 +238,7 @@ def _key(folders: list[Folder]) -> list[tuple[str, int]]:
 
 
 def _cache_read() -> tuple[list[Entry], list[Facts]] | None:
-    path = cache_file("rules", ".marshal")
+    path = cache_file("rules")
     if path is None:
         return None
     try:
@@ -248,7 +248,7 @@ def _cache_read() -> tuple[list[Entry], list[Facts]] | None:
             return None
         recorded: dict[str, tuple[int, bool]] = {where: (mtime, metadata) for where, mtime, metadata in folders}
         now = _folders(recorded)
-        if _key(now) != [(w, m) for w, (m, metadata) in recorded.items() if metadata]:
+        if _key(now) != _key(folders):
             return None
         entries = [(str(name), str(value)) for name, value in entries]
         # A rule module edited in place (an editable install of a plugin) is read again.
@@ -262,7 +262,7 @@ def _cache_read() -> tuple[list[Entry], list[Facts]] | None:
 
 
 def _cache_write(entries: list[Entry], facts: list[Facts], folders: list[Folder] | None = None) -> None:
-    path = cache_file("rules", ".marshal")
+    path = cache_file("rules")
     if path is None:
         return
     listed = _folders({}) if folders is None else folders

@@ -83,7 +83,7 @@ def _build(cls: type[T]) -> type[T]:
             raise TypeError(f"{cls.__name__}: field {name!r} without a default follows one with a default")
     qualname = cls.__qualname__
     key = attrgetter(*names) if names else _no_fields
-    setattr(cls, "__init__", _first_init(cls, names, qualname))
+    setattr(cls, "__init__", _first_init(cls, names, inherited, qualname))
     setattr(cls, "__eq__", _eq(key, qualname))
     setattr(cls, "__hash__", _hash(key, qualname))
     setattr(cls, "__repr__", _repr)
@@ -98,10 +98,10 @@ def _build(cls: type[T]) -> type[T]:
 # start). Equality, hashing and repr need no generated code: `attrgetter`
 # with the field names gives the tuple a dataclass would compare.
 
-def _first_init(cls: type, names: tuple[str, ...], qualname: str) -> Callable[..., None]:
+def _first_init(cls: type, names: tuple[str, ...], inherited: tuple[str, ...], qualname: str) -> Callable[..., None]:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if cls.__dict__["__init__"] is __init__:
-            source, namespace = _init_source(cls, names)
+            source, namespace = _init_source(cls, names, inherited)
             exec(_init_code(source, f"<value {cls.__module__}.{qualname}>"), namespace)
             init = namespace["__init__"]
             init.__qualname__ = f"{qualname}.__init__"
@@ -111,9 +111,9 @@ def _first_init(cls: type, names: tuple[str, ...], qualname: str) -> Callable[..
     return __init__
 
 
-def _init_source(cls: type, names: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-    """The source of the class's `__init__`, and the names it refers to."""
-    inherited: tuple[str, ...] = next((getattr(b, _FIELDS) for b in cls.__mro__[1:] if hasattr(b, _FIELDS)), ())
+def _init_source(cls: type, names: tuple[str, ...], inherited: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """The source of the class's `__init__`, and the names it refers to
+    (`inherited`: the fields of its value-class bases)."""
     namespace: dict[str, Any] = {"_MISSING": MISSING}
     params, body = [], []
     for name in names:
