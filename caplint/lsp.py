@@ -10,14 +10,23 @@ devcontainer.json, `yaml` or `github-actions-workflow` for a workflow), so
 the parser is chosen by file name and content, never by `languageId`
 (`LANGUAGE_IDS` lists the ones an editor should attach the server to); and an editor shows the server's
 stderr in its log, so stdout must carry nothing but protocol.
+
+An editor waits for the diagnostics after every change, so the protocol's
+own cost counts too (bench/lsp_latency.py measures it against a pygls
+server that does nothing): stdin is read in the event loop, not through a
+thread per read (`serve`).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
+import stat
 import sys
+import threading
 from collections.abc import Sequence
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types as lsp
@@ -308,6 +317,96 @@ def _edit_range(span: Span, lines: Sequence[str], codec: PositionCodec) -> lsp.R
     return lsp.Range(position(span.line, span.column), position(span.end_line, span.end_column))
 
 
+class PipeReader:
+    """pygls's reader interface (`readline`, `readexactly`) over an asyncio
+    stream, which the event loop fills as the pipe becomes readable: no thread
+    hop per read, as pygls's stdin reader makes (four per message)."""
+
+    # Stands for a line longer than the stream's limit: it cannot be a header,
+    # and pygls's loop passes over such a line as it would over the long one.
+    OVERLONG = b"(a line too long to be a header)\r\n"
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.stream = stream
+
+    async def readline(self) -> bytes:
+        try:
+            return await self.stream.readline()
+        except ValueError:  # the stream dropped the overlong part; the rest comes as further lines
+            return self.OVERLONG
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.stream.readexactly(n)
+        except asyncio.IncompleteReadError as err:  # the input ended inside a body: what there was, as a file read gives
+            return err.partial
+
+
+def reads_as_pipe(stdin: BinaryIO, stdout: BinaryIO) -> bool:
+    """Whether stdin can be read by the event loop: a pipe or a socket (what
+    editors give a server), not shared with stdout (reading it makes the file
+    non-blocking, which would reach the server's writes to a socket used both
+    ways), and not on Windows (whose event loop reads only overlapped pipes).
+    A regular file or a terminal is read through pygls's threads."""
+    if sys.platform == "win32":
+        return False
+    try:
+        given, taken = os.fstat(stdin.fileno()), os.fstat(stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no file descriptor (io.UnsupportedOperation is both)
+        return False
+    if not (stat.S_ISFIFO(given.st_mode) or stat.S_ISSOCK(given.st_mode)):
+        return False
+    return (given.st_dev, given.st_ino) != (taken.st_dev, taken.st_ino)
+
+
+def serve(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """Speaks LSP on stdin and stdout until the client says exit or closes
+    stdin: pygls's message loop (`pygls.io_.run_async`) and writer, fed by a
+    `PipeReader` when `reads_as_pipe`, else by pygls's own stdin reader, as
+    `LanguageServer.start_io` would be."""
+    from pygls import IS_WASM
+    from pygls.io_ import StdoutWriter
+
+    if IS_WASM:  # pygls runs a synchronous loop there
+        ls.start_io(stdin, stdout)
+        return
+    ls.protocol.set_writer(StdoutWriter(stdout))
+    try:
+        asyncio.run(_read_messages(ls, stdin, stdout))
+    except BrokenPipeError:
+        log.error("the client closed the connection; stopping")
+    except (KeyboardInterrupt, SystemExit):  # `exit` from the client ends the loop with SystemExit
+        pass
+    finally:
+        ls.shutdown()  # type: ignore[no-untyped-call]
+
+
+async def _read_messages(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    from pygls.io_ import StdinAsyncReader, run_async
+
+    reader: PipeReader | StdinAsyncReader | None = None
+    transport = None
+    if reads_as_pipe(stdin, stdout):
+        stream = asyncio.StreamReader()
+        try:
+            transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(stream), stdin)
+            reader = PipeReader(stream)
+            log.debug("reading stdin in the event loop")
+        except (OSError, ValueError) as err:
+            log.debug("stdin cannot be read in the event loop (%s)", err)
+    if reader is None:
+        reader = StdinAsyncReader(stdin, ls.thread_pool)
+        log.debug("reading stdin through pygls's threads")
+    try:
+        # The loop stops at the end of input or on `exit`; nothing sets this event.
+        await run_async(stop_event=threading.Event(), reader=reader, protocol=ls.protocol, logger=log,
+                        error_handler=ls.report_server_error)
+    finally:
+        if transport is not None:
+            transport.close()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="caplint lsp", description="The caplint language server (stdio).")
     parser.add_argument("--stdio", action="store_true", help="accepted for clients that pass it; stdio is the only transport")
@@ -324,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # (a stray print in a plugin rule) goes to stderr instead of corrupting it.
     protocol_out = sys.stdout.buffer
     sys.stdout = sys.stderr
-    server.start_io(sys.stdin.buffer, protocol_out)
+    serve(server, sys.stdin.buffer, protocol_out)
 
 
 if __name__ == "__main__":
