@@ -157,6 +157,38 @@ def to_diagnostic(finding: Finding, lines: Sequence[str], codec: PositionCodec) 
     )
 
 
+def diagnostic_key(finding: Finding, lines: Sequence[str], encoding: object) -> tuple[object, ...]:
+    """All that `to_diagnostic` reads (the finding's rule, severity, message,
+    advice and span; the text of the lines the span starts and ends on, as
+    `to_range` clamps them; the encoding), flat, so it hashes in C."""
+    span, last = finding.span, len(lines) - 1
+    start, end = min(max(span.line - 1, 0), last), min(max(span.end_line - 1, 0), last)
+    return (finding.rule_id, int(finding.severity), finding.message, finding.advice, span.line, span.column,
+            span.end_line, span.end_column, encoding, lines[start], lines[end])
+
+
+class DiagnosticMemo:
+    """A document's diagnostics of its last publish, by `diagnostic_key`: a
+    re-lint after an edit converts only the findings it changed or whose
+    lines it changed; the others are the same objects as last time. Only the
+    last publish's are kept, so the memo never outgrows the document's findings."""
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[object, ...], lsp.Diagnostic] = {}
+
+    def convert(self, found: Sequence[Finding], lines: Sequence[str], codec: PositionCodec) -> list[lsp.Diagnostic]:
+        if not lines:
+            return [to_diagnostic(f, lines, codec) for f in found]
+        last, kept, out = self.last, {}, []
+        for finding in found:
+            key = diagnostic_key(finding, lines, codec.encoding)
+            diagnostic = last.get(key) or to_diagnostic(finding, lines, codec)
+            kept[key] = diagnostic
+            out.append(diagnostic)
+        self.last = kept
+        return out
+
+
 class CaplintServer(LanguageServer):
     """Remembers, per document, the pending debounced lint, the last findings
     and the rules' hits on the last lint's containers (so a re-lint after an
@@ -172,6 +204,8 @@ class CaplintServer(LanguageServer):
         self.findings: dict[str, tuple[int | None, bool, list[Finding]]] = {}
         # URI → the rules' hits on its last lint's containers and images (engine.CheckMemo).
         self.memos: dict[str, engine.CheckMemo] = {}
+        # URI → the diagnostics of its last publish (DiagnosticMemo).
+        self.diagnostic_memos: dict[str, DiagnosticMemo] = {}
         self.config_errors: set[str] = set()
         self.debounce = DEBOUNCE_SECONDS
 
@@ -217,14 +251,16 @@ class CaplintServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         found = self.lint(uri)
         lines = doc.source.replace("\r\n", "\n").split("\n")
-        codec = self.workspace.position_codec
+        diagnostics = self.diagnostic_memos.setdefault(uri, DiagnosticMemo()).convert(
+            found, lines, self.workspace.position_codec)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, version=doc.version, diagnostics=[to_diagnostic(f, lines, codec) for f in found]))
+            uri=uri, version=doc.version, diagnostics=diagnostics))
 
     def clear(self, uri: str) -> None:
         self.cancel_pending(uri)
         self.findings.pop(uri, None)
         self.memos.pop(uri, None)
+        self.diagnostic_memos.pop(uri, None)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
