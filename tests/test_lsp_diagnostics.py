@@ -1,18 +1,25 @@
 """The server converts findings to diagnostics through a memo kept per
 document (`caplint.lsp.DiagnosticMemo`): whatever the edits and the position
 encoding, what it gives must equal a fresh conversion, and what an edit left
-alone must be reused, not converted again."""
+alone must be reused, not converted again. It writes the notification from
+the diagnostics' memoized JSON (`publish_frame`): that must be the message
+pygls would have written."""
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types as lsp
+from pygls.io_ import StdoutWriter
+from pygls.protocol import default_converter
 from pygls.workspace import PositionCodec
 
 from caplint import engine
-from caplint.lsp import DiagnosticMemo, lint_document, to_diagnostic
+from caplint.lsp import CaplintServer, Converted, DiagnosticMemo, lint_document, publish_frame, to_diagnostic
 from conftest import FIXTURES
 
 DOCUMENTS = sorted(
@@ -27,6 +34,7 @@ POOL = sorted({
     "    network_mode: host", "      - /var/run/docker.sock:/var/run/docker.sock", "USER root",
     "RUN chmod u+s /bin/ping  # ünïcode", "    pid: host",
 })
+CONVERTER = default_converter()  # what pygls unstructures its messages with
 ENCODINGS = [lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf16, lsp.PositionEncodingKind.Utf32]
 edit = st.tuples(st.sampled_from(("replace", "insert", "delete")), st.integers(0, 400), st.sampled_from(POOL),
                  st.sampled_from(ENCODINGS))
@@ -34,6 +42,13 @@ edit = st.tuples(st.sampled_from(("replace", "insert", "delete")), st.integers(0
 
 def fresh(found: list[object], lines: list[str], codec: PositionCodec) -> list[lsp.Diagnostic]:
     return [to_diagnostic(f, lines, codec) for f in found]  # type: ignore[arg-type]
+
+
+def diagnostics(converted: list[Converted]) -> list[lsp.Diagnostic]:
+    """The diagnostics, each checked against its JSON."""
+    out = [c.diagnostic for c in converted]
+    assert [json.loads(c.json) for c in converted] == [CONVERTER.unstructure(d) for d in out]
+    return out
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,7 +60,7 @@ def test_the_memo_equals_a_fresh_conversion_after_any_edits(document: Path,
     memo, checks = DiagnosticMemo(), engine.CheckMemo()
     codec = PositionCodec(ENCODINGS[1])
     found = lint_document(path, "\n".join(lines), memo=checks)
-    assert memo.convert(found, lines, codec) == fresh(found, lines, codec)
+    assert diagnostics(memo.convert(found, lines, codec)) == fresh(found, lines, codec)
     for op, at, line, encoding in edits:
         at %= len(lines) + 1
         if op == "insert" or at == len(lines):
@@ -56,7 +71,7 @@ def test_the_memo_equals_a_fresh_conversion_after_any_edits(document: Path,
             del lines[at]
         codec = PositionCodec(encoding)
         found = lint_document(path, "\n".join(lines), memo=checks)
-        assert memo.convert(found, lines, codec) == fresh(found, lines, codec)
+        assert diagnostics(memo.convert(found, lines, codec)) == fresh(found, lines, codec)
 
 
 COMPOSE = """\
@@ -73,7 +88,7 @@ services:
 def _convert(memo: DiagnosticMemo, text: str, codec: PositionCodec) -> list[lsp.Diagnostic]:
     lines = text.split("\n")
     found = lint_document("/project/compose.yaml", text)
-    converted = memo.convert(found, lines, codec)
+    converted = diagnostics(memo.convert(found, lines, codec))
     assert converted == fresh(found, lines, codec)
     return converted
 
@@ -119,3 +134,56 @@ def test_only_the_last_publish_is_kept() -> None:
     _convert(memo, COMPOSE, codec)
     _convert(memo, "services:\n  web:\n    image: nginx:1.27\n", codec)
     assert len(memo.last) == len(lint_document("/project/compose.yaml", "services:\n  web:\n    image: nginx:1.27\n"))
+
+
+def _pygls_body(params: lsp.PublishDiagnosticsParams) -> object:
+    return CONVERTER.unstructure(lsp.PublishDiagnosticsNotification(params=params))
+
+
+def test_the_frame_is_the_message_pygls_would_write() -> None:
+    text = COMPOSE + "  café🐳: {image: nginx, privileged: true}\n"
+    lines = text.split("\n")
+    found = lint_document("/project/compose.yaml", text)
+    converted = DiagnosticMemo().convert(found, lines, PositionCodec(lsp.PositionEncodingKind.Utf16))
+    uri = "file:///project/%C3%A9/compose.yaml"
+    for version, items in ((7, converted), (None, converted), (0, [])):
+        frame = publish_frame(uri, version, [c.json for c in items])
+        header, _, body = frame.partition(b"\r\n\r\n")
+        assert header.split(b"\r\n") == [b"Content-Length: %d" % len(body),
+                                          b"Content-Type: application/vscode-jsonrpc; charset=utf-8"]
+        params = lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=[c.diagnostic for c in items])
+        assert json.loads(body) == _pygls_body(params)
+        assert body.isascii()  # as pygls writes it: non-ASCII text escaped
+
+
+def _messages(data: bytes) -> list[object]:
+    out = []
+    while data:
+        header, _, rest = data.partition(b"\r\n\r\n")
+        length = int(header.split(b"\r\n")[0].split(b":")[1])
+        out.append(json.loads(rest[:length]))
+        data = rest[length:]
+    return out
+
+
+def test_the_server_publishes_the_same_message_either_way(tmp_path: Path) -> None:
+    # A server of its own, initialized in process; pygls writes to `sink`.
+    ls = CaplintServer()
+    with contextlib.suppress(StopIteration):
+        next(ls.protocol.lsp_initialize(lsp.InitializeParams(capabilities=lsp.ClientCapabilities())))
+    (tmp_path / ".git").mkdir()
+    uri = (tmp_path / "compose.yaml").as_uri()
+    ls.workspace.put_text_document(lsp.TextDocumentItem(uri=uri, language_id="yaml", version=3, text=COMPOSE))
+    sink = io.BytesIO()
+    writer = StdoutWriter(sink)
+    ls.protocol.set_writer(writer)
+    ls.publish(uri)  # serve() has not given this writer: through pygls
+    through_pygls = sink.getvalue()
+    sink.seek(0)
+    sink.truncate()
+    ls.output = writer  # as serve() does
+    ls.publish(uri)
+    assert sink.getvalue() != through_pygls  # written by the server itself (pygls orders the keys otherwise)
+    [message] = _messages(sink.getvalue())
+    assert _messages(through_pygls) == [message]
+    assert [d["code"] for d in message["params"]["diagnostics"]] == ["CAP101", "CAP101"]  # type: ignore[index]

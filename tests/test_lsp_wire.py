@@ -21,6 +21,9 @@ from caplint.lsp import reads_as_pipe
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 20.0
 IN_LOOP, IN_THREADS = "reading stdin in the event loop", "reading stdin through pygls's threads"
+# The server writes diagnostics itself while pygls writes with the writer it
+# was given; if a pygls release stops doing so, this line goes and a test says so.
+FROM_JSON = "diagnostics for %s written from their JSON"
 
 COMPOSE = """\
 services:
@@ -158,7 +161,9 @@ def test_a_message_split_over_writes_and_messages_sharing_one_are_all_answered()
     assert codes(reader.until(published(4))) == ["CAP101"]
     os.write(proc.stdin.fileno(), SHUTDOWN_AND_EXIT)
     assert reader.until(lambda m: m.get("id") == 99)["result"] is None
-    assert IN_LOOP in finish(proc)
+    log = finish(proc)
+    assert IN_LOOP in log
+    assert log.count(FROM_JSON % URI) == 5
 
 
 def test_an_overlong_line_is_passed_over_and_the_next_message_answered() -> None:
@@ -196,6 +201,7 @@ def test_stdin_a_regular_file_is_read_through_pygls_and_answered(tmp_path: Path)
         out, err = proc.communicate(timeout=DEADLINE)
     assert proc.returncode == 0, err
     assert IN_THREADS in err.decode()
+    assert err.decode().count(FROM_JSON % URI) == 2
     messages, left = parse_frames(out)
     assert left == b""
     assert [codes(m) for m in messages if published()(m)] == [["CAP101"], []]
