@@ -6,6 +6,7 @@
     python bench/lsp_latency.py --floor [runs]       # the protocol floor only (bench/startup.py)
     python bench/lsp_latency.py --relint-cpu [runs]  # the re-lint path's CPU time, in process
     python bench/lsp_latency.py --relint-cpu --no-memo [runs]  # the same, every rule run on every lint
+    python bench/lsp_latency.py --instructions [runs]  # the servers' instructions per change (callgrind)
 
 - didChange → publishDiagnostics at the byte level (`bench/lsp_wire.py`): the
   JSON-RPC frames written to the server's stdin, the time taken when the last
@@ -28,10 +29,15 @@
   process (`caplint.lsp.lint_document`), so the protocol's share is visible.
 - `--relint-cpu`: the re-lint path (settings, lint, diagnostics) run in this
   process, timed in CPU time, which load from other processes does not inflate.
+- `--instructions`: caplint's server and the floor's, each under valgrind's
+  callgrind, `runs` + 2 changes less 2 changes, divided by `runs`: the
+  instructions a change costs the server, which no load changes (slow: a
+  minute or two per server for 10 runs).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -39,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,14 +140,19 @@ def wire_changes(argv: list[str], runs: int, text: str, name: str) -> tuple[list
     return times, cpu, opened["params"]["diagnostics"]
 
 
+@contextlib.contextmanager
+def floor_server(diagnostics: list[Any]) -> Iterator[list[str]]:
+    """The command of the no-op pygls server publishing `diagnostics`."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "diagnostics.json"
+        path.write_text(json.dumps(diagnostics), encoding="utf-8")
+        yield [sys.executable, str(HERE / "lsp_noop_server.py"), str(path)]
+
+
 def floor_changes(runs: int, text: str, diagnostics: list[Any]) -> tuple[list[float], list[float]]:
-    """The same changes against the no-op pygls server publishing `diagnostics`."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
-        json.dump(diagnostics, f)
-    try:
-        times, cpu, _ = wire_changes([sys.executable, str(HERE / "lsp_noop_server.py"), f.name], runs, text, "floor")
-    finally:
-        os.unlink(f.name)
+    """The same changes against the no-op pygls server."""
+    with floor_server(diagnostics) as argv:
+        times, cpu, _ = wire_changes(argv, runs, text, "floor")
     return times, cpu
 
 
@@ -272,6 +284,25 @@ def opens(runs: int, text: str) -> tuple[list[float], int]:
     return times, count
 
 
+def instructions_per_change(argv: list[str], runs: int, text: str) -> float | None:
+    """Millions of instructions the server executes per change (callgrind), or None without valgrind."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        return None
+    totals = []
+    for count in (0, runs):
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "callgrind.out"
+            wire_changes(["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={out}", *argv], count,
+                         text, "instructions")
+            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(encoding="utf-8"), re.M)
+            assert found, "callgrind wrote no total"
+            totals.append(int(found.group(1)))
+    return (totals[1] - totals[0]) / runs / 1e6
+
+
 def _summary(times: list[float]) -> str:
     ordered = sorted(times)
     return (f"median {statistics.median(ordered):.1f} ms, p90 {ordered[int(len(ordered) * 0.9)]:.1f} ms, "
@@ -297,6 +328,12 @@ def main() -> None:
         times, cpu, _ = wire_changes(caplint_server(), runs, text, "changes")
         print(f"server cpu per change: median {statistics.median(cpu):.2f} ms" if cpu else "server cpu: n/a")
         print("didChange → publishDiagnostics (bytes, --debounce-ms 0): " + _summary(times))
+        return
+    if "--instructions" in flags:
+        with floor_server(caplint_diagnostics(text)) as floor:
+            for label, argv in (("caplint lsp --debounce-ms 0", caplint_server()), ("no-op pygls server", floor)):
+                per = instructions_per_change(argv, runs, text)
+                print(f"{label}: " + (f"{per:.2f} M instructions per change" if per is not None else "n/a (no valgrind)"))
         return
     if "--floor" in flags:  # bench/startup.py: the same client against a no-op pygls server
         times, cpu = floor_changes(runs, text, caplint_diagnostics(text))
