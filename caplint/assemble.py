@@ -71,17 +71,18 @@ def stack_for(path: str) -> list[str]:
     return [os.path.join(folder, base), os.path.join(folder, override)]
 
 
-def compose(path: str, text: str, *, require_services: bool = False) -> ParseResult:
+def compose(path: str, text: str, *, require_services: bool = False, reuse: Any = None) -> ParseResult:
     """The containers of the stack `path` belongs to, each linked to what it builds.
 
     `text` is `path`'s own (perhaps unsaved) text; the stack's other files come
     from disk. With `require_services` (a `.yaml` not named as Compose) a file
-    that is not Compose yields nothing."""
+    that is not Compose yields nothing. `reuse` (a `parser.Reuse`, kept per
+    document by the language server) serves a file read on its own."""
     from caplint.formats.compose import parser
 
     stack = stack_for(path)
     if len(stack) == 1:
-        result = parser.parse(text, path, require_services=require_services)
+        result = parser.parse(text, path, require_services=require_services, reuse=reuse)
     else:
         same = os.path.normpath(path)
         files: list[tuple[str, str]] = []

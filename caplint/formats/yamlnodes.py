@@ -19,7 +19,7 @@ MAX_DEPTH = 200
 _DEEP_LINE = lazyre.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
 # ruamel.yaml (its pure-Python parser above all) also breaks lines at these;
 # the engine and editors count only \n, so spans would drift.
-_OTHER_BREAKS = "\r\x85\u2028\u2029"
+OTHER_BREAKS = "\r\x85\u2028\u2029"
 
 # Boolean spellings Compose accepts, any case (compose-go's casts; checked
 # against Compose v2 in tests/conformance): `1`, `0`, `t` and `f` are refused.
@@ -100,7 +100,7 @@ def _tags_as_written() -> type:
     return TagsAsWritten
 
 
-def _too_deep(text: str) -> int:
+def too_deep(text: str) -> int:
     """The line where nesting passes MAX_DEPTH, or 0. Cheap unless the file is odd."""
     if text.count("[") + text.count("{") > MAX_DEPTH:
         depth = 0
@@ -129,10 +129,10 @@ def _too_deep(text: str) -> int:
 
 def load(text: str, path: str) -> tuple[Any, Problem | None]:
     """The root node (None for an empty document) or the problem that stopped parsing."""
-    deep = _too_deep(text)
+    deep = too_deep(text)
     if deep:
         return None, Problem(Span.point(path, deep), f"YAML nested too deeply (over {MAX_DEPTH} levels or columns of indentation); not parsed")
-    for other in _OTHER_BREAKS:
+    for other in OTHER_BREAKS:
         if other in text:
             text = text.replace(other, " ")
     with warnings.catch_warnings():
@@ -142,19 +142,32 @@ def load(text: str, path: str) -> tuple[Any, Problem | None]:
         return _compose(text, path)
 
 
+# What compose_libyaml returns for a text libyaml refuses (None is an empty document's root).
+REFUSED = object()
+
+
+def compose_libyaml(text: str) -> Any:
+    """The root libyaml reads from `text` (already through `load`'s checks), or
+    REFUSED. libyaml is YAML 1.1 and rejects what Compose accepts, such as
+    `[no-new-privileges:true]` in a flow list; the pure-Python parser follows
+    YAML 1.2 there. It is ten times slower, so it is only the second opinion,
+    and its verdict is the one reported."""
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # see load
+            return _yaml(pure=False).compose(text)
+    except (YAMLError, RecursionError, ValueError):
+        return REFUSED
+
+
 def _compose(text: str, path: str) -> tuple[Any, Problem | None]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    try:
-        return _yaml(pure=False).compose(text), None
-    except MarkedYAMLError:
-        # libyaml is YAML 1.1 and rejects what Compose accepts, such as
-        # `[no-new-privileges:true]` in a flow list; the pure-Python parser
-        # follows YAML 1.2 there. It is ten times slower, so it is only the
-        # second opinion, and its verdict is the one reported.
-        pass
-    except (YAMLError, RecursionError, ValueError):
-        pass
+    root = compose_libyaml(text)
+    if root is not REFUSED:
+        return root, None
     try:
         return _yaml(pure=True).compose(text), None
     except MarkedYAMLError as err:
