@@ -17,6 +17,7 @@ from caplint import lazyre
 # recursion limit; no real Compose file comes within a factor of 50 of it.
 MAX_DEPTH = 200
 _DEEP_LINE = lazyre.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
+_NESTING = lazyre.compile(r"[\"'\[\]{}]")
 # ruamel.yaml (its pure-Python parser above all) also breaks lines at these;
 # the engine and editors count only \n, so spans would drift.
 OTHER_BREAKS = "\r\x85\u2028\u2029"
@@ -102,24 +103,34 @@ def _tags_as_written() -> type:
 
 def too_deep(text: str) -> int:
     """The line where nesting passes MAX_DEPTH, or 0. Cheap unless the file is odd."""
+    return flow_too_deep(text) or _indented_too_deep(text)
+
+
+def flow_too_deep(text: str) -> int:
+    """The line where flow collections (`[`, `{`, outside quotes) nest deeper than MAX_DEPTH, or 0."""
     if text.count("[") + text.count("{") > MAX_DEPTH:
+        # From one bracket or quote to the next (a quote runs to the next of
+        # its kind), not character by character: a file of many flow lists is
+        # read on every keystroke in an editor.
         depth = 0
-        line = 1
-        quote = ""
-        for ch in text:
-            if ch == "\n":
-                line += 1
-            elif quote:
-                if ch == quote:
-                    quote = ""
-            elif ch in "\"'":
-                quote = ch
+        at = 0
+        while (m := _NESTING.search(text, at)) is not None:
+            ch, at = m.group(), m.end()
+            if ch in "\"'":
+                end = text.find(ch, at)
+                if end < 0:
+                    break
+                at = end + 1
             elif ch in "[{":
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return line
-            elif ch in "]}":
+                    return text.count("\n", 0, m.start()) + 1
+            else:
                 depth = max(0, depth - 1)
+    return 0
+
+
+def _indented_too_deep(text: str) -> int:
     # Only a line of MAX_DEPTH characters or more can be indented that far.
     if len(text) < MAX_DEPTH or max(map(len, text.split("\n"))) < MAX_DEPTH:
         return 0
