@@ -121,3 +121,24 @@ def test_a_document_with_an_alias_is_always_parsed_whole() -> None:
     assert first.layout is None
     again = yamledit.load(text.replace("image: y", "image: z"), "compose.yaml", "services", first)
     assert again.layout is None and again.root is not first.root
+
+
+def test_libyaml_composes_as_ruamels_own_loader_does() -> None:
+    """yamlnodes composes with libyaml directly (ruamel's YAML.compose builds a
+    loader class on every call): the same nodes, and the same texts refused,
+    on every YAML file of the fixtures and on broken ones."""
+    from ruamel.yaml import YAML
+
+    ruamel = YAML(typ="safe", pure=False)
+    ruamel.Resolver = yamlnodes._tags_as_written()
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*"))
+             if p.is_file() and p.suffix in (".yml", ".yaml")]
+    texts += ["a: [b, c", "a: *nowhere", "- [no-new-privileges:true]", "a:\n\tb: 1", "", "---\n...\n", "a: &x [1, *x]"]
+    assert len(texts) > 30
+    for text in texts:
+        try:
+            expected = _shape(ruamel.compose(text))
+        except Exception as err:  # noqa: BLE001 — what libyaml refuses, whatever its class
+            expected = type(err).__name__
+        found = yamlnodes.compose_libyaml(text)
+        assert (found is yamlnodes.REFUSED and isinstance(expected, str)) or _shape(found) == expected

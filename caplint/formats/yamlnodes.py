@@ -165,12 +165,44 @@ def compose_libyaml(text: str) -> Any:
     and its verdict is the one reported."""
     from ruamel.yaml.error import YAMLError
 
+    composing = _libyaml_composer()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # see load
-            return _yaml(pure=False).compose(text)
+            if composing is None:  # no ruamel.yaml.clib here: ruamel reads with its own parser
+                return _yaml(pure=False).compose(text)
+            composer = composing(text)
+            try:
+                return composer.get_single_node()
+            finally:
+                composer.dispose()
     except (YAMLError, RecursionError, ValueError):
         return REFUSED
+
+
+_composers: list[type | None] = []
+
+
+def _libyaml_composer() -> type | None:
+    """libyaml's parser and composer with the resolver of _tags_as_written: all
+    that composing needs (None without ruamel.yaml.clib). ruamel's
+    `YAML.compose` builds such a class anew on every call, and a constructor
+    and its state besides: a tenth of a millisecond, on every keystroke in an editor."""
+    if not _composers:
+        try:
+            from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+        except ImportError:
+            _composers.append(None)
+            return None
+        resolver: Any = _tags_as_written()
+
+        class Composer(CParser, resolver):  # type: ignore[misc]
+            def __init__(self, stream: str) -> None:
+                CParser.__init__(self, stream)
+                resolver.__init__(self, loader=self)
+
+        _composers.append(Composer)
+    return _composers[0]
 
 
 def _compose(text: str, path: str) -> tuple[Any, Problem | None]:
