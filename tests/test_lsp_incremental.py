@@ -196,3 +196,30 @@ def test_a_changed_env_file_rebuilds_every_service(tmp_path: Path) -> None:
     found = lint_document(str(compose), edited, memo=memo)
     assert found == lint_document(str(compose), edited)
     assert [f.span.line for f in found if f.rule_id == "CAP101"] == [4]
+
+
+def test_a_built_service_is_linked_again_when_a_file_its_image_runs_changes(tmp_path: Path) -> None:
+    """A service's link to its Dockerfile and the scripts its image runs is
+    kept while those files are as they were (assemble.link, for the language
+    server's keystrokes), and made again as soon as one changes or appears."""
+    (tmp_path / "Dockerfile").write_text('FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\n',
+                                         encoding="utf-8")
+    text = ("services:\n  vpn:\n    build: .\n    cap_drop: [ALL]\n    cap_add: [NET_ADMIN]\n"
+            "  web:\n    image: nginx:1.27\n")
+    compose = str(tmp_path / "compose.yaml")
+    (tmp_path / "compose.yaml").write_text(text, encoding="utf-8")
+    memo = engine.CheckMemo()
+    scripts = []
+    for script in (None, "#!/bin/sh\necho starting\nexec sleep infinity\n",
+                   "#!/bin/sh\nip link set dev wg0 up\nexec sleep infinity\n"):
+        if script is not None:
+            (tmp_path / "start.sh").write_text(script, encoding="utf-8")
+        for typed in ("nginx:1.27", "nginx:1.28"):  # a keystroke elsewhere: the vpn service is the same object
+            edited = text.replace("nginx:1.27", typed)
+            assert lint_document(compose, edited, memo=memo) == lint_document(compose, edited)
+            vpn = engine.parse_assembled(compose, edited, "compose", memo=memo).containers[0]
+            assert vpn == engine.parse_assembled(compose, edited, "compose").containers[0]
+        assert vpn.build is not None
+        scripts.append(vpn.build.scripts)
+    # No script, then one that runs echo, then one that runs ip: each was read.
+    assert len(set(scripts)) == 3, scripts
