@@ -176,10 +176,19 @@ def test_a_keystroke_in_one_service_rebuilds_that_service_only(monkeypatch: pyte
         edited = text.replace("example/app3:1", typed)
         assert lint_document("/nowhere/compose.yaml", edited, memo=memo) == lint_document("/nowhere/compose.yaml", edited)
         assert built == ["app3", *(f"app{n}" for n in range(6))]  # the memo's lint, then the lint from scratch's
-    # A new line shifts every service below it: the whole file is parsed again.
+    # A new line moves every service below it, and the top-level volumes after them,
+    # which a service's named volumes are read from: all are built again.
     built.clear()
-    lint_document("/nowhere/compose.yaml", text.replace("  app3:\n", "  app3:\n    user: '1000'\n"), memo=memo)
+    moved = text.replace("  app3:\n", "  app3:\n    user: '1000'\n")
+    lint_document("/nowhere/compose.yaml", moved, memo=memo)
     assert built == [f"app{n}" for n in range(6)]
+    # Without top-level volumes after them, the services above the new line are kept.
+    memo = engine.CheckMemo()
+    lint_document("/nowhere/compose.yaml", "services:\n" + services, memo=memo)
+    built.clear()
+    moved = "services:\n" + services.replace("  app3:\n", "  app3:\n    user: '1000'\n")
+    assert lint_document("/nowhere/compose.yaml", moved, memo=memo) == lint_document("/nowhere/compose.yaml", moved)
+    assert built == ["app3", "app4", "app5", *(f"app{n}" for n in range(6))]  # the memo's lint, then from scratch
 
 
 def test_a_changed_env_file_rebuilds_every_service(tmp_path: Path) -> None:

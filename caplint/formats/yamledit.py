@@ -12,9 +12,10 @@ reused by identity (`caplint.formats.compose.parser.Reuse`).
 This is done only where the result is certainly the tree parsing the whole
 text gives (`tests/test_yamledit.py` compares them node by node after random
 edits), and otherwise the whole text is parsed:
-- the edit keeps the number of lines, stays strictly inside one entry (its
-  key line unchanged, not its last line if that is the text's last), and
-  writes no directive or document marker;
+- the edit stays strictly inside one entry (its key line unchanged) and
+  writes no directive or document marker; when it moves lines (a line
+  typed or deleted) or touches the text's last line, the entry and all
+  after it are parsed (their lines moved), the entries before it kept;
 - the old tree was read by libyaml (not the YAML 1.2 fallback, whose verdict
   on the whole text could differ) and has no alias, so no node is shared by
   the entry and the rest (an alias the edit adds to an anchor outside the
@@ -23,7 +24,8 @@ edits), and otherwise the whole text is parsed:
   each entry's value between its key line and the next key's, as the nodes
   themselves say;
 - the stand-in parses (by libyaml), to exactly that entry (plus the next
-  key, when one follows), with no alias in it.
+  key, when one follows) or those entries and top-level keys, each key where
+  it should be, with no alias in it.
 """
 from __future__ import annotations
 
@@ -123,23 +125,30 @@ def _layout(lines: list[str], root: Any, parent: str) -> Layout | None:
 def _reread(text: str, last: Loaded, layout: Layout) -> Loaded | None:
     lines = text.split("\n")
     old = last.lines
-    if len(lines) != len(old):
-        return None
-    first = next(i for i in range(len(lines)) if lines[i] != old[i])  # the texts differ
-    final = next(i for i in range(len(lines) - 1, -1, -1) if lines[i] != old[i])
-    if final == len(lines) - 1:
-        return None  # the stream's end mark is on the last line: keep it certain
+    shortest = min(len(lines), len(old))
+    first = next((i for i in range(shortest) if lines[i] != old[i]), shortest)
+    kept_tail = next((n for n in range(shortest - first) if lines[-1 - n] != old[-1 - n]), shortest - first)
+    changed = lines[first:len(lines) - kept_tail]  # in place of old[first:len(old) - kept_tail]
     index = next((i for i, start in enumerate(layout.starts) if start >= first), len(layout.starts)) - 1
     if index < 0:
         return None
     start = layout.starts[index]
     stop = layout.starts[index + 1] if index + 1 < len(layout.starts) else layout.end
-    if not start < first or final >= stop:
-        return None
-    changed = lines[first:final + 1]
+    if len(old) - kept_tail > stop:
+        return None  # the edit reaches past the entry
     if any(line.startswith(("%", "---", "...")) for line in changed) or any(
             other in line for line in changed for other in yn.OTHER_BREAKS) or yn.too_deep(text):
         return None
+    if len(lines) == len(old) and kept_tail:
+        return _reread_entry(text, lines, last, layout, index)
+    return _reread_from(text, lines, last, layout, index)
+
+
+def _reread_entry(text: str, lines: list[str], last: Loaded, layout: Layout, index: int) -> Loaded | None:
+    """The entry alone, the rest of the tree kept: the edit moved no line (and
+    left the last alone, where the stream's end mark is)."""
+    start = layout.starts[index]
+    stop = layout.starts[index + 1] if index + 1 < len(layout.starts) else layout.end
     stand_in = [""] * len(lines)
     stand_in[start - 1] = f"{layout.parent}:"
     stand_in[start:stop] = lines[start:stop]
@@ -150,24 +159,75 @@ def _reread(text: str, last: Loaded, layout: Layout) -> Loaded | None:
     sibling = follows and stop < layout.end  # the next line is the next entry's key, not a top-level one
     if root is yn.REFUSED or not (yn.is_map(root) and len(root.value) == 1 + (follows and not sibling)):
         return None
-    parent_key, mapping = root.value[0]
-    if not (_plain(parent_key) and parent_key.value == layout.parent and yn.is_map(mapping)
-            and not mapping.flow_style and len(mapping.value) == 1 + sibling):
+    mapping = _entries_of(root, layout, 1 + sibling)
+    if mapping is None:
         return None
     key, value = mapping.value[0]
-    if not (_plain(key) and key.value == layout.names[index] and key.start_mark.line == start
-            and key.start_mark.column == layout.indent) or _aliased(value):
+    if not _is_key(key, layout.names[index], start, layout.indent) or _aliased(value):
         return None
     old_key, old_mapping = last.root.value[layout.at]
     entries = list(old_mapping.value)
     entries[index] = (key, value)
-    new_mapping = copy.copy(old_mapping)
-    new_mapping.value = entries
-    top = list(last.root.value)
-    top[layout.at] = (old_key, new_mapping)
-    new_root = copy.copy(last.root)
-    new_root.value = top
-    return Loaded(text, lines, new_root, None, layout)
+    return Loaded(text, lines, _spliced(last.root, layout.at, old_key, old_mapping, entries, None), None, layout)
+
+
+def _reread_from(text: str, lines: list[str], last: Loaded, layout: Layout, index: int) -> Loaded | None:
+    """The entry and everything after it (whose lines the edit moved), the
+    entries before it kept."""
+    shift = len(lines) - len(last.lines)
+    start = layout.starts[index]
+    stand_in = [""] * start
+    stand_in[start - 1] = f"{layout.parent}:"
+    root = yn.compose_libyaml("\n".join(stand_in + lines[start:]))
+    old_root = last.root
+    after = old_root.value[layout.at + 1:]  # the top-level entries after the parent's
+    if root is yn.REFUSED or not (yn.is_map(root) and len(root.value) == 1 + len(after)) or _aliased(root):
+        return None
+    mapping = _entries_of(root, layout, len(layout.names) - index)
+    if mapping is None:
+        return None
+    starts = [*layout.starts[:index + 1], *(line + shift for line in layout.starts[index + 1:])]
+    for (key, _), name, line in zip(mapping.value, layout.names[index:], starts[index:]):
+        if not _is_key(key, name, line, layout.indent):
+            return None
+    for (key, _), (old_key, _) in zip(root.value[1:], after):
+        if not (yn.is_scalar(key) and key.value == old_key.value and key.start_mark.line == old_key.start_mark.line + shift):
+            return None
+    parent_key, old_mapping = old_root.value[layout.at]
+    entries = [*old_mapping.value[:index], *mapping.value]
+    spliced = _spliced(old_root, layout.at, parent_key, old_mapping, entries, (root, mapping))
+    spliced.value[layout.at + 1:] = root.value[1:]
+    end = layout.end + shift if layout.end < len(last.lines) else len(lines)
+    moved = Layout(layout.parent, layout.at, layout.indent, layout.names, starts, end)
+    return Loaded(text, lines, spliced, None, moved)
+
+
+def _entries_of(root: Any, layout: Layout, count: int) -> Any:
+    """The stand-in's block mapping under the parent key, if it has `count` entries."""
+    parent_key, mapping = root.value[0]
+    if (_plain(parent_key) and parent_key.value == layout.parent and yn.is_map(mapping)
+            and not mapping.flow_style and len(mapping.value) == count):
+        return mapping
+    return None
+
+
+def _is_key(key: Any, name: str, line: int, column: int) -> bool:
+    return _plain(key) and key.value == name and key.start_mark.line == line and key.start_mark.column == column
+
+
+def _spliced(old_root: Any, at: int, parent_key: Any, old_mapping: Any, entries: list[Any],
+             ends: tuple[Any, Any] | None) -> Any:
+    """A copy of the old root whose parent entry holds `entries` (the old tree
+    is left as it was); `ends`: the stand-in's root and mapping, whose end
+    marks are the new text's where the edit moved them."""
+    mapping = copy.copy(old_mapping)
+    mapping.value = entries
+    root = copy.copy(old_root)
+    root.value = list(old_root.value)
+    root.value[at] = (parent_key, mapping)
+    if ends is not None:
+        root.end_mark, mapping.end_mark = ends[0].end_mark, ends[1].end_mark
+    return root
 
 
 def _plain(node: Any) -> bool:

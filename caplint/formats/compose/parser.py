@@ -82,7 +82,7 @@ class Reuse:
     again in place (`yamledit`), so a service the edit did not touch is the
     very same nodes, and what `parse` builds from them — its container, its
     problems — depends on nothing else but the file's path, environment and
-    top-level `volumes`: those are the same too, or nothing is reused. Not for
+    top-level `volumes` (the same nodes too), or nothing is reused. Not for
     a file with `extends` (a service built from another) or with an alias
     (yamledit then parses whole)."""
 
@@ -96,6 +96,7 @@ class Reuse:
         layout = self.loaded.layout if self.loaded is not None else None
         if layout is None or layout.parent != "services" or "<<" in layout.names or "extends" in text:
             return False
+        # A service's mounts read the top-level volumes (a named volume that binds a host path).
         volumes = yn.mapping_items(doc.root).get("volumes", (None, None))[1]
         context = (doc.path, override, doc.env, volumes)
         old = self._context
