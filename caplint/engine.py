@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from caplint import discover
 from caplint.model import Container, Finding, Fix, Hit, Image, ParseResult, Problem, Severity, Span
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
-from caplint.registry import all_rules
+from caplint.registry import all_rules, check_module
 from caplint.rules import Rule
 from caplint.values import field, replace, value
 
@@ -225,18 +225,12 @@ class Kept:
 
 def _built_in(rule: Rule) -> bool:
     """A rule of caplint's own, whose check reads its subject only (CheckMemo may
-    reuse its hits). A check the registry imports on first use names its entry
-    point instead (`entry`: the rule id and `module:function`)."""
+    reuse its hits)."""
     check = rule.check
     known = _BUILT_IN.get(id(rule))
     if known is not None and known[0] is check:
         return known[1]
-    entry = getattr(check, "entry", None)
-    if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str):
-        module = entry[1].partition(":")[0].strip()
-    else:
-        module = getattr(check, "__module__", None) or ""
-    _BUILT_IN[id(rule)] = (check, module.startswith("caplint.rules."))
+    _BUILT_IN[id(rule)] = (check, check_module(check).startswith("caplint.rules."))
     return _BUILT_IN[id(rule)][1]
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from caplint import engine, values
 from caplint.lsp import lint_document
 from caplint.model import Container, Hit
-from caplint.registry import all_rules
+from caplint.registry import all_rules, check_module
 from conftest import FIXTURES
 from test_yamledit import apply_edit, edit as yamledit_edit
 
@@ -90,9 +90,7 @@ def _counting(check: Callable[[Any], Iterable[Hit]], ran: list[str]) -> Callable
         ran.append(subject.name if isinstance(subject, Container) else subject.path)
         return check(subject)
 
-    counted.__module__ = check.__module__  # still a built-in rule's check
-    if hasattr(check, "entry"):  # deferred by the registry's cache
-        counted.entry = check.entry  # type: ignore[attr-defined]
+    counted.__module__ = check_module(check)  # still a built-in rule's check (perhaps one deferred by the registry)
     return counted
 
 
