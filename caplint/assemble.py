@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 from typing import Any, TypeVar
 
 from caplint import evidence
@@ -39,6 +40,11 @@ _SHEBANG_SHELLS = (b"sh", b"bash", b"dash", b"ash", b"ksh")
 CACHE_SIZE = 128
 _texts: dict[tuple[str, int, int], str | None] = {}
 _images: dict[tuple[str, int, int], Image | None] = {}
+_processes: dict[tuple[str, int, int], Process | None] = {}  # scripts the images run, parsed
+# id(container) → (the container, the folder, each file looked at and its stat signature, the link made)
+_linked: dict[int, tuple[Container, str, tuple[tuple[str, tuple[int, int, int] | None], ...], Container]] = {}
+# The files a link in the making looks at (None: no link is being made).
+_looked: list[tuple[str, tuple[int, int, int] | None]] | None = None
 # Keyed by path and checked against the text's (length, hash): the text may be
 # an editor's unsaved buffer, and the cache must never change a result.
 _trees: dict[str, tuple[tuple[int, int], Any, Problem | None]] = {}  # YAML roots of stacks' files
@@ -71,17 +77,18 @@ def stack_for(path: str) -> list[str]:
     return [os.path.join(folder, base), os.path.join(folder, override)]
 
 
-def compose(path: str, text: str, *, require_services: bool = False) -> ParseResult:
+def compose(path: str, text: str, *, require_services: bool = False, reuse: Any = None) -> ParseResult:
     """The containers of the stack `path` belongs to, each linked to what it builds.
 
     `text` is `path`'s own (perhaps unsaved) text; the stack's other files come
     from disk. With `require_services` (a `.yaml` not named as Compose) a file
-    that is not Compose yields nothing."""
+    that is not Compose yields nothing. `reuse` (a `parser.Reuse`, kept per
+    document by the language server) serves a file read on its own."""
     from caplint.formats.compose import parser
 
     stack = stack_for(path)
     if len(stack) == 1:
-        result = parser.parse(text, path, require_services=require_services)
+        result = parser.parse(text, path, require_services=require_services, reuse=reuse)
     else:
         same = os.path.normpath(path)
         files: list[tuple[str, str]] = []
@@ -106,10 +113,35 @@ def compose(path: str, text: str, *, require_services: bool = False) -> ParseRes
 
 
 def link(c: Container, folder: str) -> Container:
-    """`c` with its `build:` resolved against `folder` (the stack's first file's)."""
+    """`c` with its `build:` resolved against `folder` (the stack's first file's).
+
+    The language server links every service on every keystroke, most of them
+    the same container objects as before (compose.parser.Reuse): the link of
+    one is kept with every file it looked at and what `stat` said of each, and
+    is made again when any of them says otherwise."""
     build = c.build
     if build is None or build.unknown is not None or build.context is None:
         return c
+    known = _linked.get(id(c))
+    if known is not None and known[0] is c and known[1] == folder and all(
+            _signature(_quiet_stat(path)) == signature for path, signature in known[2]):
+        return known[3]
+    global _looked
+    _looked = []
+    try:
+        linked = _link(c, folder)
+        looked = tuple(dict.fromkeys(_looked))
+    finally:
+        _looked = None
+    if len(_linked) >= CACHE_SIZE:
+        del _linked[next(iter(_linked))]
+    _linked[id(c)] = (c, folder, looked, linked)
+    return linked
+
+
+def _link(c: Container, folder: str) -> Container:
+    build = c.build
+    assert build is not None and build.context is not None
     context = os.path.normpath(os.path.join(folder, build.context))
     dockerfile = os.path.join(context, build.dockerfile or "Dockerfile")
     image = _inline_image(build) if build.inline is not None else _image(dockerfile)
@@ -168,20 +200,31 @@ def _source_of(path: str, copies: list[Copy], workdir: str, context: str) -> str
             outside = os.path.relpath(on_disk, context)
             if outside == os.pardir or outside.startswith(os.pardir + os.sep):
                 continue  # (a context of `.`, for a Compose file named without a folder, is a prefix of nothing)
-            if os.path.isdir(on_disk):
+            if _is_dir(on_disk):
                 rest = posixpath.relpath(wanted, dest) if wanted.startswith(dest.rstrip("/") + "/") else None
-                if rest is not None and os.path.isfile(os.path.join(on_disk, rest)):
+                if rest is not None and _is_file(os.path.join(on_disk, rest)):
                     return os.path.join(on_disk, rest)
                 continue
             target = posixpath.join(dest, posixpath.basename(source)) if into_folder else dest
             if target == wanted or (bare and posixpath.basename(target) == path):
-                return on_disk if os.path.isfile(on_disk) else None
+                return on_disk if _is_file(on_disk) else None
     return None
 
 
 def _shell_script(path: str) -> Process | None:
     """A file's commands if it is a shell script (a `.sh` name or a shell
-    shebang); None for a program caplint does not read (Python, a binary)."""
+    shebang); None for a program caplint does not read (Python, a binary).
+    Parsed once while the file is unchanged: every service that builds the
+    image runs it, and the language server links them on every keystroke."""
+    key = _stat_key(path)
+    if key is None:
+        return None
+    if key not in _processes:
+        _remember(_processes, key, _read_script(path))
+    return _processes[key]
+
+
+def _read_script(path: str) -> Process | None:
     text = _read(path, MAX_SCRIPT_BYTES)
     if text is None:
         return None
@@ -200,11 +243,37 @@ def _shell_script(path: str) -> Process | None:
 
 
 def _stat_key(path: str) -> tuple[str, int, int] | None:
+    st = _stat(path)
+    return None if st is None else (path, st.st_mtime_ns, st.st_size)
+
+
+def _stat(path: str) -> os.stat_result | None:
+    """`os.stat`, None where it fails; noted while a link is made (see link)."""
+    st = _quiet_stat(path)
+    if _looked is not None:
+        _looked.append((path, _signature(st)))
+    return st
+
+
+def _quiet_stat(path: str) -> os.stat_result | None:
     try:
-        st = os.stat(path)
+        return os.stat(path)
     except OSError:
         return None
-    return (path, st.st_mtime_ns, st.st_size)
+
+
+def _signature(st: os.stat_result | None) -> tuple[int, int, int] | None:
+    return None if st is None else (st.st_mode, st.st_mtime_ns, st.st_size)
+
+
+def _is_file(path: str) -> bool:
+    st = _stat(path)
+    return st is not None and stat.S_ISREG(st.st_mode)
+
+
+def _is_dir(path: str) -> bool:
+    st = _stat(path)
+    return st is not None and stat.S_ISDIR(st.st_mode)
 
 
 def _read(path: str, limit: int | None = None) -> str | None:
@@ -224,7 +293,7 @@ def _read(path: str, limit: int | None = None) -> str | None:
 
 def _image(path: str) -> Image | None:
     key = _stat_key(path)
-    if key is None or not os.path.isfile(path):
+    if key is None or not _is_file(path):
         return None
     if key in _images:
         return _images[key]

@@ -15,12 +15,12 @@ import functools
 import importlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from caplint import discover
 from caplint.model import Container, Finding, Fix, Hit, Image, ParseResult, Problem, Severity, Span
 from caplint.reading import DEFAULT_MAX_BYTES, ReadError, read_file
-from caplint.registry import all_rules
+from caplint.registry import all_rules, check_module
 from caplint.rules import Rule
 from caplint.values import field, replace, value
 
@@ -153,7 +153,7 @@ def lint_text(path: str, text: str, kind: str | None = None, settings: Settings 
                                           "by name or content)")],
                                  text, settings, path)
     try:
-        result = parse_assembled(path, text, kind, settings.runtime)
+        result = parse_assembled(path, text, kind, settings.runtime, memo=memo)
     except Exception as err:  # noqa: BLE001 — a bug on one file must not end the run
         # Parsers never raise on bad input by design; this is the net under
         # that design, for every front end (CLI, workers, language server).
@@ -171,44 +171,80 @@ class CheckMemo:
     Only the last lint's entries are kept."""
 
     def __init__(self) -> None:
-        # (kind, name, where it is written) → (the subject, its hits by rule id)
-        self._last: dict[tuple[str, str, Span], tuple[Container | Image, dict[str, list[Hit]]]] = {}
-        self._now: dict[tuple[str, str, Span], tuple[Container | Image, dict[str, list[Hit]]]] = {}
+        # (kind, name, where it is written) → what was kept for that subject
+        self._last: dict[tuple[str, str, Span], Kept] = {}
+        self._now: dict[tuple[str, str, Span], Kept] = {}
+        # What the document's parser keeps from one parse to the next (Compose: parser.Reuse).
+        self.parser_state: Any = None
 
     def start(self) -> None:
         """A new lint begins: what the previous one found is what may be reused."""
         if self._now:
             self._last, self._now = self._now, {}
 
-    def entry(self, subject: Container | Image) -> dict[str, list[Hit]]:
-        """The hits kept for `subject`, by rule id, to be filled by this lint.
+    def entry(self, subject: Container | Image) -> Kept:
+        """What is kept for `subject`, to be filled by this lint.
         Looked up by where it is written and compared whole (cheaper than hashing it)."""
         key = (type(subject).__name__, subject.name if isinstance(subject, Container) else subject.path, subject.span)
         now = self._now.get(key)
-        if now is not None and now[0] == subject:
-            return now[1]
+        if now is not None and (now.subject is subject or now.subject == subject):
+            return now
         last = self._last.get(key)
-        kept = dict(last[1]) if last is not None and last[0] == subject else {}
-        self._now[key] = (subject, kept)
+        same = last is not None and (last.subject is subject or last.subject == subject)
+        kept = Kept(subject, dict(last.hits) if last is not None and same else {})
+        if last is not None and same:
+            kept.findings = last.findings
+        self._now[key] = kept
         return kept
+
+
+class Kept:
+    """For one subject of a document's lint: each built-in rule's hits, and the
+    findings made of them with the rules and settings they were made with."""
+
+    __slots__ = ("subject", "hits", "findings")
+
+    def __init__(self, subject: Container | Image, hits: dict[str, list[Hit]]) -> None:
+        self.subject = subject
+        self.hits = hits
+        self.findings: tuple[tuple[Rule, ...], Settings, list[Finding]] | None = None
+
+    def reusable(self, rules: tuple[Rule, ...], settings: Settings, lines: list[str], path: str) -> list[Finding] | None:
+        """The findings the last lint made for this subject, if making them
+        again would give the same: the same rules and settings, and each
+        finding's line still reads as it did."""
+        if self.findings is None or self.findings[1] is not settings or self.findings[0] != rules:
+            return None
+        found = self.findings[2]
+        for f in found:
+            line = f.span.line
+            if f.span.path != path or not (0 < line <= len(lines)) or lines[line - 1] != f.line_text:
+                return None
+        return found
 
 
 def _built_in(rule: Rule) -> bool:
     """A rule of caplint's own, whose check reads its subject only (CheckMemo may
-    reuse its hits). A check the registry imports on first use names its entry
-    point instead (`entry`: the rule id and `module:function`)."""
-    entry = getattr(rule.check, "entry", None)
-    if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str):
-        module = entry[1].partition(":")[0].strip()
-    else:
-        module = getattr(rule.check, "__module__", None) or ""
-    return module.startswith("caplint.rules.")
+    reuse its hits)."""
+    check = rule.check
+    known = _BUILT_IN.get(id(rule))
+    if known is not None and known[0] is check:
+        return known[1]
+    _BUILT_IN[id(rule)] = (check, check_module(check).startswith("caplint.rules."))
+    return _BUILT_IN[id(rule)][1]
 
 
-def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None) -> ParseResult:
+# id(rule) → (its check when asked, whether that is built in): asked for every
+# rule on every lint of the language server. A rule's check may be replaced.
+_BUILT_IN: dict[int, tuple[Any, bool]] = {}
+
+
+def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None, *,
+                    memo: CheckMemo | None = None) -> ParseResult:
     """One file's model as part of what really runs: a Compose file merged with
     the rest of its stack and linked to the images it builds (`caplint.assemble`),
-    its containers on `runtime` when the format does not name one."""
+    its containers on `runtime` when the format does not name one. With the
+    document's `memo`, a Compose file is read again only where it was edited."""
     from caplint import assemble
 
     if kind not in ("compose", "yaml"):
@@ -216,7 +252,14 @@ def parse_assembled(path: str, text: str, kind: str, runtime: str | None = None)
         if kind == "dockerfile":
             assemble.remember_image(path, text, result)
         return result
-    result = assemble.compose(path, text, require_services=kind == "yaml")
+    reuse = None
+    if memo is not None:
+        from caplint.formats.compose.parser import Reuse
+
+        if not isinstance(memo.parser_state, Reuse):
+            memo.parser_state = Reuse()
+        reuse = memo.parser_state
+    result = assemble.compose(path, text, require_services=kind == "yaml", reuse=reuse)
     if runtime is not None:
         result.containers = [replace(c, runtime=runtime) if c.source_kind == "compose" else c
                              for c in result.containers]
@@ -273,31 +316,50 @@ def _findings(result: ParseResult, text: str, path: str, settings: Settings, kin
     if memo is not None:
         memo.start()
     kept = [memo.entry(s) if memo is not None else None for s in subjects]
+    # Each subject's findings, made afresh — or, when only built-in rules run
+    # and no edit is spelt out, those of the last lint where they would be the same.
+    per_subject: list[list[Finding] | None] = [None] * len(subjects)
+    remade = list(range(len(subjects)))
+    if memo is not None and spell is None and all(map(_built_in, rules)):
+        for i, keep in enumerate(kept):
+            assert keep is not None
+            per_subject[i] = keep.reusable(rules, settings, lines, path)
+        remade = [i for i, found in enumerate(per_subject) if found is None]
+    for i in remade:
+        per_subject[i] = []
     for rule in rules:
         reusable = _built_in(rule)
-        for subject, keep in zip(subjects, kept):
+        for i in remade:
+            subject, keep, made = subjects[i], kept[i], per_subject[i]
+            assert made is not None
             if not isinstance(subject, rule.subjects):
                 continue
-            hits = keep.get(rule.id) if keep is not None and reusable else None
+            hits = keep.hits.get(rule.id) if keep is not None and reusable else None
             if hits is None:
                 try:
                     hits = list(rule.check(subject))
                 except Exception as err:  # noqa: BLE001 — one broken (plugin) rule must not hide the others
                     name = subject.name if isinstance(subject, Container) else None
-                    out.append(stamp(rule, subject.span, f"rule {rule.id} failed on this "
-                                                         f"{'container' if name else 'image'} ({type(err).__name__}: "
-                                                         f"{err}); please report it", name,
-                                     advice="nothing to change here: the rule could not check this; report the failure "
-                                            "with the file attached"))
+                    made.append(stamp(rule, subject.span, f"rule {rule.id} failed on this "
+                                                          f"{'container' if name else 'image'} ({type(err).__name__}: "
+                                                          f"{err}); please report it", name,
+                                      advice="nothing to change here: the rule could not check this; report the failure "
+                                             "with the file attached"))
                     continue
                 if keep is not None and reusable:
-                    keep[rule.id] = hits
+                    keep.hits[rule.id] = hits
             if hits:
                 name = subject.name if isinstance(subject, Container) else None
                 # A container merged from several files: each file reports what is written in it —
                 # except a Quadlet unit's drop-ins, which are never linted on their own.
                 own = isinstance(subject, Container) and subject.source_kind == "quadlet" and kind == "quadlet"
-                out.extend(stamp_hit(rule, subject, hit, name) for hit in hits if own or hit.span.path == path)
+                made.extend(stamp_hit(rule, subject, hit, name) for hit in hits if own or hit.span.path == path)
+    for i in remade:
+        keep = kept[i]
+        if keep is not None:
+            keep.findings = (rules, settings, per_subject[i] or [])
+    for found_here in per_subject:
+        out.extend(found_here or ())
     found = _suppressions_in(text, path, kind)
     # Values written in other files (a Quadlet unit's drop-ins) are suppressed
     # by comments in those files, in the same syntax.

@@ -148,6 +148,14 @@ class _Deferred:
         return f"<check of {self.entry[0]} from {self.entry[1]}, imported on first use>"
 
 
+def check_module(check: Any) -> str:
+    """The module a rule's check is defined in, without importing it when the
+    registry defers that to the first call (the entry point names it)."""
+    if isinstance(check, _Deferred):
+        return check.entry[1].partition(":")[0].strip()
+    return getattr(check, "__module__", None) or ""
+
+
 def _facts(rule: Rule, value: str) -> Facts | None:
     module = sys.modules.get(value.partition(":")[0].strip())
     path = getattr(module, "__file__", None)

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from caplint import engine, values
 from caplint.lsp import lint_document
 from caplint.model import Container, Hit
-from caplint.registry import all_rules
+from caplint.registry import all_rules, check_module
 from conftest import FIXTURES
+from test_yamledit import apply_edit, edit as yamledit_edit
 
 DOCUMENTS = sorted(
     [p for p in (FIXTURES / "compose").rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")]
@@ -89,9 +90,7 @@ def _counting(check: Callable[[Any], Iterable[Hit]], ran: list[str]) -> Callable
         ran.append(subject.name if isinstance(subject, Container) else subject.path)
         return check(subject)
 
-    counted.__module__ = check.__module__  # still a built-in rule's check
-    if hasattr(check, "entry"):  # deferred by the registry's cache
-        counted.entry = check.entry  # type: ignore[attr-defined]
+    counted.__module__ = check_module(check)  # still a built-in rule's check (perhaps one deferred by the registry)
     return counted
 
 
@@ -124,3 +123,110 @@ def test_checks_the_registry_imports_on_first_use_are_reused_too(monkeypatch: py
     own = next(r for r in all_rules() if r.id == "CAP101")
     assert engine._built_in(values.replace(own, check=_Deferred(("CAP101", "caplint.rules.privileges:privileged_container"))))
     assert not engine._built_in(values.replace(own, check=_Deferred(("X101", "acme_rules.checks:privileged"))))
+
+
+COMPOSE_DOCUMENTS = [p for p in DOCUMENTS if p.suffix in (".yml", ".yaml")]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(COMPOSE_DOCUMENTS), st.lists(yamledit_edit, min_size=1, max_size=10), st.booleans())
+def test_typing_in_a_compose_file_relints_as_a_lint_from_scratch(document: Path, edits: list[Any], fixes: bool) -> None:
+    """Keystrokes keep the number of lines: the parse then re-reads and
+    re-builds only the service typed in (`parser.Reuse`); its model and the
+    findings must be those of a parse and lint from scratch after every one."""
+    from caplint.formats.compose import parser
+
+    path = str(document)
+    text = document.read_text(encoding="utf-8")
+    memo = engine.CheckMemo()
+    reuse = parser.Reuse()
+    for op, line, column, what in [("insert", 0, 0, ""), *edits]:
+        text = apply_edit(text, op, line, column, what)
+        assert lint_document(path, text, memo=memo, fixes=fixes) == lint_document(path, text, fixes=fixes)
+        again, fresh = parser.parse(text, path, reuse=reuse), parser.parse(text, path)
+        assert again.containers == fresh.containers
+        assert sorted(again.problems, key=_problem_key) == sorted(fresh.problems, key=_problem_key)
+
+
+def _problem_key(p: Any) -> tuple[int, int, int, int, str]:
+    s = p.span
+    return (s.line, s.column, s.end_line, s.end_column, p.message)
+
+
+def test_a_keystroke_in_one_service_rebuilds_that_service_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from caplint.formats.compose import parser
+
+    services = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+    text = "services:\n" + services + "volumes:\n  data: {}\n"
+    built: list[str] = []
+    service = parser._service
+
+    def counting(doc: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        built.append(name)
+        return service(doc, name, *args, **kwargs)
+
+    monkeypatch.setattr(parser, "_service", counting)
+    memo = engine.CheckMemo()
+    lint_document("/nowhere/compose.yaml", text, memo=memo)
+    assert built == [f"app{n}" for n in range(6)]
+    for typed in ("example/app3:12", "example/app3:1"):
+        built.clear()
+        edited = text.replace("example/app3:1", typed)
+        assert lint_document("/nowhere/compose.yaml", edited, memo=memo) == lint_document("/nowhere/compose.yaml", edited)
+        assert built == ["app3", *(f"app{n}" for n in range(6))]  # the memo's lint, then the lint from scratch's
+    # A new line moves every service below it, and the top-level volumes after them,
+    # which a service's named volumes are read from: all are built again.
+    built.clear()
+    moved = text.replace("  app3:\n", "  app3:\n    user: '1000'\n")
+    lint_document("/nowhere/compose.yaml", moved, memo=memo)
+    assert built == [f"app{n}" for n in range(6)]
+    # Without top-level volumes after them, the services above the new line are kept.
+    memo = engine.CheckMemo()
+    lint_document("/nowhere/compose.yaml", "services:\n" + services, memo=memo)
+    built.clear()
+    moved = "services:\n" + services.replace("  app3:\n", "  app3:\n    user: '1000'\n")
+    assert lint_document("/nowhere/compose.yaml", moved, memo=memo) == lint_document("/nowhere/compose.yaml", moved)
+    assert built == ["app3", "app4", "app5", *(f"app{n}" for n in range(6))]  # the memo's lint, then from scratch
+
+
+def test_a_changed_env_file_rebuilds_every_service(tmp_path: Path) -> None:
+    """What `${…}` interpolates with is part of every service: `.env` edited
+    between two keystrokes means nothing built before is reused."""
+    compose = tmp_path / "compose.yaml"
+    text = "services:\n  web:\n    image: nginx\n    privileged: ${PRIV}\n  db:\n    image: postgres:16\n"
+    compose.write_text(text, encoding="utf-8")
+    (tmp_path / ".env").write_text("PRIV=false\n", encoding="utf-8")
+    memo = engine.CheckMemo()
+    assert not [f for f in lint_document(str(compose), text, memo=memo) if f.rule_id == "CAP101"]
+    (tmp_path / ".env").write_text("PRIV=true\n", encoding="utf-8")
+    edited = text.replace("postgres:16", "postgres:17")
+    found = lint_document(str(compose), edited, memo=memo)
+    assert found == lint_document(str(compose), edited)
+    assert [f.span.line for f in found if f.rule_id == "CAP101"] == [4]
+
+
+def test_a_built_service_is_linked_again_when_a_file_its_image_runs_changes(tmp_path: Path) -> None:
+    """A service's link to its Dockerfile and the scripts its image runs is
+    kept while those files are as they were (assemble.link, for the language
+    server's keystrokes), and made again as soon as one changes or appears."""
+    (tmp_path / "Dockerfile").write_text('FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\n',
+                                         encoding="utf-8")
+    text = ("services:\n  vpn:\n    build: .\n    cap_drop: [ALL]\n    cap_add: [NET_ADMIN]\n"
+            "  web:\n    image: nginx:1.27\n")
+    compose = str(tmp_path / "compose.yaml")
+    (tmp_path / "compose.yaml").write_text(text, encoding="utf-8")
+    memo = engine.CheckMemo()
+    scripts = []
+    for script in (None, "#!/bin/sh\necho starting\nexec sleep infinity\n",
+                   "#!/bin/sh\nip link set dev wg0 up\nexec sleep infinity\n"):
+        if script is not None:
+            (tmp_path / "start.sh").write_text(script, encoding="utf-8")
+        for typed in ("nginx:1.27", "nginx:1.28"):  # a keystroke elsewhere: the vpn service is the same object
+            edited = text.replace("nginx:1.27", typed)
+            assert lint_document(compose, edited, memo=memo) == lint_document(compose, edited)
+            vpn = engine.parse_assembled(compose, edited, "compose", memo=memo).containers[0]
+            assert vpn == engine.parse_assembled(compose, edited, "compose").containers[0]
+        assert vpn.build is not None
+        scripts.append(vpn.build.scripts)
+    # No script, then one that runs echo, then one that runs ip: each was read.
+    assert len(set(scripts)) == 3, scripts

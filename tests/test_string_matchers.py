@@ -98,3 +98,31 @@ def test_other_line_breaks_become_spaces_so_lines_count_as_editors_do() -> None:
     items = yamlnodes.mapping_items(root)
     assert [items[k][1].start_mark.line for k in ("a", "b", "c")] == [0, 1, 2]
     assert items["b"][1].value == "x y z"
+
+
+def _nesting_by_character(text: str) -> int:
+    """too_deep's first reading as it was: character by character."""
+    depth, line, quote = 0, 1, ""
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > yamlnodes.MAX_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["[", "{", "]", "}", "[[[[", "{{{{{{{{", "'", '"', "\n", "a: ", "- ", "x"]), max_size=400)
+       .map("".join))
+def test_nesting_from_bracket_to_bracket_is_character_by_character(text: str) -> None:
+    text = "[" * 180 + text  # near the limit, so both the deep and the shallow answers are drawn
+    assert yamlnodes.flow_too_deep(text) == _nesting_by_character(text)

@@ -17,9 +17,10 @@ from caplint import lazyre
 # recursion limit; no real Compose file comes within a factor of 50 of it.
 MAX_DEPTH = 200
 _DEEP_LINE = lazyre.compile(r"^[ \t\-?:]{%d,}" % MAX_DEPTH, re.MULTILINE)
+_NESTING = lazyre.compile(r"[\"'\[\]{}]")
 # ruamel.yaml (its pure-Python parser above all) also breaks lines at these;
 # the engine and editors count only \n, so spans would drift.
-_OTHER_BREAKS = "\r\x85\u2028\u2029"
+OTHER_BREAKS = "\r\x85\u2028\u2029"
 
 # Boolean spellings Compose accepts, any case (compose-go's casts; checked
 # against Compose v2 in tests/conformance): `1`, `0`, `t` and `f` are refused.
@@ -100,26 +101,36 @@ def _tags_as_written() -> type:
     return TagsAsWritten
 
 
-def _too_deep(text: str) -> int:
+def too_deep(text: str) -> int:
     """The line where nesting passes MAX_DEPTH, or 0. Cheap unless the file is odd."""
+    return flow_too_deep(text) or _indented_too_deep(text)
+
+
+def flow_too_deep(text: str) -> int:
+    """The line where flow collections (`[`, `{`, outside quotes) nest deeper than MAX_DEPTH, or 0."""
     if text.count("[") + text.count("{") > MAX_DEPTH:
+        # From one bracket or quote to the next (a quote runs to the next of
+        # its kind), not character by character: a file of many flow lists is
+        # read on every keystroke in an editor.
         depth = 0
-        line = 1
-        quote = ""
-        for ch in text:
-            if ch == "\n":
-                line += 1
-            elif quote:
-                if ch == quote:
-                    quote = ""
-            elif ch in "\"'":
-                quote = ch
+        at = 0
+        while (m := _NESTING.search(text, at)) is not None:
+            ch, at = m.group(), m.end()
+            if ch in "\"'":
+                end = text.find(ch, at)
+                if end < 0:
+                    break
+                at = end + 1
             elif ch in "[{":
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return line
-            elif ch in "]}":
+                    return text.count("\n", 0, m.start()) + 1
+            else:
                 depth = max(0, depth - 1)
+    return 0
+
+
+def _indented_too_deep(text: str) -> int:
     # Only a line of MAX_DEPTH characters or more can be indented that far.
     if len(text) < MAX_DEPTH or max(map(len, text.split("\n"))) < MAX_DEPTH:
         return 0
@@ -129,10 +140,10 @@ def _too_deep(text: str) -> int:
 
 def load(text: str, path: str) -> tuple[Any, Problem | None]:
     """The root node (None for an empty document) or the problem that stopped parsing."""
-    deep = _too_deep(text)
+    deep = too_deep(text)
     if deep:
         return None, Problem(Span.point(path, deep), f"YAML nested too deeply (over {MAX_DEPTH} levels or columns of indentation); not parsed")
-    for other in _OTHER_BREAKS:
+    for other in OTHER_BREAKS:
         if other in text:
             text = text.replace(other, " ")
     with warnings.catch_warnings():
@@ -142,19 +153,64 @@ def load(text: str, path: str) -> tuple[Any, Problem | None]:
         return _compose(text, path)
 
 
+# What compose_libyaml returns for a text libyaml refuses (None is an empty document's root).
+REFUSED = object()
+
+
+def compose_libyaml(text: str) -> Any:
+    """The root libyaml reads from `text` (already through `load`'s checks), or
+    REFUSED. libyaml is YAML 1.1 and rejects what Compose accepts, such as
+    `[no-new-privileges:true]` in a flow list; the pure-Python parser follows
+    YAML 1.2 there. It is ten times slower, so it is only the second opinion,
+    and its verdict is the one reported."""
+    from ruamel.yaml.error import YAMLError
+
+    composing = _libyaml_composer()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # see load
+            if composing is None:  # no ruamel.yaml.clib here: ruamel reads with its own parser
+                return _yaml(pure=False).compose(text)
+            composer = composing(text)
+            try:
+                return composer.get_single_node()
+            finally:
+                composer.dispose()
+    except (YAMLError, RecursionError, ValueError):
+        return REFUSED
+
+
+_composers: list[type | None] = []
+
+
+def _libyaml_composer() -> type | None:
+    """libyaml's parser and composer with the resolver of _tags_as_written: all
+    that composing needs (None without ruamel.yaml.clib). ruamel's
+    `YAML.compose` builds such a class anew on every call, and a constructor
+    and its state besides: a tenth of a millisecond, on every keystroke in an editor."""
+    if not _composers:
+        try:
+            from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+        except ImportError:
+            _composers.append(None)
+            return None
+        resolver: Any = _tags_as_written()
+
+        class Composer(CParser, resolver):  # type: ignore[misc]
+            def __init__(self, stream: str) -> None:
+                CParser.__init__(self, stream)
+                resolver.__init__(self, loader=self)
+
+        _composers.append(Composer)
+    return _composers[0]
+
+
 def _compose(text: str, path: str) -> tuple[Any, Problem | None]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    try:
-        return _yaml(pure=False).compose(text), None
-    except MarkedYAMLError:
-        # libyaml is YAML 1.1 and rejects what Compose accepts, such as
-        # `[no-new-privileges:true]` in a flow list; the pure-Python parser
-        # follows YAML 1.2 there. It is ten times slower, so it is only the
-        # second opinion, and its verdict is the one reported.
-        pass
-    except (YAMLError, RecursionError, ValueError):
-        pass
+    root = compose_libyaml(text)
+    if root is not REFUSED:
+        return root, None
     try:
         return _yaml(pure=True).compose(text), None
     except MarkedYAMLError as err:

@@ -18,7 +18,7 @@ such a value is never cast here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from caplint import lazyre
@@ -74,9 +74,13 @@ TOP_CASTS: dict[tuple[str, ...], Cast] = {
 }
 
 
-def file_problems(root: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
-    """(node, message) for each value of the file Compose refuses while loading it."""
+def file_problems(root: Any, env: Mapping[str, str], *, skip: Collection[Any] = ()) -> list[tuple[Any, str]]:
+    """(node, message) for each value of the file Compose refuses while loading
+    it — except inside the services whose nodes are in `skip`, which the caller
+    checks one by one (service_problems) to reuse each one's answer; only for a
+    tree with no alias (a node shared by a skipped service and the rest)."""
     found: list[tuple[Any, str]] = []
+    skipped = {id(node) for node in skip}
     seen: set[int] = set()  # an anchor's node is checked once, however often it is merged
 
     def report(node: Any, message: str) -> None:
@@ -86,15 +90,10 @@ def file_problems(root: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
 
     duplicates: list[Any] = []
     strings: list[tuple[Any, tuple[str, ...]]] = []
-    _walk(root, (), set(), duplicates, strings, 0)
-    for key in duplicates:
-        report(key, f"duplicate key {key.value!r} (the mapping already has it): Compose refuses the file")
+    _walk(root, (), set(skipped), duplicates, strings, 0)
+    _report_written(duplicates, strings if yn.is_map(root) else [], report)
     if not yn.is_map(root):
         return found
-    for node, where in strings:
-        why = template_error(str(node.value))
-        if why is not None:
-            report(node, f"{'.'.join(where)}: {why}")
     items_of: dict[int, dict[str, tuple[Any, Any]]] = {}
     top = items_of[id(root)] = yn.mapping_items(root)
     for _, node, where, check in _matches(root, _TOP_TRIE, (), items_of):
@@ -103,10 +102,42 @@ def file_problems(root: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
     if not yn.is_map(services):
         return found
     for name, (_, service) in yn.mapping_items(services).items():
-        if yn.is_map(service):
-            for _, node, where, check in _matches(service, _SERVICE_TRIE, (f"service {name!r}",), items_of):
-                _cast(node, where, check, env, report)
+        if yn.is_map(service) and id(service) not in skipped:
+            _cast_service(name, service, env, report, items_of)
     return found
+
+
+def service_problems(name: str, service: Any, env: Mapping[str, str]) -> list[tuple[Any, str]]:
+    """What file_problems finds inside the service `name` (its node `service`,
+    under `services:`) of a tree with no alias."""
+    found: list[tuple[Any, str]] = []
+
+    def report(node: Any, message: str) -> None:
+        found.append((node, message))  # no alias: each node is met once
+
+    duplicates: list[Any] = []
+    strings: list[tuple[Any, tuple[str, ...]]] = []
+    _walk(service, ("services", name), set(), duplicates, strings, 2)
+    _report_written(duplicates, strings, report)
+    if yn.is_map(service):
+        _cast_service(name, service, env, report, {})
+    return found
+
+
+def _report_written(duplicates: list[Any], strings: list[tuple[Any, tuple[str, ...]]],
+                    report: Callable[[Any, str], None]) -> None:
+    for key in duplicates:
+        report(key, f"duplicate key {key.value!r} (the mapping already has it): Compose refuses the file")
+    for node, where in strings:
+        why = template_error(str(node.value))
+        if why is not None:
+            report(node, f"{'.'.join(where)}: {why}")
+
+
+def _cast_service(name: str, service: Any, env: Mapping[str, str], report: Callable[[Any, str], None],
+                  items_of: dict[int, dict[str, tuple[Any, Any]]]) -> None:
+    for _, node, where, check in _matches(service, _SERVICE_TRIE, (f"service {name!r}",), items_of):
+        _cast(node, where, check, env, report)
 
 
 def is_string(node: Any) -> bool:

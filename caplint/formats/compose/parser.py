@@ -44,11 +44,20 @@ class _Doc:
 Loader = Callable[[str, str], tuple[Any, Optional[Problem]]]
 
 
-def parse(text: str, path: str, *, require_services: bool = False, load: Loader = yn.load) -> ParseResult:
+def parse(text: str, path: str, *, require_services: bool = False, load: Loader = yn.load,
+          reuse: Reuse | None = None) -> ParseResult:
     """Lint-model of a Compose file; with `require_services`, a YAML file that
     is not Compose (a CI config, a Kubernetes manifest, a Helm template) yields
-    nothing at all rather than noise."""
-    root, problem = load(text, path)
+    nothing at all rather than noise. `reuse`, kept across parses of one
+    document, spares re-reading and re-building the services an edit left as
+    they were (the result is the same)."""
+    if reuse is not None:
+        from caplint.formats import yamledit  # the language server's: not loaded for a one-file run
+
+        reuse.loaded = yamledit.load(text, path, "services", reuse.loaded)
+        root, problem = reuse.loaded.root, reuse.loaded.problem
+    else:
+        root, problem = load(text, path)
     if problem is not None:
         return ParseResult(problems=[] if require_services else [problem])
     if yn.is_null(root):
@@ -56,13 +65,68 @@ def parse(text: str, path: str, *, require_services: bool = False, load: Loader 
     doc = _Doc(path, root, _environment(path, text))
     if not _find_services(doc, require_services):
         return ParseResult(problems=doc.problems)
-    _loading_problems(doc)
     override = "override" in os.path.basename(path).lower()
+    if reuse is not None and reuse.applies(doc, text, override):
+        return reuse.parse(doc, override)
+    _loading_problems(doc)
     containers = [
         c for name, (key, node) in doc.services.items()
         if (c := _service(doc, name, key, node, partial_file=override)) is not None
     ]
     return ParseResult(containers=containers, problems=doc.problems)
+
+
+class Reuse:
+    """What the last parse of one document (an editor buffer) built from each
+    of its services, for the next parse of it after an edit. The tree is read
+    again in place (`yamledit`), so a service the edit did not touch is the
+    very same nodes, and what `parse` builds from them — its container, its
+    problems — depends on nothing else but the file's path, environment and
+    top-level `volumes` (the same nodes too), or nothing is reused. Not for
+    a file with `extends` (a service built from another) or with an alias
+    (yamledit then parses whole)."""
+
+    def __init__(self) -> None:
+        self.loaded: Any = None  # yamledit.Loaded
+        self._context: tuple[str, bool, Mapping[str, str], Any] | None = None
+        # name → (key node, value node, loading problems, container, its other problems)
+        self._built: dict[str, tuple[Any, Any, list[Problem], Container | None, list[Problem]]] = {}
+
+    def applies(self, doc: _Doc, text: str, override: bool) -> bool:
+        layout = self.loaded.layout if self.loaded is not None else None
+        if layout is None or layout.parent != "services" or "<<" in layout.names or "extends" in text:
+            return False
+        # A service's mounts read the top-level volumes (a named volume that binds a host path).
+        volumes = yn.mapping_items(doc.root).get("volumes", (None, None))[1]
+        context = (doc.path, override, doc.env, volumes)
+        old = self._context
+        if old is None or old[:3] != context[:3] or old[3] is not volumes:
+            self._built = {}
+            self._context = context
+        return True
+
+    def parse(self, doc: _Doc, override: bool) -> ParseResult:
+        for node, message in loading.file_problems(doc.root, doc.env, skip=[n for _, n in doc.services.values()]):
+            doc.problems.append(Problem(yn.span(node, doc.path), message))
+        built: dict[str, tuple[Any, Any, list[Problem], Container | None, list[Problem]]] = {}
+        for name, (key, node) in doc.services.items():
+            kept = self._built.get(name)
+            if kept is None or kept[0] is not key or kept[1] is not node:
+                loaded = [Problem(yn.span(n, doc.path), message) for n, message in loading.service_problems(name, node, doc.env)]
+                found = len(doc.problems)
+                container = _service(doc, name, key, node, partial_file=override)
+                kept = (key, node, loaded, container, doc.problems[found:])
+                del doc.problems[found:]
+            built[name] = kept
+        self._built = built
+        containers: list[Container] = []
+        for _, _, loaded, _, _ in built.values():
+            doc.problems.extend(loaded)  # loading problems first, as _loading_problems has them
+        for _, _, _, container, problems in built.values():
+            doc.problems.extend(problems)
+            if container is not None:
+                containers.append(container)
+        return ParseResult(containers=containers, problems=doc.problems)
 
 
 def parse_stack(files: list[tuple[str, str]], *, load: Loader = yn.load) -> ParseResult:
