@@ -196,6 +196,25 @@ def test_equal_items_through_extends_are_reported_in_the_extending_list(tmp_path
     assert problem.span.line == 4 and "'label=disable' equals 'label=disable (from base.yaml:4)'" in problem.message
 
 
+def test_a_list_replaces_an_extended_services_lone_string(tmp_path: Path) -> None:
+    # Found by the Compose conformance test: `docker compose config` accepts a
+    # base service's `security_opt: "${V}"` (a string, where the schema wants a
+    # list) when the extending service writes a list — the list replaces it, and
+    # the base file is not validated on its own — but refuses the string alone.
+    (tmp_path / "base.yaml").write_text("services:\n  base:\n    image: x\n    security_opt: \"${CAPLINT_TEST_V}\"\n"
+                                        "    cap_add: NET_ADMIN\n", encoding="utf-8")
+    (tmp_path / ".env").write_text("CAPLINT_TEST_V=no-new-privileges\n", encoding="utf-8")
+    text = ("services:\n  web:\n    extends: {file: base.yaml, service: base}\n"
+            "    security_opt: [no-new-privileges]\n    cap_add: [SYS_TIME]\n")
+    result = parse(text, str(tmp_path / "compose.yaml"))
+    assert result.problems == []
+    (web,) = result.containers
+    assert [(x.value, x.span.line) for x in web.security_opt] == [("no-new-privileges", 4)]
+    assert [x.value for x in web.cap_add] == ["SYS_TIME"]
+    alone = parse("services:\n  web:\n    extends: {file: base.yaml, service: base}\n", str(tmp_path / "compose.yaml"))
+    assert len(alone.problems) == 2 and all("requires a list" in p.message for p in alone.problems)
+
+
 def test_a_lone_string_where_compose_wants_a_list_is_reported_and_still_read() -> None:
     # Found by the Compose conformance test: "services.a.cap_add must be a array".
     result = parse("services:\n  a:\n    image: x\n    cap_add: NET_ADMIN\n    volumes: ./x:/y\n", "compose.yaml")

@@ -343,7 +343,11 @@ def _with_extends(doc: _Doc, name: str, node: Any, depth: int) -> dict[str, list
     base = _with_extends(base_doc, base_name, base_doc.services[base_name][1], depth + 1)
     merged = {**base, **own}
     for k in (_MERGED_LISTS | _ALL_LAYERS) & base.keys() & own.keys():
-        merged[k] = base[k] + own[k]
+        # A list replaces a base's lone string (which Compose then never
+        # checks: the base file is not validated on its own); lists append.
+        before, after = base[k][-1][1], own[k][0][1]
+        if k in _ALL_LAYERS or not (yn.is_scalar(before) and not yn.is_null(before) and yn.is_seq(after)):
+            merged[k] = base[k] + own[k]
     return merged
 
 
