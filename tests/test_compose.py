@@ -215,6 +215,19 @@ def test_a_list_replaces_an_extended_services_lone_string(tmp_path: Path) -> Non
     assert len(alone.problems) == 2 and all("requires a list" in p.message for p in alone.problems)
 
 
+def test_a_device_a_later_one_replaces_is_not_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by the Compose conformance test: `docker compose config` refuses
+    # "/dev/fuse:/dev/inside:rwm:x" (four parts) — unless a later device of the
+    # list has the same container path, which replaces it before it is split.
+    monkeypatch.setenv("CAPLINT_TEST_V", "/dev/fuse:/dev/inside")
+    later = parse('services:\n  a:\n    image: x\n    devices: ["/dev/fuse:/dev/inside:rwm:x", "${CAPLINT_TEST_V}"]\n',
+                  "compose.yaml")
+    assert later.problems == []
+    for devices in ('["/dev/fuse:/dev/inside", "/dev/fuse:/dev/inside:rwm:x"]', '["/dev/fuse:/dev/inside:rwm:x", "/d:/e"]'):
+        (problem,) = parse(f"services:\n  a:\n    image: x\n    devices: {devices}\n", "compose.yaml").problems
+        assert "has more than three parts" in problem.message
+
+
 def test_a_lone_string_where_compose_wants_a_list_is_reported_and_still_read() -> None:
     # Found by the Compose conformance test: "services.a.cap_add must be a array".
     result = parse("services:\n  a:\n    image: x\n    cap_add: NET_ADMIN\n    volumes: ./x:/y\n", "compose.yaml")

@@ -136,8 +136,38 @@ def _report_written(duplicates: list[Any], strings: list[tuple[Any, tuple[str, .
 
 def _cast_service(name: str, service: Any, env: Mapping[str, str], report: Callable[[Any, str], None],
                   items_of: dict[int, dict[str, tuple[Any, Any]]]) -> None:
+    superseded = _superseded_devices(service, env)
     for _, node, where, check in _matches(service, _SERVICE_TRIE, (f"service {name!r}",), items_of):
-        _cast(node, where, check, env, report)
+        if check is not device_error or id(node) not in superseded:
+            _cast(node, where, check, env, report)
+
+
+def _superseded_devices(service: Any, env: Mapping[str, str]) -> set[int]:
+    """The devices a later item of the same list replaces (the same container
+    path, its second part): Compose keeps the last one per target before it
+    splits the short syntax, so it never refuses one of these."""
+    devices = yn.mapping_items(service).get("devices", (None, None))[1]
+    if not yn.is_seq(devices):
+        return set()
+    targets: list[tuple[Any, str | None]] = []
+    for item in devices.value:
+        target = None
+        if yn.is_map(item):
+            node = yn.mapping_items(item).get("target", (None, None))[1]
+            target = str(node.value) if yn.is_scalar(node) else None
+        elif is_string(item):
+            value, resolved = interpolate(str(item.value), env)
+            parts = value.split(":")
+            target = (parts[1] if len(parts) > 1 else parts[0]) if resolved else None
+        targets.append((item, target))
+    later: set[str] = set()
+    superseded: set[int] = set()
+    for item, target in reversed(targets):
+        if target is not None and target in later:
+            superseded.add(id(item))
+        if target is not None:
+            later.add(target)
+    return superseded
 
 
 def is_string(node: Any) -> bool:
