@@ -6,6 +6,7 @@
     python bench/lsp_latency.py --floor [runs]       # the protocol floor only (bench/startup.py)
     python bench/lsp_latency.py --relint-cpu [runs]  # the re-lint path's CPU time, in process
     python bench/lsp_latency.py --relint-cpu --no-memo [runs]  # the same, every rule run on every lint
+    python bench/lsp_latency.py --relint-cpu --file PATH [runs]  # the same for a keystroke in a file of yours
     python bench/lsp_latency.py --instructions [runs]  # the servers' instructions per change (callgrind)
 
 - didChange → publishDiagnostics at the byte level (`bench/lsp_wire.py`): the
@@ -223,14 +224,17 @@ def neovim_changes(runs: int, text: str) -> dict[str, Any] | None:
     return result
 
 
-def relint_cpu(runs: int, text: str, *, memo: bool = True) -> list[float]:
+def relint_cpu(runs: int, text: str, *, memo: bool = True, path: Path | None = None) -> list[float]:
     """CPU milliseconds of the server's re-lint path in this process, per run:
     settings for the document, lint the whole buffer, convert the findings to
     diagnostics and frame the notification — what `CaplintServer.publish`
     does between didChange and publishDiagnostics, without the protocol —
     with the document's CheckMemo and DiagnosticMemo, as the server keeps them
     (`--no-memo`: without either, everything from scratch every time). Each run
-    flips one service's `privileged` line, as `wire_changes` does. CPU time,
+    flips one service's `privileged` line, as `wire_changes` does; for a
+    file of one's own (`--file PATH`), a keystroke: a character typed at the end
+    of a value in the middle of the file (`keystroke`), and deleted again, the
+    file linted where it is (its stack, `.env` and Dockerfiles). CPU time,
     unlike wall time, is not inflated by other processes waiting for a core."""
     from lsprotocol.types import PositionEncodingKind
     from pygls.workspace import PositionCodec
@@ -241,8 +245,11 @@ def relint_cpu(runs: int, text: str, *, memo: bool = True) -> list[float]:
     codec = PositionCodec(PositionEncodingKind.Utf16)
     checks = CheckMemo() if memo else None  # the server keeps one of each per document
     diagnostics = DiagnosticMemo()
-    flipped = text.replace(RESTART, PRIVILEGED, 1)
-    path = document("relint-cpu")
+    if path is None:
+        flipped = text.replace(RESTART, PRIVILEGED, 1)
+        path = document("relint-cpu")
+    else:
+        flipped = keystroke(text)
     uri = path.as_uri()
     times = []
     for run in range(runs):
@@ -253,6 +260,20 @@ def relint_cpu(runs: int, text: str, *, memo: bool = True) -> list[float]:
         publish_frame(uri, run, [c.json for c in (diagnostics if memo else DiagnosticMemo()).convert(found, lines, codec)])
         times.append((time.process_time() - start) * 1000)
     return times
+
+
+def keystroke(text: str) -> str:
+    """`text` with one character typed at the end of its middle `image:` line
+    (else of its middle line that sets a service's value, else of its middle line)."""
+    lines = text.split("\n")
+    images = [i for i, line in enumerate(lines) if line.strip().startswith("image:")]
+    # A plain value (typing after a flow list or a quote would be a syntax error).
+    values = [i for i, line in enumerate(lines) if line.startswith("    ") and ": " in line
+              and (line.split(": ", 1)[1][:1].isalnum() or line.split(": ", 1)[1][:1] in "./")]
+    chosen = images or values
+    at = chosen[len(chosen) // 2] if chosen else len(lines) // 2
+    lines[at] += "x"
+    return "\n".join(lines)
 
 
 def lint_alone(runs: int, text: str) -> list[float]:
@@ -291,6 +312,10 @@ def instructions_per_change(argv: list[str], runs: int, text: str) -> float | No
 
     if shutil.which("valgrind") is None:
         return None
+    # A run first, not counted: after caplint's code changes, the first process
+    # compiles and stores what later ones load (the rules, value and pattern
+    # caches), which would be counted against the run of no change.
+    wire_changes(argv, 0, text, "instructions")
     totals = []
     for count in (0, runs):
         with tempfile.TemporaryDirectory() as folder:
@@ -317,12 +342,16 @@ def main() -> None:
     args = sys.argv[1:]
     flags = {a for a in args if a.startswith("--")}
     memo = "--no-memo" not in flags
-    numbers = [a for a in args if not a.startswith("--")]
+    own = args[args.index("--file") + 1] if "--file" in args[:-1] else None  # --relint-cpu on a file of one's own
+    numbers = [a for a in args if not a.startswith("--") and a != own]
     runs = int(numbers[0]) if numbers else 50
     text = compose_file()
     if "--relint-cpu" in flags:  # bench/startup.py: the re-lint's CPU time, in process
-        times = relint_cpu(runs + WARM_UP, text, memo=memo)[WARM_UP:]
-        print(f"re-lint in process (cpu{'' if memo else ', no memo'}): " + _summary(times))
+        path = Path(own).resolve() if own is not None else None
+        if path is not None:
+            text = path.read_text(encoding="utf-8")
+        times = relint_cpu(runs + WARM_UP, text, memo=memo, path=path)[WARM_UP:]
+        print(f"re-lint in process (cpu{'' if memo else ', no memo'}{f', {path}' if path else ''}): " + _summary(times))
         return
     if "--changes" in flags:  # bench/startup.py: the re-lint after a change, at the byte level
         times, cpu, _ = wire_changes(caplint_server(), runs, text, "changes")

@@ -54,7 +54,11 @@ def parse(text: str, path: str, *, require_services: bool = False, load: Loader 
     if reuse is not None:
         from caplint.formats import yamledit  # the language server's: not loaded for a one-file run
 
-        reuse.loaded = yamledit.load(text, path, "services", reuse.loaded)
+        reuse.loaded = yamledit.load(text, path, "services", reuse.base)
+        if reuse.loaded.layout is not None:
+            # The next edit is read against this; a text that broke the YAML
+            # (half-typed, as most are for a moment) leaves the last good one the base.
+            reuse.base = reuse.loaded
         root, problem = reuse.loaded.root, reuse.loaded.problem
     else:
         root, problem = load(text, path)
@@ -87,7 +91,8 @@ class Reuse:
     (yamledit then parses whole)."""
 
     def __init__(self) -> None:
-        self.loaded: Any = None  # yamledit.Loaded
+        self.loaded: Any = None  # yamledit.Loaded: this parse's tree
+        self.base: Any = None  # the last that can be read again in place
         self._context: tuple[str, bool, Mapping[str, str], Any] | None = None
         # name → (key node, value node, loading problems, container, its other problems)
         self._built: dict[str, tuple[Any, Any, list[Problem], Container | None, list[Problem]]] = {}
