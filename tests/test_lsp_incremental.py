@@ -230,3 +230,28 @@ def test_a_built_service_is_linked_again_when_a_file_its_image_runs_changes(tmp_
         scripts.append(vpn.build.scripts)
     # No script, then one that runs echo, then one that runs ip: each was read.
     assert len(set(scripts)) == 3, scripts
+
+
+def test_a_keystroke_after_one_that_broke_the_yaml_reuses_the_last_good_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half-typed YAML (`cap_add: [NET_ADMIN]x`) is a parse error for a moment;
+    the keystroke after it is read against the last text that parsed."""
+    from caplint.formats.compose import parser
+
+    services = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+    text = "services:\n" + services
+    built: list[str] = []
+    service = parser._service
+
+    def counting(doc: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        built.append(name)
+        return service(doc, name, *args, **kwargs)
+
+    monkeypatch.setattr(parser, "_service", counting)
+    memo = engine.CheckMemo()
+    lint_document("/nowhere/compose.yaml", text, memo=memo)
+    broken = text.replace("    cap_add: [NET_ADMIN]\n  app3:", "    cap_add: [NET_ADMIN]x\n  app3:")
+    assert [f.rule_id for f in lint_document("/nowhere/compose.yaml", broken, memo=memo)] == ["CAP001"]
+    built.clear()
+    fixed = text.replace("    cap_add: [NET_ADMIN]\n  app3:", "    cap_add: [NET_ADMIN, SYS_TIME]\n  app3:")
+    assert lint_document("/nowhere/compose.yaml", fixed, memo=memo) == lint_document("/nowhere/compose.yaml", fixed)
+    assert built == ["app2", *(f"app{n}" for n in range(6))]  # the memo's lint, then the lint from scratch's
