@@ -64,9 +64,27 @@ def test_relint_with_the_memo_equals_a_lint_from_scratch(document: Path, edits: 
         assert lint_document(path, text, memo=memo) == lint_document(path, text)
 
 
+SIX_SERVICES = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+
+
+def _services_built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the Compose services built from here on, in order (each lint appends its own)."""
+    from caplint.formats.compose import parser
+
+    built: list[str] = []
+    service = parser._service
+
+    def counting(doc: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        built.append(name)
+        return service(doc, name, *args, **kwargs)
+
+    monkeypatch.setattr(parser, "_service", counting)
+    return built
+
+
 def test_the_memo_runs_only_the_checks_of_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-line edit in one service of many re-runs the rules on that service only."""
-    services = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+    services = SIX_SERVICES
     text = "services:\n" + services
     edited = text.replace("example/app3:1", "example/app3:2")
     memo = engine.CheckMemo()
@@ -154,18 +172,9 @@ def _problem_key(p: Any) -> tuple[int, int, int, int, str]:
 
 
 def test_a_keystroke_in_one_service_rebuilds_that_service_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from caplint.formats.compose import parser
-
-    services = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+    services = SIX_SERVICES
     text = "services:\n" + services + "volumes:\n  data: {}\n"
-    built: list[str] = []
-    service = parser._service
-
-    def counting(doc: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-        built.append(name)
-        return service(doc, name, *args, **kwargs)
-
-    monkeypatch.setattr(parser, "_service", counting)
+    built = _services_built(monkeypatch)
     memo = engine.CheckMemo()
     lint_document("/nowhere/compose.yaml", text, memo=memo)
     assert built == [f"app{n}" for n in range(6)]
@@ -235,18 +244,9 @@ def test_a_built_service_is_linked_again_when_a_file_its_image_runs_changes(tmp_
 def test_a_keystroke_after_one_that_broke_the_yaml_reuses_the_last_good_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     """Half-typed YAML (`cap_add: [NET_ADMIN]x`) is a parse error for a moment;
     the keystroke after it is read against the last text that parsed."""
-    from caplint.formats.compose import parser
-
-    services = "".join(f"  app{n}:\n    image: example/app{n}:1\n    cap_add: [NET_ADMIN]\n" for n in range(6))
+    services = SIX_SERVICES
     text = "services:\n" + services
-    built: list[str] = []
-    service = parser._service
-
-    def counting(doc: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-        built.append(name)
-        return service(doc, name, *args, **kwargs)
-
-    monkeypatch.setattr(parser, "_service", counting)
+    built = _services_built(monkeypatch)
     memo = engine.CheckMemo()
     lint_document("/nowhere/compose.yaml", text, memo=memo)
     broken = text.replace("    cap_add: [NET_ADMIN]\n  app3:", "    cap_add: [NET_ADMIN]x\n  app3:")

@@ -132,7 +132,6 @@ def _reread(text: str, last: Loaded, layout: Layout) -> Loaded | None:
     index = next((i for i, start in enumerate(layout.starts) if start >= first), len(layout.starts)) - 1
     if index < 0:
         return None
-    start = layout.starts[index]
     stop = layout.starts[index + 1] if index + 1 < len(layout.starts) else layout.end
     if len(old) - kept_tail > stop:
         return None  # the edit reaches past the entry
@@ -140,15 +139,14 @@ def _reread(text: str, last: Loaded, layout: Layout) -> Loaded | None:
             other in line for line in changed for other in yn.OTHER_BREAKS) or yn.too_deep(text):
         return None
     if len(lines) == len(old) and kept_tail:
-        return _reread_entry(text, lines, last, layout, index)
+        return _reread_entry(text, lines, last, layout, index, stop)
     return _reread_from(text, lines, last, layout, index)
 
 
-def _reread_entry(text: str, lines: list[str], last: Loaded, layout: Layout, index: int) -> Loaded | None:
-    """The entry alone, the rest of the tree kept: the edit moved no line (and
-    left the last alone, where the stream's end mark is)."""
+def _reread_entry(text: str, lines: list[str], last: Loaded, layout: Layout, index: int, stop: int) -> Loaded | None:
+    """The entry alone (its lines up to `stop`), the rest of the tree kept: the
+    edit moved no line (and left the last alone, where the stream's end mark is)."""
     start = layout.starts[index]
-    stop = layout.starts[index + 1] if index + 1 < len(layout.starts) else layout.end
     stand_in = [""] * len(lines)
     stand_in[start - 1] = f"{layout.parent}:"
     stand_in[start:stop] = lines[start:stop]
